@@ -1,0 +1,62 @@
+// The server's configuration: environment variables (the original service's names), each also settable
+// as a flag (--public-base-url=... for PUBLIC_BASE_URL). Invalid values fail at start-up, naming the variable.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "voicebridge/app/log.hpp"
+
+namespace voicebridge::app {
+
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct config {
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t port = 8080;
+  // https://host[:port] as Twilio reaches us (behind the TLS proxy); signatures are computed over it.
+  std::string public_base_url;
+  std::string twilio_auth_token;    // empty: webhook answers 500
+  std::string twilio_stream_token;  // key of the per-call stream tokens; empty: webhook answers 500
+  log_level log_level_ = log_level::info;
+  log_format log_format_ = log_format::text;
+
+  std::chrono::seconds stream_token_ttl{300};
+  std::chrono::milliseconds stream_auth_timeout{5000};  // upgrade -> authenticated `start`
+  std::chrono::milliseconds twilio_idle_timeout{15000};
+  std::chrono::milliseconds http_timeout{15000};  // per request read/write on the HTTP side
+  std::chrono::milliseconds write_timeout{10000};  // slow-client bound for one WebSocket write
+  std::size_t max_http_body = 64 * 1024;
+  std::size_t max_ws_message = 256 * 1024;
+  std::size_t max_outbound_queue_bytes = 1 << 20;  // per call, toward Twilio (~2 min of mu-law as base64)
+
+  std::string say_language = "en-US";
+  std::string unavailable_message = "Sorry, our assistant is not available right now. Please call again later.";
+
+  // The embedded local agent (used when no ElevenLabs agent is configured).
+  std::optional<std::filesystem::path> local_greeting_wav;
+
+  // Derived: wss://host/ws/twilio/stream (ws:// for an http base URL, for local runs).
+  std::string stream_url() const;
+  std::string url_for(std::string_view path) const { return public_base_url + std::string(path); }
+};
+
+using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
+env_lookup process_environment();
+
+// Flags override the environment. Throws config_error with one line naming the variable at fault.
+config load_config(const env_lookup& env, const std::vector<std::string>& args = {});
+
+inline constexpr std::string_view voice_webhook_path = "/api/twilio/voice/inbound";
+inline constexpr std::string_view stream_ended_path = "/api/twilio/voice/stream-ended";
+inline constexpr std::string_view stream_path = "/ws/twilio/stream";
+inline constexpr std::string_view health_path = "/healthz";
+
+}  // namespace voicebridge::app

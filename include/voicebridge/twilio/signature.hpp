@@ -1,0 +1,25 @@
+// X-Twilio-Signature: base64(HMAC-SHA1(auth token, URL + sorted POST params)), validated as Twilio's
+// helper libraries do (twilio.md §5).
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "voicebridge/twilio/form.hpp"
+
+namespace voicebridge::twilio {
+
+// The string Twilio signs: the URL, then each parameter's name and value, sorted by name byte-wise
+// (values of a repeated name sorted too).
+std::string signature_payload(std::string_view url, const form_params& params);
+
+std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params);
+
+// True if `signature` matches `url` as given or in its other port form (":443"/":80" added or removed),
+// compared in constant time. For JSON bodies pass empty params and the raw body: the URL's
+// bodySHA256 query parameter must then equal the body's SHA-256.
+bool validate_signature(std::string_view auth_token, std::string_view signature, std::string_view url,
+                        const form_params& params);
+bool validate_signature_with_body(std::string_view auth_token, std::string_view signature, std::string_view url,
+                                  std::string_view body);
+
+}  // namespace voicebridge::twilio

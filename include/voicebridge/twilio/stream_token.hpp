@@ -1,0 +1,23 @@
+// Per-call stream tokens: minted by the voice webhook, carried in a <Parameter>, checked on `start`.
+// A token is "v1.<expiry unix seconds>.<base64url HMAC-SHA256(key, "v1." + call SID + "." + expiry)>",
+// so any instance holding the key verifies it without shared state, and it is useless for another call.
+#pragma once
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace voicebridge::twilio {
+
+// The <Parameter> name that carries the token.
+inline constexpr std::string_view stream_token_parameter = "stream_token";
+
+std::string mint_stream_token(std::string_view key, std::string_view call_sid,
+                              std::chrono::system_clock::time_point expires_at);
+
+enum class stream_token_status { valid, malformed, expired, bad_signature };
+std::string_view to_string(stream_token_status status);
+
+stream_token_status verify_stream_token(std::string_view key, std::string_view token, std::string_view call_sid,
+                                        std::chrono::system_clock::time_point now);
+
+}  // namespace voicebridge::twilio

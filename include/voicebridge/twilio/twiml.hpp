@@ -1,0 +1,25 @@
+// TwiML answers, built with tinyxml2 so every attribute and text is escaped (twilio.md §4).
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace voicebridge::twilio {
+
+// Twilio's limit on one <Parameter>: name and value together must stay under 500 characters.
+inline constexpr std::size_t max_parameter_chars = 499;
+
+struct connect_stream_twiml {
+  std::string stream_url;     // wss://host/path, no query string
+  std::string connect_action;  // optional: URL Twilio requests when <Connect> ends
+  std::vector<std::pair<std::string, std::string>> parameters;  // <Parameter name value>
+};
+
+// <Response><Connect [action]><Stream url><Parameter .../>...</Stream></Connect></Response>
+std::string render_connect_stream(const connect_stream_twiml& twiml);
+// <Response><Say language>text</Say><Hangup/></Response>: busy line, unavailable service, apology.
+std::string render_say_hangup(const std::string& text, const std::string& language);
+// <Response><Hangup/></Response>
+std::string render_hangup();
+
+}  // namespace voicebridge::twilio

@@ -1,0 +1,41 @@
+// The HTTP endpoints Twilio calls: authentication of a signed request, the voice webhook's TwiML answer,
+// and the <Connect action> answer. Plain functions over request data, tested without sockets.
+#pragma once
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "voicebridge/app/config.hpp"
+#include "voicebridge/twilio/form.hpp"
+
+namespace voicebridge::twilio {
+
+struct http_answer {
+  unsigned status = 200;
+  std::string content_type = "text/xml";
+  std::string body;
+};
+
+struct twilio_request {
+  std::string_view target;  // path and query as received
+  std::string_view content_type;
+  std::string_view signature;  // X-Twilio-Signature
+  std::string_view body;
+};
+
+// The request's parameters if it is signed by Twilio, else the error answer (400/403/415/500) to send.
+std::variant<form_params, http_answer> authenticate_request(const twilio_request& request, const app::config& config);
+
+// TwiML that connects the call to our Media Stream, with a per-call stream token in a <Parameter>.
+http_answer answer_voice_webhook(const form_params& params, const app::config& config,
+                                 std::chrono::system_clock::time_point now);
+
+// What the caller hears when <Connect> ends: nothing more if the gateway served the stream (it said
+// goodbye or played the fallback itself), else the apology.
+http_answer answer_stream_ended(bool gateway_served_stream, const app::config& config);
+
+// Busy line (concurrency limit, draining).
+http_answer answer_busy(const app::config& config);
+
+}  // namespace voicebridge::twilio

@@ -1,0 +1,129 @@
+#include "voicebridge/app/config.hpp"
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+
+namespace voicebridge::app {
+namespace {
+
+// "--public-base-url=x" or "--public-base-url x" -> PUBLIC_BASE_URL=x
+std::map<std::string, std::string> parse_flags(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> flags;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("--")) throw config_error("unexpected argument '" + arg + "' (flags look like --port=8080)");
+    std::string name = arg.substr(2), value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      throw config_error("flag --" + name + " needs a value");
+    }
+    for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    flags[name] = value;
+  }
+  return flags;
+}
+
+template <class Int>
+Int parse_int(const std::string& name, const std::string& text, Int min, Int max) {
+  long long v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < static_cast<long long>(min) ||
+      v > static_cast<long long>(max))
+    throw config_error(name + ": expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                       ", got '" + text + "'");
+  return static_cast<Int>(v);
+}
+
+std::string normalize_base_url(const std::string& text) {
+  const std::string name = "PUBLIC_BASE_URL";
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed) throw config_error(name + ": '" + text + "' is not an absolute URL (expected https://host[:port])");
+  if (parsed->scheme() != "https" && parsed->scheme() != "http")
+    throw config_error(name + ": scheme must be https (or http for local tests), got '" + std::string(parsed->scheme()) + "'");
+  if (parsed->host().empty()) throw config_error(name + ": '" + text + "' has no host");
+  if (parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment())
+    throw config_error(name + ": must be scheme://host[:port] without user, query or fragment");
+  if (!parsed->encoded_path().empty() && parsed->encoded_path() != "/")
+    throw config_error(name + ": must not have a path, got '" + std::string(parsed->encoded_path()) + "'");
+  std::string out = text;
+  if (out.ends_with('/')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string config::stream_url() const {
+  if (public_base_url.starts_with("https://")) return "wss://" + public_base_url.substr(8) + std::string(stream_path);
+  return "ws://" + public_base_url.substr(7) + std::string(stream_path);
+}
+
+env_lookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+config load_config(const env_lookup& env, const std::vector<std::string>& args) {
+  const auto flags = parse_flags(args);
+  auto get = [&](const std::string& name) -> std::optional<std::string> {
+    if (auto it = flags.find(name); it != flags.end()) return it->second;
+    auto v = env(name);
+    if (v && v->empty()) return std::nullopt;  // VAR= in an env file means unset
+    return v;
+  };
+  auto millis = [&](const std::string& name, std::chrono::milliseconds& out) {
+    if (auto v = get(name)) out = std::chrono::milliseconds(parse_int<long long>(name, *v, 1, 3'600'000));
+  };
+  auto bytes = [&](const std::string& name, std::size_t& out, std::size_t min, std::size_t max) {
+    if (auto v = get(name)) out = parse_int<std::size_t>(name, *v, min, max);
+  };
+
+  config c;
+  if (auto v = get("BIND_ADDRESS")) c.bind_address = *v;
+  if (auto v = get("PORT")) c.port = parse_int<std::uint16_t>("PORT", *v, 0, 65535);
+  c.public_base_url = normalize_base_url(get("PUBLIC_BASE_URL").value_or("http://127.0.0.1:" + std::to_string(c.port)));
+  c.twilio_auth_token = get("TWILIO_AUTH_TOKEN").value_or("");
+  c.twilio_stream_token = get("TWILIO_STREAM_TOKEN").value_or("");
+  // It keys the per-call token HMAC, and secrets are redacted from logs by value: short ones weaken both.
+  if (!c.twilio_stream_token.empty() && c.twilio_stream_token.size() < 16)
+    throw config_error("TWILIO_STREAM_TOKEN: must be at least 16 characters");
+  if (!c.twilio_auth_token.empty() && c.twilio_auth_token.size() < 8)
+    throw config_error("TWILIO_AUTH_TOKEN: must be at least 8 characters");
+  if (auto v = get("LOG_LEVEL")) {
+    static const std::map<std::string, log_level> levels{
+        {"debug", log_level::debug}, {"info", log_level::info}, {"warn", log_level::warn}, {"error", log_level::error}};
+    auto it = levels.find(*v);
+    if (it == levels.end()) throw config_error("LOG_LEVEL: expected debug, info, warn or error, got '" + *v + "'");
+    c.log_level_ = it->second;
+  }
+  if (auto v = get("LOG_FORMAT")) {
+    if (*v == "text") c.log_format_ = log_format::text;
+    else if (*v == "json") c.log_format_ = log_format::json;
+    else throw config_error("LOG_FORMAT: expected text or json, got '" + *v + "'");
+  }
+  if (auto v = get("STREAM_TOKEN_TTL_S"))
+    c.stream_token_ttl = std::chrono::seconds(parse_int<long long>("STREAM_TOKEN_TTL_S", *v, 10, 86400));
+  millis("STREAM_AUTH_TIMEOUT_MS", c.stream_auth_timeout);
+  millis("TWILIO_IDLE_TIMEOUT_MS", c.twilio_idle_timeout);
+  millis("HTTP_TIMEOUT_MS", c.http_timeout);
+  millis("WRITE_TIMEOUT_MS", c.write_timeout);
+  bytes("MAX_HTTP_BODY_BYTES", c.max_http_body, 1024, 16 << 20);
+  bytes("MAX_WS_MESSAGE_BYTES", c.max_ws_message, 4096, 16 << 20);
+  bytes("MAX_OUTBOUND_QUEUE_BYTES", c.max_outbound_queue_bytes, 16 * 1024, 256 << 20);
+  if (auto v = get("SAY_LANGUAGE")) c.say_language = *v;
+  if (auto v = get("UNAVAILABLE_MESSAGE")) c.unavailable_message = *v;
+  if (auto v = get("LOCAL_GREETING_WAV")) {
+    if (!std::filesystem::is_regular_file(*v)) throw config_error("LOCAL_GREETING_WAV: no such file '" + *v + "'");
+    c.local_greeting_wav = *v;
+  }
+  return c;
+}
+
+}  // namespace voicebridge::app

@@ -1,0 +1,122 @@
+#include "voicebridge/app/log.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+#include <cstdio>
+#include <ctime>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <vector>
+
+namespace voicebridge::app {
+namespace {
+
+struct logger_state {
+  std::mutex mutex;
+  log_level level = log_level::info;
+  log_format format = log_format::text;
+  std::ostream* out = &std::cerr;
+  std::vector<std::string> secrets;
+};
+
+logger_state& state() {
+  static logger_state s;
+  return s;
+}
+
+std::string utc_timestamp() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto secs = time_point_cast<seconds>(now);
+  const auto ms = duration_cast<milliseconds>(now - secs).count();
+  const std::time_t t = system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+// Text values with spaces, quotes or '=' are quoted so a line stays machine-splittable.
+void append_text_value(std::string& line, std::string_view value) {
+  if (!value.empty() && value.find_first_of(" \"=\n\t") == std::string_view::npos) {
+    line += value;
+    return;
+  }
+  line += boost::json::serialize(boost::json::string(value));
+}
+
+void redact(std::string& line, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    for (auto pos = line.find(secret); pos != std::string::npos; pos = line.find(secret, pos)) {
+      line.replace(pos, secret.size(), "[redacted]");
+      pos += 10;
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(log_level level) {
+  switch (level) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+  }
+  return "info";
+}
+
+void configure_logging(log_level level, log_format format) {
+  std::lock_guard lock(state().mutex);
+  state().level = level;
+  state().format = format;
+}
+
+void set_log_sink(std::ostream* out) {
+  std::lock_guard lock(state().mutex);
+  state().out = out ? out : &std::cerr;
+}
+
+void add_log_secret(std::string_view secret) {
+  if (secret.empty()) return;
+  std::lock_guard lock(state().mutex);
+  state().secrets.emplace_back(secret);
+}
+
+bool log_enabled(log_level level) { return level >= state().level; }
+
+void log(log_level level, std::string_view event, std::initializer_list<log_field> fields) {
+  if (!log_enabled(level)) return;
+  auto& s = state();
+  std::string line;
+  if (s.format == log_format::json) {
+    boost::json::object o;
+    o["ts"] = utc_timestamp();
+    o["level"] = to_string(level);
+    o["msg"] = event;
+    for (const auto& f : fields) o[f.key] = f.value;
+    line = boost::json::serialize(o);
+  } else {
+    line = utc_timestamp();
+    line += ' ';
+    line += to_string(level);
+    line += ' ';
+    line += event;
+    for (const auto& f : fields) {
+      line += ' ';
+      line += f.key;
+      line += '=';
+      append_text_value(line, f.value);
+    }
+  }
+  std::lock_guard lock(s.mutex);
+  redact(line, s.secrets);
+  line += '\n';
+  *s.out << line << std::flush;
+}
+
+}  // namespace voicebridge::app

@@ -1,0 +1,38 @@
+// voicebridge: answers Twilio voice webhooks and bridges each call's Media Stream to an agent.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <iostream>
+
+#include "voicebridge/app/config.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/net/server.hpp"
+
+int main(int argc, char** argv) {
+  using namespace voicebridge;
+  app::config config;
+  try {
+    config = app::load_config(app::process_environment(), {argv + 1, argv + argc});
+  } catch (const app::config_error& e) {
+    std::cerr << "voicebridge: configuration error: " << e.what() << "\n";
+    return 2;
+  }
+  app::configure_logging(config.log_level_, config.log_format_);
+  app::add_log_secret(config.twilio_auth_token);
+  app::add_log_secret(config.twilio_stream_token);
+  try {
+    boost::asio::io_context io;
+    net::server server(io, config);
+    server.start();
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      app::log(app::log_level::info, "signal received, stopping", {{"signal", signal}});
+      io.stop();
+    });
+    io.run();
+  } catch (const std::exception& e) {
+    app::log(app::log_level::error, "fatal", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// What a call session needs from whatever answers the caller (the local agent, an ElevenLabs agent, a
+// pipeline), and what it offers that agent toward the caller. Both run on the call's executor.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <string>
+#include <string_view>
+
+#include "voicebridge/twilio/media_messages.hpp"
+
+namespace voicebridge::call {
+
+// The caller's side of the call, as an agent sees it. All calls return at once: audio is queued.
+class caller_link {
+ public:
+  virtual ~caller_link() = default;
+  virtual void send_audio(std::string payload_base64) = 0;  // 8 kHz mu-law, base64
+  virtual void send_mark(std::string name) = 0;
+  virtual void clear_audio() = 0;  // drop queued audio and flush Twilio's playback buffer
+  virtual void hang_up() = 0;      // end the stream once queued audio is sent
+};
+
+class agent {
+ public:
+  virtual ~agent() = default;
+  // Events from the caller, delivered as they arrive; they must not block.
+  virtual void on_caller_audio(const twilio::media_message& media) = 0;
+  virtual void on_dtmf(char digit) = 0;
+  virtual void on_mark(std::string_view name) = 0;
+  virtual void on_caller_hangup() = 0;
+  // Runs the conversation; returns when it is over (either side ended it).
+  virtual boost::asio::awaitable<void> run() = 0;
+};
+
+}  // namespace voicebridge::call

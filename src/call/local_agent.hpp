@@ -1,0 +1,40 @@
+// The embedded agent used when no cloud agent is configured: greets with a tone or a WAV (paced in
+// 20 ms frames, as a real agent's audio would be played), then echoes the caller's audio back.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "call/agent.hpp"
+#include "call/message_queue.hpp"
+
+namespace voicebridge::call {
+
+// Default greeting: two short beeps (8 kHz mu-law).
+std::vector<std::uint8_t> make_greeting_tone();
+
+class local_agent final : public agent {
+ public:
+  local_agent(const boost::asio::any_io_executor& executor, caller_link& caller,
+              std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw, std::string call_sid);
+
+  void on_caller_audio(const twilio::media_message& media) override;
+  void on_dtmf(char digit) override;
+  void on_mark(std::string_view name) override;
+  void on_caller_hangup() override;
+  boost::asio::awaitable<void> run() override;
+
+  static constexpr std::size_t max_echo_frames = 1000;  // 20 s of caller audio held while greeting
+
+ private:
+  boost::asio::any_io_executor executor_;
+  caller_link& caller_;
+  std::shared_ptr<const std::vector<std::uint8_t>> greeting_;
+  std::string call_sid_;
+  message_queue<std::string> echo_;
+  bool hung_up_ = false;
+  bool overflow_logged_ = false;
+};
+
+}  // namespace voicebridge::call

@@ -1,0 +1,317 @@
+// The Twilio side of a call: a reader that parses every frame and hands events to the agent, a single
+// writer that owns all sends (Beast allows one outstanding write), and the agent's own coroutine.
+#include "call/twilio_stream.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <variant>
+
+#include "call/local_agent.hpp"
+#include "call/message_queue.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/twilio/form.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/signature.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
+#include "voicebridge/util/base64.hpp"
+#include "voicebridge/util/crypto.hpp"
+
+namespace voicebridge::call {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+using app::log;
+using app::log_level;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using ws_stream = websocket::stream<beast::tcp_stream>;
+
+struct close_request {
+  websocket::close_code code;
+  std::string reason;
+};
+using outbound_item = std::variant<std::string, close_request>;
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+constexpr std::uint64_t media_log_every = 250;  // frames: one progress line per 5 s of caller audio
+
+class twilio_call final : public caller_link {
+ public:
+  twilio_call(ws_stream& ws, upgrade_auth auth, stream_services& services)
+      : ws_(ws),
+        services_(services),
+        config_(services.config),
+        auth_(auth),
+        out_(ws.get_executor(), std::numeric_limits<std::size_t>::max()),
+        starts_(ws.get_executor(), 1),
+        timer_(ws.get_executor()),
+        began_(std::chrono::steady_clock::now()) {}
+
+  asio::awaitable<void> run() {
+    co_await (read_loop() && write_loop() && agent_loop());
+    if (started_) services_.completed.add(call_sid_);
+    log(log_level::info, "call ended",
+        {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}, {"frames_in", frames_in_}, {"bytes_in", bytes_in_},
+         {"frames_out", frames_out_}, {"dropped_out", dropped_out_},
+         {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began_).count()},
+         {"end", end_reason_}});
+  }
+
+  // caller_link
+  void send_audio(std::string payload) override {
+    ++frames_out_;
+    enqueue(twilio::serialize_media(stream_sid_, payload));
+  }
+  void send_mark(std::string name) override { enqueue(twilio::serialize_mark(stream_sid_, name)); }
+  void clear_audio() override {
+    if (closing_) return;
+    out_.clear();
+    queued_bytes_ = 0;
+    enqueue(twilio::serialize_clear(stream_sid_));
+  }
+  void hang_up() override { request_close(websocket::close_code::normal, "call ended"); }
+
+ private:
+  void enqueue(std::string text) {
+    if (closing_) return;
+    if (queued_bytes_ + text.size() > config_.max_outbound_queue_bytes) {
+      if (dropped_out_++ == 0)
+        log(log_level::warn, "outbound queue full, dropping audio toward Twilio", {{"call_sid", call_sid_}});
+      return;
+    }
+    queued_bytes_ += text.size();
+    out_.push(std::move(text));
+  }
+
+  void request_close(websocket::close_code code, std::string reason) {
+    if (closing_) return;
+    closing_ = true;
+    if (end_reason_.empty()) end_reason_ = reason;
+    if (reason.size() > 120) reason.resize(120);  // a close frame's reason is at most 123 bytes
+    out_.push(close_request{code, std::move(reason)});
+  }
+
+  // The peer broke the protocol or failed authentication: log why (never its payload) and close with `code`.
+  void refuse(websocket::close_code code, std::string reason, std::string detail = {}) {
+    log(log_level::warn, "twilio stream refused",
+        {{"call_sid", call_sid_}, {"reason", reason}, {"detail", detail}, {"close_code", static_cast<int>(code)}});
+    request_close(code, std::move(reason));
+  }
+
+  asio::awaitable<void> read_loop() {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      if (ec) {
+        note_read_end(ec);
+        break;
+      }
+      if (!ws_.got_text())
+        refuse(websocket::close_code::unknown_data, "binary frame");
+      else if (!closing_)
+        on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
+      buffer.consume(buffer.size());
+    }
+    // The socket is gone: nothing more will come from the caller.
+    starts_.close();
+    if (agent_) agent_->on_caller_hangup();
+    out_.close();
+  }
+
+  void note_read_end(const beast::error_code& ec) {
+    if (ec == websocket::error::closed) {
+      if (end_reason_.empty()) end_reason_ = "twilio closed";
+      return;
+    }
+    const char* what = ec == beast::error::timeout                ? "idle timeout"
+                       : ec == websocket::error::message_too_big ? "message too big"
+                                                                  : "connection error";
+    if (end_reason_.empty()) end_reason_ = what;
+    log(closing_ ? log_level::debug : log_level::warn, "twilio stream read ended",
+        {{"call_sid", call_sid_}, {"reason", what}, {"error", ec.message()}});
+  }
+
+  void on_message(std::string_view text) {
+    auto parsed = twilio::parse_inbound(text);
+    if (!parsed) {
+      return refuse(websocket::close_code::bad_payload, "invalid message", parsed.error().message);
+    }
+    std::visit(overloaded{
+                   [&](twilio::connected_message& m) {
+                     log(log_level::info, "connected", {{"protocol", m.protocol}, {"version", m.version}});
+                   },
+                   [&](twilio::start_message& m) { on_start(m); },
+                   [&](twilio::media_message& m) { on_media(m); },
+                   [&](twilio::dtmf_message& m) {
+                     if (!started_) return refuse(websocket::close_code::policy_error, "dtmf before start");
+                     agent_->on_dtmf(m.digit[0]);
+                   },
+                   [&](twilio::mark_message& m) {
+                     if (started_) agent_->on_mark(m.name);
+                   },
+                   [&](twilio::stop_message&) {
+                     log(log_level::info, "stop", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
+                     end_reason_ = "twilio stop";
+                     if (agent_) agent_->on_caller_hangup();
+                     else request_close(websocket::close_code::normal, "stop before start");
+                   },
+                   [&](twilio::unknown_message& m) {
+                     log(log_level::debug, "unknown twilio event ignored", {{"call_sid", call_sid_}, {"event", m.event}});
+                   },
+               },
+               *parsed);
+  }
+
+  void on_start(twilio::start_message& start) {
+    if (started_) {
+      log(log_level::warn, "duplicate start ignored", {{"call_sid", call_sid_}});
+      return;
+    }
+    call_sid_ = start.call_sid;
+    if (const std::string* token = start.parameter(twilio::stream_token_parameter)) {
+      auto status = twilio::verify_stream_token(config_.twilio_stream_token, *token, start.call_sid,
+                                                std::chrono::system_clock::now());
+      if (status != twilio::stream_token_status::valid)
+        return refuse(websocket::close_code::policy_error, "stream token " + std::string(twilio::to_string(status)));
+    } else if (auth_ == upgrade_auth::none) {
+      return refuse(websocket::close_code::policy_error, "no credentials");
+    }
+    if ((!start.encoding.empty() && start.encoding != "audio/x-mulaw") ||
+        (start.sample_rate != 0 && start.sample_rate != 8000) || (start.channels != 0 && start.channels != 1))
+      return refuse(websocket::close_code::unknown_data, "unsupported media format " + start.encoding);
+    started_ = true;
+    stream_sid_ = start.stream_sid;
+    log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
+    agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
+    starts_.push(true);
+  }
+
+  void on_media(const twilio::media_message& media) {
+    if (!started_) return refuse(websocket::close_code::policy_error, "media before start");
+    ++frames_in_;
+    bytes_in_ += util::base64_decoded_size(media.payload);
+    if (frames_in_ % media_log_every == 0)
+      log(log_level::info, "media", {{"call_sid", call_sid_}, {"frames", frames_in_}, {"bytes", bytes_in_}});
+    agent_->on_caller_audio(media);
+  }
+
+  asio::awaitable<void> write_loop() {
+    while (auto item = co_await out_.pop()) {
+      if (auto* text = std::get_if<std::string>(&*item)) {
+        queued_bytes_ -= std::min(queued_bytes_, text->size());
+        if (!co_await write_with_deadline(*text)) break;
+      } else {
+        auto& close = std::get<close_request>(*item);
+        co_await ws_.async_close(websocket::close_reason(close.code, close.reason), use_tuple);
+        break;
+      }
+    }
+    out_.close();
+  }
+
+  // A peer that stops reading would hold the write forever: bound it, then drop the connection.
+  asio::awaitable<bool> write_with_deadline(const std::string& text) {
+    ws_.text(true);
+    timer_.expires_after(config_.write_timeout);
+    auto result = co_await (ws_.async_write(asio::buffer(text), use_tuple) || timer_.async_wait(use_tuple));
+    if (result.index() == 0 && !std::get<0>(std::get<0>(result))) co_return true;
+    const bool timed_out = result.index() == 1;
+    if (end_reason_.empty()) end_reason_ = timed_out ? "write timeout" : "write error";
+    log(log_level::warn, "twilio stream write failed",
+        {{"call_sid", call_sid_}, {"reason", timed_out ? "write timeout" : std::get<0>(std::get<0>(result)).message()}});
+    closing_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);  // wakes the reader
+    co_return false;
+  }
+
+  asio::awaitable<void> agent_loop() {
+    asio::steady_timer deadline(ws_.get_executor());
+    deadline.expires_after(config_.stream_auth_timeout);
+    auto first = co_await (starts_.pop() || deadline.async_wait(use_tuple));
+    if (first.index() == 1) {
+      if (!started_) refuse(websocket::close_code::policy_error, "no authenticated start in time");
+      co_return;
+    }
+    if (!std::get<0>(first)) co_return;  // the socket closed before `start`
+    co_await agent_->run();
+    request_close(websocket::close_code::normal, "call ended");
+  }
+
+  ws_stream& ws_;
+  stream_services& services_;
+  const app::config& config_;
+  upgrade_auth auth_;
+  message_queue<outbound_item> out_;
+  message_queue<bool> starts_;
+  asio::steady_timer timer_;
+  std::unique_ptr<agent> agent_;
+  std::chrono::steady_clock::time_point began_;
+  std::string call_sid_, stream_sid_, end_reason_;
+  bool started_ = false;
+  bool closing_ = false;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;
+};
+
+}  // namespace
+
+std::optional<upgrade_auth> check_upgrade(const http::request<http::string_body>& request, const app::config& config) {
+  const std::string_view target = request.target();
+  if (const auto q = target.find('?'); q != std::string_view::npos) {
+    // The original service's scripts connect with ?token=<TWILIO_STREAM_TOKEN>.
+    auto query = twilio::parse_form(target.substr(q + 1));
+    if (query) {
+      if (auto token = query->get("token"))
+        return util::constant_time_equal(*token, config.twilio_stream_token)
+                   ? std::optional(upgrade_auth::legacy_query_token)
+                   : std::nullopt;
+    }
+  }
+  auto it = request.find("X-Twilio-Signature");
+  if (it == request.end()) return upgrade_auth::none;
+  // Twilio signs the wss:// URL exactly as written in the TwiML; its docs say to also try it with a '/'.
+  const std::string url = config.stream_url();
+  const bool valid = twilio::validate_signature(config.twilio_auth_token, it->value(), url, {}) ||
+                     twilio::validate_signature(config.twilio_auth_token, it->value(), url + "/", {});
+  return valid ? std::optional(upgrade_auth::twilio_signature) : std::nullopt;
+}
+
+asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
+                                          upgrade_auth auth, stream_services& services) {
+  const auto& config = services.config;
+  stream.expires_never();  // the WebSocket's own timeouts take over
+  ws_stream ws(std::move(stream));
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = config.http_timeout;
+  timeouts.idle_timeout = config.twilio_idle_timeout;
+  timeouts.keep_alive_pings = true;
+  ws.set_option(timeouts);
+  ws.read_message_max(config.max_ws_message);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "voicebridge"); }));
+  auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
+  if (ec) {
+    log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});
+    co_return;
+  }
+  log(log_level::debug, "twilio stream accepted",
+      {{"auth", auth == upgrade_auth::twilio_signature ? "signature"
+                : auth == upgrade_auth::legacy_query_token ? "query_token" : "pending"}});
+  twilio_call call(ws, auth, services);
+  co_await call.run();
+}
+
+}  // namespace voicebridge::call

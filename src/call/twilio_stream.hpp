@@ -1,0 +1,36 @@
+// One Twilio Media Stream: authenticate, then serve the call with an agent until either side ends it.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "call/completed_calls.hpp"
+#include "voicebridge/app/config.hpp"
+
+namespace voicebridge::call {
+
+// How the upgrade request proved itself before `start` (the per-call token in `start` can do it after).
+enum class upgrade_auth { none, twilio_signature, legacy_query_token };
+
+struct stream_services {
+  const app::config& config;
+  completed_calls& completed;
+  std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw;
+};
+
+// Checks an upgrade request to the stream path. nullopt: refuse it with 403 (a credential was presented
+// and is wrong). A request without credentials is let through as `none`: it must authenticate on `start`.
+std::optional<upgrade_auth> check_upgrade(const boost::beast::http::request<boost::beast::http::string_body>& request,
+                                          const app::config& config);
+
+// Accepts the WebSocket on `stream` and serves the call to its end. Never throws for network or
+// protocol errors; they are logged with the call SID.
+boost::asio::awaitable<void> serve_twilio_stream(boost::beast::tcp_stream stream,
+                                                 boost::beast::http::request<boost::beast::http::string_body> upgrade,
+                                                 upgrade_auth auth, stream_services& services);
+
+}  // namespace voicebridge::call

@@ -1,0 +1,74 @@
+#include "voicebridge/twilio/signature.hpp"
+
+#include <algorithm>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include "voicebridge/util/base64.hpp"
+#include "voicebridge/util/crypto.hpp"
+
+namespace voicebridge::twilio {
+namespace {
+
+// The URL with the port Twilio's libraries also try: explicit port removed, or the scheme's default added.
+std::vector<std::string> port_variants(std::string_view url) {
+  std::vector<std::string> variants{std::string(url)};
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return variants;
+  boost::urls::url without(*parsed);
+  without.remove_port();
+  boost::urls::url with(*parsed);
+  if (!with.has_port()) with.set_port(with.scheme() == "https" ? "443" : "80");
+  for (const auto& u : {without, with})
+    if (u.buffer() != url) variants.emplace_back(u.buffer());
+  return variants;
+}
+
+bool matches_any(std::string_view auth_token, std::string_view signature, std::string_view url,
+                 const form_params& params) {
+  bool ok = false;
+  for (const auto& candidate : port_variants(url))  // every variant is checked: no early exit on a match
+    ok |= util::constant_time_equal(compute_signature(auth_token, candidate, params), signature);
+  return ok;
+}
+
+}  // namespace
+
+std::string signature_payload(std::string_view url, const form_params& params) {
+  std::vector<const form_param*> sorted;
+  sorted.reserve(params.all().size());
+  for (const auto& p : params.all()) sorted.push_back(&p);
+  std::sort(sorted.begin(), sorted.end(), [](const form_param* a, const form_param* b) {
+    return a->name != b->name ? a->name < b->name : a->value < b->value;  // byte-wise, as char_traits<char>
+  });
+  std::string payload(url);
+  for (const auto* p : sorted) {
+    payload += p->name;
+    payload += p->value;
+  }
+  return payload;
+}
+
+std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params) {
+  return util::base64_encode(util::hmac_sha1(auth_token, signature_payload(url, params)));
+}
+
+bool validate_signature(std::string_view auth_token, std::string_view signature, std::string_view url,
+                        const form_params& params) {
+  if (auth_token.empty() || signature.empty()) return false;
+  return matches_any(auth_token, signature, url, params);
+}
+
+bool validate_signature_with_body(std::string_view auth_token, std::string_view signature, std::string_view url,
+                                  std::string_view body) {
+  if (!validate_signature(auth_token, signature, url, {})) return false;
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return false;
+  auto hash = parsed->params().find("bodySHA256");
+  if (hash == parsed->params().end() || !(*hash).has_value) return false;
+  const auto digest = util::sha256(body);
+  return util::constant_time_equal(
+      util::hex_lower({reinterpret_cast<const char*>(digest.data()), digest.size()}), (*hash).value);
+}
+
+}  // namespace voicebridge::twilio

@@ -1,0 +1,51 @@
+#include "voicebridge/util/crypto.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+namespace voicebridge::util {
+namespace {
+
+template <std::size_t N>
+std::array<std::uint8_t, N> hmac(const EVP_MD* md, std::string_view key, std::string_view message) {
+  std::array<std::uint8_t, N> out{};
+  unsigned int len = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), out.data(), &len);
+  return out;
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 20> hmac_sha1(std::string_view key, std::string_view message) {
+  return hmac<20>(EVP_sha1(), key, message);
+}
+
+std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message) {
+  return hmac<32>(EVP_sha256(), key, message);
+}
+
+std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  std::array<std::uint8_t, 32> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  return out;
+}
+
+std::string hex_lower(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace voicebridge::util
