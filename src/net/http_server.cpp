@@ -71,6 +71,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
         log(log_level::error, "accept failed", {{"error", ec.message()}});
         continue;
       }
+      socket.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
       asio::co_spawn(socket.get_executor(), session(std::move(socket), shared_from_this()), log_if_failed);
     }
   }

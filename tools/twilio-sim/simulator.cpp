@@ -1,0 +1,377 @@
+#include "twilio-sim/simulator.hpp"
+
+#include <tinyxml2.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <deque>
+#include <random>
+#include <sstream>
+
+#include "call/message_queue.hpp"
+#include "voicebridge/audio/g711.hpp"
+#include "voicebridge/twilio/form.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/signature.hpp"
+#include "voicebridge/util/base64.hpp"
+
+namespace voicebridge::sim {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds since(clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t);
+}
+
+// Parsed <Response><Connect><Stream url><Parameter/>...
+bool parse_twiml(call_summary& s) {
+  tinyxml2::XMLDocument doc;
+  if (doc.Parse(s.twiml.c_str(), s.twiml.size()) != tinyxml2::XML_SUCCESS) return false;
+  auto* response = doc.FirstChildElement("Response");
+  auto* connect = response ? response->FirstChildElement("Connect") : nullptr;
+  auto* stream = connect ? connect->FirstChildElement("Stream") : nullptr;
+  if (!stream || !stream->Attribute("url")) return false;
+  s.stream_url = stream->Attribute("url");
+  for (auto* p = stream->FirstChildElement("Parameter"); p; p = p->NextSiblingElement("Parameter"))
+    s.parameters.emplace_back(p->Attribute("name") ? p->Attribute("name") : "",
+                              p->Attribute("value") ? p->Attribute("value") : "");
+  return true;
+}
+
+asio::awaitable<void> post_webhook(const options& o, call_summary& s) {
+  twilio::form_params form;
+  for (auto [name, value] : {std::pair<const char*, std::string>{"AccountSid", "AC" + std::string(32, '0')},
+                             {"ApiVersion", "2010-04-01"}, {"CallSid", s.call_sid}, {"CallStatus", "ringing"},
+                             {"Direction", "inbound"}, {"From", o.from}, {"To", o.to}, {"Caller", o.from},
+                             {"Called", o.to}})
+    form.add(name, value);
+  http::request<http::string_body> req{http::verb::post, o.webhook_path, 11};
+  req.set(http::field::host, o.host);
+  req.set(http::field::content_type, "application/x-www-form-urlencoded");
+  req.set(http::field::user_agent, "TwilioProxy/1.1");
+  if (o.sign_webhook)
+    req.set("X-Twilio-Signature", twilio::compute_signature(o.auth_token, o.public_base_url + o.webhook_path, form));
+  req.body() = twilio::encode_form(form);
+  req.prepare_payload();
+
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(15s);  // Twilio's whole-webhook budget
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), use_tuple);
+  if (rec) {
+    s.error = "resolve " + o.host + ": " + rec.message();
+    co_return;
+  }
+  if (auto [ec, ep] = co_await stream.async_connect(endpoints, use_tuple); ec) {
+    s.error = "webhook connect: " + ec.message();
+    co_return;
+  }
+  co_await http::async_write(stream, req, use_tuple);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  if (auto [ec, n] = co_await http::async_read(stream, buffer, res, use_tuple); ec) {
+    s.error = "webhook response: " + ec.message();
+    co_return;
+  }
+  s.webhook_status = res.result_int();
+  s.twiml = res.body();
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// The media stream, from the upgrade to the close.
+class stream_session {
+ public:
+  stream_session(websocket::stream<beast::tcp_stream>& ws, const options& o, call_summary& s)
+      : ws_(ws), o_(o), s_(s), out_(ws.get_executor(), 100000), tick_(ws.get_executor()) {}
+
+  asio::awaitable<void> run() {
+    std::uint64_t seq = 0;
+    send(twilio::serialize_connected());
+    twilio::start_message start;
+    start.sequence_number = ++seq;
+    start.account_sid = "AC" + std::string(32, '0');
+    start.stream_sid = s_.stream_sid;
+    start.call_sid = s_.call_sid;
+    start.tracks = {"inbound"};
+    start.encoding = "audio/x-mulaw";
+    start.sample_rate = 8000;
+    start.channels = 1;
+    start.custom_parameters = s_.parameters;
+    if (o_.stream_token_override) {
+      for (auto& [name, value] : start.custom_parameters)
+        if (name == "stream_token") value = *o_.stream_token_override;
+    }
+    send(twilio::serialize_start(start));
+    seq_ = seq;
+    started_at_ = clock::now();
+    co_await (reader() && writer() && ticker());
+  }
+
+ private:
+  void send(std::string text) { out_.push(std::move(text)); }
+
+  asio::awaitable<void> writer() {
+    while (auto text = co_await out_.pop()) {
+      if (text->empty()) {  // the close request
+        auto [ec] = co_await ws_.async_close(websocket::close_code::normal, use_tuple);
+        break;
+      }
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
+      if (ec) break;
+    }
+  }
+
+  asio::awaitable<void> reader() {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      if (ec) {
+        if (ec == websocket::error::closed && !hung_up_) {
+          s_.server_closed = true;
+          s_.close_code = static_cast<int>(ws_.reason().code);
+          s_.close_reason = std::string(ws_.reason().reason.c_str());
+        } else if (ec != websocket::error::closed && !hung_up_) {
+          s_.server_closed = true;  // dropped without a close frame
+          s_.close_reason = ec.message();
+        }
+        break;
+      }
+      if (!ws_.got_text()) s_.protocol_errors.push_back("binary frame (Twilio warning 31950)");
+      else on_message(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
+    }
+    done_ = true;
+    out_.close();
+    tick_.cancel();
+  }
+
+  void on_message(const std::string& text) {
+    auto parsed = twilio::parse_outbound(text);
+    if (!parsed) {
+      s_.protocol_errors.push_back("invalid message (Twilio warning 31951): " + parsed.error().message);
+      return;
+    }
+    if (parsed->stream_sid != s_.stream_sid) {
+      s_.protocol_errors.push_back("wrong streamSid (Twilio warning 31951)");
+      return;
+    }
+    if (auto* media = std::get_if<twilio::outbound_media>(&parsed->message)) {
+      auto bytes = util::base64_decode(media->payload);
+      if (!s_.time_to_first_audio) s_.time_to_first_audio = since(started_at_);
+      ++s_.frames_received;
+      s_.bytes_received += bytes->size();
+      s_.received_audio.insert(s_.received_audio.end(), bytes->begin(), bytes->end());
+      playback_.insert(playback_.end(), bytes->begin(), bytes->end());
+      queued_total_ += bytes->size();
+    } else if (auto* mark = std::get_if<twilio::outbound_mark>(&parsed->message)) {
+      s_.marks_received.push_back(mark->name);
+      pending_marks_.emplace_back(queued_total_, mark->name);
+      echo_played_marks();  // with nothing buffered, Twilio echoes at once
+    } else {
+      ++s_.clears;
+      playback_.clear();
+      queued_total_ = played_total_;
+      echo_played_marks();  // after `clear`, every pending mark comes back right away
+    }
+  }
+
+  void echo_played_marks() {
+    while (!pending_marks_.empty() && pending_marks_.front().first <= played_total_) {
+      send(twilio::serialize_inbound_mark(s_.stream_sid, {++seq_, pending_marks_.front().second}));
+      ++s_.marks_echoed;
+      pending_marks_.pop_front();
+    }
+  }
+
+  // One tick per 20 ms on an absolute schedule: send a caller frame, play 20 ms, then hang up when done.
+  asio::awaitable<void> ticker() {
+    const auto& audio = o_.caller_audio;
+    std::size_t offset = 0, next_dtmf = 0;
+    std::uint64_t chunk = 0;
+    auto next = started_at_;
+    std::optional<clock::time_point> audio_done_at;
+    while (!done_) {
+      const auto elapsed = since(started_at_);
+      if (offset < audio.size()) {
+        const std::size_t n = std::min(audio::mulaw_frame_bytes, audio.size() - offset);
+        twilio::media_message m{++seq_, "inbound", ++chunk, static_cast<std::uint64_t>(chunk - 1) * 20,
+                                util::base64_encode(std::span(audio).subspan(offset, n))};
+        send(twilio::serialize_inbound_media(s_.stream_sid, m));
+        offset += n;
+        ++s_.frames_sent;
+        s_.bytes_sent += n;
+      } else if (!audio_done_at) {
+        audio_done_at = clock::now();
+      }
+      while (next_dtmf < o_.dtmf.size() && o_.dtmf[next_dtmf].first <= elapsed) {
+        send(twilio::serialize_dtmf(s_.stream_sid, {++seq_, "inbound_track", std::string(1, o_.dtmf[next_dtmf].second)}));
+        ++s_.dtmf_sent;
+        ++next_dtmf;
+      }
+      const std::size_t n = std::min(audio::mulaw_frame_bytes, playback_.size());
+      s_.played_audio.insert(s_.played_audio.end(), playback_.begin(), playback_.begin() + static_cast<std::ptrdiff_t>(n));
+      playback_.erase(playback_.begin(), playback_.begin() + static_cast<std::ptrdiff_t>(n));
+      played_total_ += n;
+      echo_played_marks();
+      const bool finished = audio_done_at && next_dtmf >= o_.dtmf.size() && clock::now() - *audio_done_at >= o_.linger;
+      if (finished || elapsed >= o_.max_call) {
+        hung_up_ = true;  // the caller hangs up: Twilio sends `stop` and closes
+        send(twilio::serialize_stop(s_.stream_sid, {++seq_, "AC" + std::string(32, '0'), s_.call_sid}));
+        send(std::string());
+        co_return;
+      }
+      next += 20ms;
+      tick_.expires_at(next);
+      co_await tick_.async_wait(use_tuple);
+    }
+  }
+
+  websocket::stream<beast::tcp_stream>& ws_;
+  const options& o_;
+  call_summary& s_;
+  call::message_queue<std::string> out_;  // one writer per socket; an empty string asks for the close
+  asio::steady_timer tick_;
+  clock::time_point started_at_;
+  std::uint64_t seq_ = 0;
+  std::deque<std::uint8_t> playback_;  // Twilio's playout buffer
+  std::deque<std::pair<std::uint64_t, std::string>> pending_marks_;  // (byte position, name)
+  std::uint64_t queued_total_ = 0, played_total_ = 0;
+  bool done_ = false, hung_up_ = false;
+};
+
+asio::awaitable<void> open_stream(const options& o, call_summary& s) {
+  auto url = boost::urls::parse_uri(s.stream_url);
+  if (!url) {
+    s.error = "TwiML stream url is not a URL";
+    co_return;
+  }
+  const std::string host(url->encoded_host_and_port());
+  const std::string target = std::string(url->encoded_path()) + o.stream_target_suffix;
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(10s);
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), use_tuple);
+  if (rec) {
+    s.error = "resolve: " + rec.message();
+    co_return;
+  }
+  if (auto [ec, ep] = co_await stream.async_connect(endpoints, use_tuple); ec) {
+    s.error = "stream connect: " + ec.message();
+    co_return;
+  }
+  stream.socket().set_option(tcp::no_delay(true));
+  stream.expires_never();
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  websocket::stream_base::timeout timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+  timeouts.handshake_timeout = 5s;
+  timeouts.idle_timeout = 30s;
+  ws.set_option(timeouts);
+  const std::string signature = o.sign_stream ? twilio::compute_signature(o.auth_token, s.stream_url, {}) : "";
+  ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    req.set(http::field::user_agent, "Twilio.TmeWs/1.0");
+    if (!signature.empty()) req.set("X-Twilio-Signature", signature);
+  }));
+  websocket::response_type res;
+  auto [ec] = co_await ws.async_handshake(res, host, target, use_tuple);
+  s.upgrade_status = res.result_int();
+  if (ec) {
+    s.error = "stream upgrade refused: HTTP " + std::to_string(s.upgrade_status);
+    co_return;
+  }
+  stream_session session(ws, o, s);
+  co_await session.run();
+}
+
+}  // namespace
+
+std::string random_sid(std::string_view prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string sid(prefix);
+  for (int i = 0; i < 32; ++i) sid.push_back(hex[rng() & 15]);
+  return sid;
+}
+
+asio::awaitable<call_summary> run_call(options o) {
+  call_summary s;
+  const auto began = clock::now();
+  s.call_sid = o.call_sid.empty() ? random_sid("CA") : o.call_sid;
+  s.stream_sid = random_sid("MZ");
+  co_await post_webhook(o, s);
+  if (s.error.empty() && s.webhook_status == 200) {
+    if (!parse_twiml(s))
+      s.error = "webhook answer has no <Connect><Stream url>";
+    else
+      co_await open_stream(o, s);
+  } else if (s.error.empty()) {
+    s.error = "webhook answered HTTP " + std::to_string(s.webhook_status);
+  }
+  s.duration = since(began);
+  co_return s;
+}
+
+std::string format_summary(const call_summary& s) {
+  std::ostringstream out;
+  out << "twilio-sim call " << s.call_sid << "\n"
+      << "  webhook              HTTP " << s.webhook_status << "\n"
+      << "  stream upgrade       HTTP " << s.upgrade_status << " " << s.stream_url << "\n"
+      << "  caller frames sent   " << s.frames_sent << " (" << s.bytes_sent << " bytes), dtmf " << s.dtmf_sent << "\n"
+      << "  agent frames heard   " << s.frames_received << " (" << s.bytes_received << " bytes, "
+      << s.played_audio.size() << " played)\n"
+      << "  time to first audio  "
+      << (s.time_to_first_audio ? std::to_string(s.time_to_first_audio->count()) + " ms" : std::string("none")) << "\n"
+      << "  marks                " << s.marks_received.size() << " received, " << s.marks_echoed << " echoed\n"
+      << "  clears               " << s.clears << "\n"
+      << "  ended                "
+      << (s.server_closed ? "by gateway" + (s.close_code ? " (close " + std::to_string(*s.close_code) + " " + s.close_reason + ")" : " (" + s.close_reason + ")")
+                          : std::string("by caller hang-up"))
+      << " after " << s.duration.count() << " ms\n";
+  for (const auto& e : s.protocol_errors) out << "  PROTOCOL ERROR       " << e << "\n";
+  if (!s.error.empty()) out << "  ERROR                " << s.error << "\n";
+  return out.str();
+}
+
+std::string summary_json(const call_summary& s) {
+  boost::json::object o{{"call_sid", s.call_sid},
+                        {"webhook_status", s.webhook_status},
+                        {"upgrade_status", s.upgrade_status},
+                        {"frames_sent", s.frames_sent},
+                        {"bytes_sent", s.bytes_sent},
+                        {"frames_received", s.frames_received},
+                        {"bytes_received", s.bytes_received},
+                        {"bytes_played", s.played_audio.size()},
+                        {"marks_received", s.marks_received.size()},
+                        {"marks_echoed", s.marks_echoed},
+                        {"clears", s.clears},
+                        {"server_closed", s.server_closed},
+                        {"duration_ms", s.duration.count()},
+                        {"error", s.error}};
+  if (s.time_to_first_audio) o["time_to_first_audio_ms"] = s.time_to_first_audio->count();
+  if (s.close_code) o["close_code"] = *s.close_code;
+  boost::json::array errors;
+  for (const auto& e : s.protocol_errors) errors.emplace_back(e);
+  o["protocol_errors"] = std::move(errors);
+  return boost::json::serialize(o);
+}
+
+}  // namespace voicebridge::sim

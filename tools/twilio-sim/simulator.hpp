@@ -1,0 +1,65 @@
+// Plays Twilio's part of one call against a running gateway: signed voice webhook, TwiML parsing, signed
+// Media Streams upgrade, 20 ms paced caller audio, DTMF, playout with mark echoes and `clear`, exactly as
+// twilio.md describes. Used by the twilio-sim tool and by the integration tests.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace voicebridge::sim {
+
+struct options {
+  std::string host = "127.0.0.1";  // where the gateway listens (what a TLS proxy would forward to)
+  std::uint16_t port = 8080;
+  std::string public_base_url;     // what Twilio believes it calls; signatures are computed over it
+  std::string auth_token;          // signs the webhook and the upgrade
+  std::string webhook_path = "/api/twilio/voice/inbound";
+  std::string call_sid;            // random CA... when empty
+  std::string from = "+15551230001";
+  std::string to = "+15559870002";
+  std::vector<std::uint8_t> caller_audio;  // 8 kHz mu-law, sent in 160-byte frames every 20 ms
+  std::vector<std::pair<std::chrono::milliseconds, char>> dtmf;  // (time after start, key)
+  std::chrono::milliseconds linger{1000};  // keep listening after the caller audio ends, then hang up
+  std::chrono::milliseconds max_call{60000};
+
+  // Deviations for negative tests.
+  bool sign_webhook = true;
+  bool sign_stream = true;
+  std::optional<std::string> stream_token_override;  // replaces the TwiML's stream_token parameter
+  std::string stream_target_suffix;                   // appended to the stream path (e.g. "?token=...")
+};
+
+struct call_summary {
+  unsigned webhook_status = 0;
+  std::string twiml;
+  std::string stream_url;
+  std::vector<std::pair<std::string, std::string>> parameters;  // from the TwiML <Parameter>s
+  unsigned upgrade_status = 0;  // 101 when the WebSocket opened
+  std::string call_sid, stream_sid;
+  std::uint64_t frames_sent = 0, bytes_sent = 0, dtmf_sent = 0;
+  std::uint64_t frames_received = 0, bytes_received = 0;
+  std::vector<std::uint8_t> received_audio;  // every media payload, decoded, in arrival order
+  std::vector<std::uint8_t> played_audio;    // what the caller heard: received audio minus what `clear` dropped
+  std::optional<std::chrono::milliseconds> time_to_first_audio;  // from sending `start`
+  std::vector<std::string> marks_received;
+  std::uint64_t marks_echoed = 0, clears = 0;
+  std::optional<int> close_code;  // the server's close frame, if it closed the stream
+  std::string close_reason;
+  bool server_closed = false;
+  std::chrono::milliseconds duration{0};
+  std::vector<std::string> protocol_errors;  // anything the gateway sent that Twilio would reject
+  std::string error;                          // why the call could not be run
+};
+
+boost::asio::awaitable<call_summary> run_call(options opts);
+
+std::string random_sid(std::string_view prefix);
+std::string format_summary(const call_summary& summary);
+std::string summary_json(const call_summary& summary);
+
+}  // namespace voicebridge::sim
