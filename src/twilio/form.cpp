@@ -17,7 +17,9 @@ std::string_view form_params::get_or(std::string_view name, std::string_view fal
 }
 
 util::result<form_params> parse_form(std::string_view text) {
-  auto parsed = boost::urls::parse_query(text);
+  // Boost.URL 1.81's parse_query reads its input up to a NUL (seen under ASan): give it a terminated copy.
+  const std::string terminated(text);
+  auto parsed = boost::urls::parse_query(terminated);
   if (!parsed) return util::fail("malformed form data: " + parsed.error().message());
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;

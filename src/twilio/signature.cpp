@@ -13,7 +13,8 @@ namespace {
 // The URL with the port Twilio's libraries also try: explicit port removed, or the scheme's default added.
 std::vector<std::string> port_variants(std::string_view url) {
   std::vector<std::string> variants{std::string(url)};
-  auto parsed = boost::urls::parse_uri(url);
+  const std::string terminated(url);  // Boost.URL 1.81 reads up to a NUL, as in form.cpp
+  auto parsed = boost::urls::parse_uri(terminated);
   if (!parsed) return variants;
   boost::urls::url without(*parsed);
   without.remove_port();
@@ -62,7 +63,8 @@ bool validate_signature(std::string_view auth_token, std::string_view signature,
 bool validate_signature_with_body(std::string_view auth_token, std::string_view signature, std::string_view url,
                                   std::string_view body) {
   if (!validate_signature(auth_token, signature, url, {})) return false;
-  auto parsed = boost::urls::parse_uri(url);
+  const std::string terminated(url);  // Boost.URL 1.81 reads up to a NUL, as in form.cpp
+  auto parsed = boost::urls::parse_uri(terminated);
   if (!parsed) return false;
   auto hash = parsed->params().find("bodySHA256");
   if (hash == parsed->params().end() || !(*hash).has_value) return false;

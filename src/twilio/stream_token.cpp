@@ -1,6 +1,7 @@
 #include "voicebridge/twilio/stream_token.hpp"
 
 #include <charconv>
+#include <ostream>
 
 #include "voicebridge/util/base64.hpp"
 #include "voicebridge/util/crypto.hpp"
@@ -34,6 +35,8 @@ std::string_view to_string(stream_token_status status) {
   }
   return "unknown";
 }
+
+std::ostream& operator<<(std::ostream& out, stream_token_status status) { return out << to_string(status); }
 
 stream_token_status verify_stream_token(std::string_view key, std::string_view token, std::string_view call_sid,
                                         std::chrono::system_clock::time_point now) {

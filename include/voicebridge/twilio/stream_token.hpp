@@ -3,6 +3,7 @@
 // so any instance holding the key verifies it without shared state, and it is useless for another call.
 #pragma once
 #include <chrono>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,7 @@ std::string mint_stream_token(std::string_view key, std::string_view call_sid,
 
 enum class stream_token_status { valid, malformed, expired, bad_signature };
 std::string_view to_string(stream_token_status status);
+std::ostream& operator<<(std::ostream& out, stream_token_status status);
 
 stream_token_status verify_stream_token(std::string_view key, std::string_view token, std::string_view call_sid,
                                         std::chrono::system_clock::time_point now);

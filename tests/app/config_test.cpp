@@ -1,0 +1,68 @@
+#include <boost/test/unit_test.hpp>
+#include <map>
+
+#include "voicebridge/app/config.hpp"
+
+using namespace voicebridge::app;
+
+namespace {
+
+env_lookup env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string error_of(std::map<std::string, std::string> vars, std::vector<std::string> args = {}) {
+  try {
+    load_config(env(std::move(vars)), args);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(defaults_need_no_environment) {
+  const auto c = load_config(env({}));
+  BOOST_TEST(c.port == 8080);
+  BOOST_TEST(c.bind_address == "0.0.0.0");
+  BOOST_TEST(c.public_base_url == "http://127.0.0.1:8080");
+  BOOST_TEST(c.stream_url() == "ws://127.0.0.1:8080/ws/twilio/stream");
+}
+
+BOOST_AUTO_TEST_CASE(reads_environment_and_flags_override_it) {
+  const auto c = load_config(env({{"PORT", "9000"}, {"PUBLIC_BASE_URL", "https://gw.example.com/"}, {"LOG_FORMAT", "json"}}),
+                             {"--port=9001", "--log-level", "debug"});
+  BOOST_TEST(c.port == 9001);
+  BOOST_TEST(c.public_base_url == "https://gw.example.com");
+  BOOST_TEST(c.stream_url() == "wss://gw.example.com/ws/twilio/stream");
+  BOOST_TEST((c.log_format_ == log_format::json));
+  BOOST_TEST((c.log_level_ == log_level::debug));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_values_name_the_variable) {
+  BOOST_TEST(error_of({{"PUBLIC_BASE_URL", "gw.example.com"}}).starts_with("PUBLIC_BASE_URL:"));
+  BOOST_TEST(error_of({{"PUBLIC_BASE_URL", "ftp://gw.example.com"}}).starts_with("PUBLIC_BASE_URL:"));
+  BOOST_TEST(error_of({{"PUBLIC_BASE_URL", "https://gw.example.com/base"}}).starts_with("PUBLIC_BASE_URL:"));
+  BOOST_TEST(error_of({{"PUBLIC_BASE_URL", "https://gw.example.com?x=1"}}).starts_with("PUBLIC_BASE_URL:"));
+  BOOST_TEST(error_of({{"PORT", "70000"}}).starts_with("PORT:"));
+  BOOST_TEST(error_of({{"PORT", "80x"}}).starts_with("PORT:"));
+  BOOST_TEST(error_of({{"LOG_LEVEL", "loud"}}).starts_with("LOG_LEVEL:"));
+  BOOST_TEST(error_of({{"LOG_FORMAT", "xml"}}).starts_with("LOG_FORMAT:"));
+  BOOST_TEST(error_of({{"LOCAL_GREETING_WAV", "/nonexistent.wav"}}).starts_with("LOCAL_GREETING_WAV:"));
+  BOOST_TEST(error_of({}, {"--port"}).find("--port") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(secrets_are_checked_but_never_echoed) {
+  const auto e = error_of({{"TWILIO_STREAM_TOKEN", "short-secret"}});
+  BOOST_TEST(e.starts_with("TWILIO_STREAM_TOKEN:"));
+  BOOST_TEST(e.find("short-secret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

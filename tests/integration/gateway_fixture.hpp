@@ -1,0 +1,173 @@
+// A real voicebridge server on a loopback port, in-process, plus helpers to drive it over real sockets.
+#pragma once
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/test/unit_test.hpp>
+#include <functional>
+#include <sstream>
+
+#include "twilio-sim/simulator.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/net/server.hpp"
+#include "voicebridge/twilio/signature.hpp"
+
+namespace voicebridge::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+inline app::config gateway_config() {
+  app::config c;
+  c.bind_address = "127.0.0.1";
+  c.port = 0;
+  c.public_base_url = "https://gw.example.test";  // as behind a TLS-terminating proxy
+  c.twilio_auth_token = "integration-auth-token";
+  c.twilio_stream_token = "integration-stream-token-key";
+  c.stream_auth_timeout = std::chrono::milliseconds(500);
+  c.log_level_ = app::log_level::debug;
+  return c;
+}
+
+struct gateway {
+  asio::io_context io;
+  std::ostringstream logs;
+  std::unique_ptr<net::server> server;
+  std::uint16_t port = 0;
+
+  explicit gateway(app::config config = gateway_config()) {
+    app::set_log_sink(&logs);
+    app::configure_logging(config.log_level_, app::log_format::text);
+    app::add_log_secret(config.twilio_auth_token);
+    app::add_log_secret(config.twilio_stream_token);
+    server = std::make_unique<net::server>(io, std::move(config));
+    port = server->start();
+  }
+  ~gateway() { app::set_log_sink(nullptr); }
+
+  sim::options caller(std::vector<std::uint8_t> audio = {}) const {
+    sim::options o;
+    o.port = port;
+    o.public_base_url = server->config().public_base_url;
+    o.auth_token = server->config().twilio_auth_token;
+    o.caller_audio = std::move(audio);
+    o.linger = std::chrono::milliseconds(600);
+    return o;
+  }
+
+  // Runs the loop until every task has finished (bounded, so a hung test fails instead of hanging).
+  void run_until(const std::function<bool()>& finished) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!finished() && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(100));
+    BOOST_REQUIRE_MESSAGE(finished(), "test tasks did not finish in 60 s");
+  }
+
+  // After the clients are done: let the server finish its side of every call (logs, records) too.
+  void settle() {
+    run_until([&] { return server->active_calls() == 0; });
+  }
+
+  template <class T>
+  std::vector<T> run_all(std::vector<asio::awaitable<T>> tasks) {
+    std::vector<std::optional<T>> results(tasks.size());
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+      asio::co_spawn(io, std::move(tasks[i]), [&, i](std::exception_ptr e, T value) {
+        if (e) std::rethrow_exception(e);
+        results[i] = std::move(value);
+        ++done;
+      });
+    run_until([&] { return done == results.size(); });
+    std::vector<T> out;
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
+  }
+  template <class T>
+  T run(asio::awaitable<T> task) {
+    std::vector<asio::awaitable<T>> one;
+    one.push_back(std::move(task));
+    return std::move(run_all(std::move(one)).front());
+  }
+};
+
+struct http_result {
+  unsigned status = 0;
+  std::string body;
+};
+
+inline asio::awaitable<http_result> http_call(std::uint16_t port, http::verb verb, std::string target, std::string body = {},
+                                              std::vector<std::pair<std::string, std::string>> headers = {}) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(std::chrono::seconds(10));
+  co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, "gw.example.test");
+  for (auto& [k, v] : headers) req.set(k, v);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  co_await http::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  auto [ec, n] = co_await http::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
+  co_return http_result{ec ? 0u : res.result_int(), res.body()};
+}
+
+// A hand-driven Media Streams client for the cases the simulator will not produce.
+struct raw_stream_result {
+  unsigned upgrade_status = 0;
+  int close_code = -1;  // -1: no close frame
+  std::string close_reason;
+  std::size_t media_received = 0;
+};
+
+struct raw_frame {
+  std::string data;
+  bool binary = false;
+};
+
+inline asio::awaitable<raw_stream_result> raw_stream(std::uint16_t port, std::string signature, std::vector<raw_frame> frames,
+                                                     std::string target = "/ws/twilio/stream") {
+  raw_stream_result r;
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+  stream.expires_never();
+  websocket::stream<beast::tcp_stream> ws(std::move(stream));
+  auto t = websocket::stream_base::timeout::suggested(beast::role_type::client);
+  t.idle_timeout = std::chrono::seconds(20);
+  ws.set_option(t);
+  ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    if (!signature.empty()) req.set("X-Twilio-Signature", signature);
+  }));
+  websocket::response_type res;
+  auto [hec] = co_await ws.async_handshake(res, "gw.example.test", target, asio::as_tuple(asio::use_awaitable));
+  r.upgrade_status = res.result_int();
+  if (hec) co_return r;
+  for (auto& f : frames) {
+    ws.binary(f.binary);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(f.data), asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+  }
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == websocket::error::closed) {
+        r.close_code = ws.reason().code;
+        r.close_reason = ws.reason().reason.c_str();
+      }
+      break;
+    }
+    if (beast::buffers_to_string(buffer.data()).find("\"media\"") != std::string::npos) ++r.media_received;
+    buffer.consume(buffer.size());
+  }
+  co_return r;
+}
+
+inline std::string stream_signature(const app::config& c) {
+  return twilio::compute_signature(c.twilio_auth_token, c.stream_url(), {});
+}
+
+}  // namespace voicebridge::testing
