@@ -115,6 +115,15 @@ parse_result<inbound_message> parse_media(const json::object& root, std::uint64_
   return m;
 }
 
+// Both directions are JSON objects in text frames.
+parse_result<json::value> parse_object(std::string_view text) {
+  json::error_code ec;
+  json::value root = json::parse(text, ec);
+  if (ec) return error("invalid JSON: " + ec.message());
+  if (!root.is_object()) return error("message is not a JSON object");
+  return root;
+}
+
 void put_sequence(json::object& o, std::uint64_t seq) { o["sequenceNumber"] = std::to_string(seq); }
 
 }  // namespace
@@ -133,10 +142,7 @@ bool is_valid_sid(std::string_view sid) {
 }
 
 parse_result<inbound_message> parse_inbound(std::string_view text) {
-  json::error_code ec;
-  json::value root = json::parse(text, ec);
-  if (ec) return error("invalid JSON: " + ec.message());
-  if (!root.is_object()) return error("message is not a JSON object");
+  VB_TRY(root, parse_object(text));
   const auto& o = root.get_object();
   VB_TRY(event, string_field(o, "event", true));
   VB_TRY(seq, counter_field(o, "sequenceNumber"));
@@ -175,10 +181,7 @@ parse_result<inbound_message> parse_inbound(std::string_view text) {
 }
 
 parse_result<parsed_outbound> parse_outbound(std::string_view text) {
-  json::error_code ec;
-  json::value root = json::parse(text, ec);
-  if (ec) return error("invalid JSON: " + ec.message());
-  if (!root.is_object()) return error("message is not a JSON object");
+  VB_TRY(root, parse_object(text));
   const auto& o = root.get_object();
   VB_TRY(event, string_field(o, "event", true));
   VB_TRY(stream_sid, string_field(o, "streamSid", true));
