@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "util/json_fields.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::twilio {
@@ -10,28 +11,9 @@ namespace json = boost::json;
 namespace {
 
 using util::fail;
+using util::object_field;
+using util::string_field;
 constexpr auto error = [](std::string m) { return fail(std::move(m)); };
-
-// Field readers: absent optional fields yield the default; a present field of the wrong type is an error.
-parse_result<const json::object*> object_field(const json::object& o, std::string_view key, bool required) {
-  const json::value* v = o.if_contains(key);
-  if (!v) {
-    if (required) return error("missing object \"" + std::string(key) + "\"");
-    return nullptr;
-  }
-  if (!v->is_object()) return error("\"" + std::string(key) + "\" is not an object");
-  return &v->get_object();
-}
-
-parse_result<std::string> string_field(const json::object& o, std::string_view key, bool required) {
-  const json::value* v = o.if_contains(key);
-  if (!v) {
-    if (required) return error("missing string \"" + std::string(key) + "\"");
-    return std::string();
-  }
-  if (!v->is_string()) return error("\"" + std::string(key) + "\" is not a string");
-  return std::string(v->get_string());
-}
 
 // Twilio sends counters as decimal strings ("sequenceNumber":"4"); numbers are accepted as well.
 parse_result<std::uint64_t> counter_field(const json::object& o, std::string_view key) {
@@ -54,11 +36,6 @@ parse_result<unsigned> small_number_field(const json::object& o, std::string_vie
   if (*n > 1'000'000) return error("\"" + std::string(key) + "\" is out of range");
   return static_cast<unsigned>(*n);
 }
-
-#define VB_TRY(var, expr)          \
-  auto var##_r = (expr);           \
-  if (!var##_r) return var##_r.error(); \
-  auto var = std::move(*var##_r)
 
 parse_result<inbound_message> parse_start(const json::object& root, std::uint64_t seq) {
   VB_TRY(start, object_field(root, "start", true));
@@ -115,15 +92,6 @@ parse_result<inbound_message> parse_media(const json::object& root, std::uint64_
   return m;
 }
 
-// Both directions are JSON objects in text frames.
-parse_result<json::value> parse_object(std::string_view text) {
-  json::error_code ec;
-  json::value root = json::parse(text, ec);
-  if (ec) return error("invalid JSON: " + ec.message());
-  if (!root.is_object()) return error("message is not a JSON object");
-  return root;
-}
-
 void put_sequence(json::object& o, std::uint64_t seq) { o["sequenceNumber"] = std::to_string(seq); }
 
 }  // namespace
@@ -142,7 +110,7 @@ bool is_valid_sid(std::string_view sid) {
 }
 
 parse_result<inbound_message> parse_inbound(std::string_view text) {
-  VB_TRY(root, parse_object(text));
+  VB_TRY(root, util::parse_json_object(text));
   const auto& o = root.get_object();
   VB_TRY(event, string_field(o, "event", true));
   VB_TRY(seq, counter_field(o, "sequenceNumber"));
@@ -181,7 +149,7 @@ parse_result<inbound_message> parse_inbound(std::string_view text) {
 }
 
 parse_result<parsed_outbound> parse_outbound(std::string_view text) {
-  VB_TRY(root, parse_object(text));
+  VB_TRY(root, util::parse_json_object(text));
   const auto& o = root.get_object();
   VB_TRY(event, string_field(o, "event", true));
   VB_TRY(stream_sid, string_field(o, "streamSid", true));
@@ -199,8 +167,6 @@ parse_result<parsed_outbound> parse_outbound(std::string_view text) {
   if (event == "clear") return parsed_outbound{std::move(stream_sid), outbound_clear{}};
   return error("unknown outbound event \"" + event + "\"");
 }
-
-#undef VB_TRY
 
 std::string serialize_media(std::string_view stream_sid, std::string_view payload_base64) {
   // Hot path: both values are validated (SID charset, base64 alphabet), so no JSON escaping is needed.

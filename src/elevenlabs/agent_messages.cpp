@@ -1,0 +1,170 @@
+#include "voicebridge/elevenlabs/agent_messages.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "util/json_fields.hpp"
+#include "voicebridge/util/base64.hpp"
+
+namespace voicebridge::elevenlabs {
+namespace json = boost::json;
+namespace {
+
+using util::fail;
+using util::integer_field;
+using util::object_field;
+using util::string_field;
+
+// Most server events carry their fields in an object named after the type ("ping" -> "ping_event").
+util::result<const json::object*> event_body(const json::object& o, std::string_view name) {
+  return object_field(o, name, true);
+}
+
+util::result<server_message> parse_metadata(const json::object& o) {
+  VB_TRY(body, event_body(o, "conversation_initiation_metadata_event"));
+  VB_TRY(id, string_field(*body, "conversation_id", false));
+  VB_TRY(out_name, string_field(*body, "agent_output_audio_format", false));
+  VB_TRY(in_name, string_field(*body, "user_input_audio_format", false));
+  // The platform default when a field is missing is pcm_16000.
+  auto out = parse_audio_format(out_name.empty() ? "pcm_16000" : out_name);
+  auto in = parse_audio_format(in_name.empty() ? "pcm_16000" : in_name);
+  if (!out) return fail("unsupported agent_output_audio_format \"" + out_name + "\"");
+  if (!in) return fail("unsupported user_input_audio_format \"" + in_name + "\"");
+  return initiation_metadata{std::move(id), *out, *in};
+}
+
+util::result<server_message> parse_audio(const json::object& o) {
+  VB_TRY(body, event_body(o, "audio_event"));
+  VB_TRY(audio, string_field(*body, "audio_base_64", true));
+  VB_TRY(id, integer_field(*body, "event_id", false));
+  if (!util::is_valid_base64(audio)) return fail("audio_event.audio_base_64 is not valid base64");
+  return audio_event{std::move(audio), id};
+}
+
+util::result<server_message> parse_error(const json::object& o) {
+  agent_error e;
+  VB_TRY(body, object_field(o, "error_event", false));
+  if (body) {
+    VB_TRY(type, string_field(*body, "error_type", false));
+    VB_TRY(message, string_field(*body, "message", false));
+    e.error_type = std::move(type);
+    e.message = std::move(message);
+    if (const json::value* code = body->if_contains("code"); code && code->is_int64())
+      e.code = static_cast<int>(code->get_int64());
+    return e;
+  }
+  // Flat form seen on quota errors: "received 1002 (protocol error) This request exceeds your quota limit."
+  VB_TRY(message, string_field(o, "message", false));
+  if (message.starts_with("received ")) {
+    int code = 0;
+    auto [end, ec] = std::from_chars(message.data() + 9, message.data() + message.size(), code);
+    if (ec == std::errc()) e.code = code;
+  }
+  e.message = std::move(message);
+  return e;
+}
+
+}  // namespace
+
+std::optional<audio_format> parse_audio_format(std::string_view name) {
+  audio_format f;
+  std::string_view rate;
+  if (name.starts_with("ulaw_")) {
+    f.encoding = audio_format::kind::ulaw;
+    rate = name.substr(5);
+  } else if (name.starts_with("pcm_")) {
+    f.encoding = audio_format::kind::pcm;
+    rate = name.substr(4);
+  } else {
+    return std::nullopt;
+  }
+  auto [end, ec] = std::from_chars(rate.data(), rate.data() + rate.size(), f.sample_rate);
+  if (ec != std::errc() || end != rate.data() + rate.size() || f.sample_rate < 8000 || f.sample_rate > 48000)
+    return std::nullopt;
+  if (f.encoding == audio_format::kind::ulaw && f.sample_rate != 8000) return std::nullopt;
+  return f;
+}
+
+util::result<server_message> parse_server_message(std::string_view text) {
+  VB_TRY(root, util::parse_json_object(text));
+  const auto& o = root.get_object();
+  VB_TRY(type, string_field(o, "type", true));
+  if (type == "audio") return parse_audio(o);
+  if (type == "ping") {
+    VB_TRY(body, event_body(o, "ping_event"));
+    VB_TRY(id, integer_field(*body, "event_id", true));
+    ping_event p{id, std::nullopt};
+    if (const json::value* ms = body->if_contains("ping_ms"); ms && ms->is_int64()) p.ping_ms = ms->get_int64();
+    return p;
+  }
+  if (type == "interruption") {
+    VB_TRY(body, event_body(o, "interruption_event"));
+    VB_TRY(id, integer_field(*body, "event_id", true));
+    return interruption_event{id};
+  }
+  if (type == "conversation_initiation_metadata") return parse_metadata(o);
+  if (type == "user_transcript") {
+    VB_TRY(body, event_body(o, "user_transcription_event"));
+    VB_TRY(text_, string_field(*body, "user_transcript", false));
+    VB_TRY(id, integer_field(*body, "event_id", false));
+    return user_transcript{std::move(text_), id};
+  }
+  if (type == "agent_response") {
+    VB_TRY(body, event_body(o, "agent_response_event"));
+    VB_TRY(text_, string_field(*body, "agent_response", false));
+    VB_TRY(id, integer_field(*body, "event_id", false));
+    return agent_response{std::move(text_), id};
+  }
+  if (type == "agent_response_correction") {
+    VB_TRY(body, event_body(o, "agent_response_correction_event"));
+    VB_TRY(original, string_field(*body, "original_agent_response", false));
+    VB_TRY(corrected, string_field(*body, "corrected_agent_response", false));
+    VB_TRY(id, integer_field(*body, "event_id", false));
+    return agent_response_correction{std::move(original), std::move(corrected), id};
+  }
+  if (type == "client_tool_call") {
+    VB_TRY(body, event_body(o, "client_tool_call"));
+    VB_TRY(name, string_field(*body, "tool_name", true));
+    VB_TRY(id, string_field(*body, "tool_call_id", true));
+    VB_TRY(params, object_field(*body, "parameters", false));
+    VB_TRY(event_id, integer_field(*body, "event_id", false));
+    return client_tool_call{std::move(name), std::move(id), params ? json::serialize(*params) : "{}", event_id};
+  }
+  if (type == "error") return parse_error(o);
+  return unknown_event{std::move(type)};
+}
+
+std::string serialize_initiation(const initiation_client_data& data) {
+  json::object vars;
+  for (const auto& [name, value] : data.dynamic_variables) vars[name] = value;
+  json::object o{{"type", "conversation_initiation_client_data"}, {"dynamic_variables", std::move(vars)}};
+  if (!data.config_override_json.empty()) o["conversation_config_override"] = json::parse(data.config_override_json);
+  return json::serialize(o);
+}
+
+std::string serialize_user_audio(std::string_view audio_base64) {
+  // Hot path; base64 needs no JSON escaping.
+  std::string out;
+  out.reserve(audio_base64.size() + 24);
+  out.append(R"({"user_audio_chunk":")").append(audio_base64).append("\"}");
+  return out;
+}
+
+std::string serialize_pong(std::int64_t event_id) {
+  return json::serialize(json::object{{"type", "pong"}, {"event_id", event_id}});
+}
+
+std::string serialize_contextual_update(std::string_view text) {
+  return json::serialize(json::object{{"type", "contextual_update"}, {"text", text}});
+}
+
+std::string serialize_user_message(std::string_view text) {
+  return json::serialize(json::object{{"type", "user_message"}, {"text", text}});
+}
+
+std::string serialize_tool_result(std::string_view tool_call_id, std::string_view result, bool is_error) {
+  return json::serialize(json::object{
+      {"type", "client_tool_result"}, {"tool_call_id", tool_call_id}, {"result", result}, {"is_error", is_error}});
+}
+
+}  // namespace voicebridge::elevenlabs
