@@ -119,6 +119,16 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   bytes("MAX_OUTBOUND_QUEUE_BYTES", c.max_outbound_queue_bytes, 16 * 1024, 256 << 20);
   if (auto v = get("SAY_LANGUAGE")) c.say_language = *v;
   if (auto v = get("UNAVAILABLE_MESSAGE")) c.unavailable_message = *v;
+  if (auto v = get("ELEVENLABS_AGENT_ID")) c.elevenlabs_agent_id = *v;
+  if (auto v = get("ELEVENLABS_BASE_URL")) {
+    auto parsed = boost::urls::parse_absolute_uri(*v);
+    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty())
+      throw config_error("ELEVENLABS_BASE_URL: expected https://host[:port] or http://host[:port], got '" + *v + "'");
+    c.elevenlabs_base_url = *v;
+  }
+  if (!c.elevenlabs_agent_id.empty() && c.elevenlabs_base_url.starts_with("https://"))
+    throw config_error("ELEVENLABS_BASE_URL: TLS to the agent is not implemented yet; only http:// (local stand-ins) works");
+  millis("AGENT_CONNECT_TIMEOUT_MS", c.agent_connect_timeout);
   if (auto v = get("LOCAL_GREETING_WAV")) {
     if (!std::filesystem::is_regular_file(*v)) throw config_error("LOCAL_GREETING_WAV: no such file '" + *v + "'");
     c.local_greeting_wav = *v;

@@ -27,8 +27,9 @@ class agent {
   virtual void on_dtmf(char digit) = 0;
   virtual void on_mark(std::string_view name) = 0;
   virtual void on_caller_hangup() = 0;
-  // Runs the conversation; returns when it is over (either side ended it).
-  virtual boost::asio::awaitable<void> run() = 0;
+  // Runs the conversation; returns when it is over (either side ended it). False when the agent failed
+  // the caller (unreachable, refused, error close): the call then ends with the apology TwiML.
+  virtual boost::asio::awaitable<bool> run() = 0;
 };
 
 }  // namespace voicebridge::call

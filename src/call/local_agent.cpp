@@ -58,7 +58,7 @@ void local_agent::on_caller_hangup() {
   echo_.close();
 }
 
-asio::awaitable<void> local_agent::run() {
+asio::awaitable<bool> local_agent::run() {
   // Greeting: one 160-byte frame every 20 ms on an absolute schedule, so timer jitter does not accumulate.
   asio::steady_timer pace(executor_);
   auto next = std::chrono::steady_clock::now();
@@ -73,6 +73,7 @@ asio::awaitable<void> local_agent::run() {
   if (!hung_up_) caller_.send_mark("greeting-end");
   // Echo: everything the caller said, in order, including what arrived during the greeting.
   while (auto payload = co_await echo_.pop()) caller_.send_audio(std::move(*payload));
+  co_return true;
 }
 
 }  // namespace voicebridge::call

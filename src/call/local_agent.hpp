@@ -23,7 +23,7 @@ class local_agent final : public agent {
   void on_dtmf(char digit) override;
   void on_mark(std::string_view name) override;
   void on_caller_hangup() override;
-  boost::asio::awaitable<void> run() override;
+  boost::asio::awaitable<bool> run() override;
 
   static constexpr std::size_t max_echo_frames = 1000;  // 20 s of caller audio held while greeting
 

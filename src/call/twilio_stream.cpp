@@ -61,7 +61,7 @@ class twilio_call final : public caller_link {
 
   asio::awaitable<void> run() {
     co_await (read_loop() && write_loop() && agent_loop());
-    if (started_) services_.completed.add(call_sid_);
+    if (served_) services_.completed.add(call_sid_);
     log(log_level::info, "call ended",
         {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}, {"frames_in", frames_in_}, {"bytes_in", bytes_in_},
          {"frames_out", frames_out_}, {"dropped_out", dropped_out_},
@@ -194,7 +194,10 @@ class twilio_call final : public caller_link {
     started_ = true;
     stream_sid_ = start.stream_sid;
     log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
-    agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
+    if (services_.agent.agent_id.empty())
+      agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
+    else
+      agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start);
     starts_.push(true);
   }
 
@@ -246,8 +249,9 @@ class twilio_call final : public caller_link {
       co_return;
     }
     if (!std::get<0>(first)) co_return;  // the socket closed before `start`
-    co_await agent_->run();
-    request_close(websocket::close_code::normal, "call ended");
+    // An agent that failed leaves the call unserved: Twilio's <Connect action> request then gets the apology.
+    served_ = co_await agent_->run();
+    request_close(websocket::close_code::normal, served_ ? "call ended" : "agent unavailable");
   }
 
   ws_stream& ws_;
@@ -261,6 +265,7 @@ class twilio_call final : public caller_link {
   std::chrono::steady_clock::time_point began_;
   std::string call_sid_, stream_sid_, end_reason_;
   bool started_ = false;
+  bool served_ = false;
   bool closing_ = false;
   std::size_t queued_bytes_ = 0;
   std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;

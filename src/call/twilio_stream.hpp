@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "call/completed_calls.hpp"
+#include "elevenlabs/agent_client.hpp"
 #include "voicebridge/app/config.hpp"
 
 namespace voicebridge::call {
@@ -20,6 +21,7 @@ struct stream_services {
   const app::config& config;
   completed_calls& completed;
   std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw;
+  elevenlabs::agent_settings agent;  // used when agent.agent_id is set
 };
 
 // Checks an upgrade request to the stream path. nullopt: refuse it with 403 (a credential was presented

@@ -60,7 +60,11 @@ struct server::impl : std::enable_shared_from_this<impl> {
   std::size_t calls = 0;
 
   impl(asio::io_context& io_, app::config cfg)
-      : io(io_), config(std::move(cfg)), acceptor(io_), services{config, completed, load_greeting(config)} {}
+      : io(io_),
+        config(std::move(cfg)),
+        acceptor(io_),
+        services{config, completed, load_greeting(config),
+                 {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.agent_connect_timeout}} {}
 
   asio::awaitable<void> listen() {
     for (;;) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <sstream>
 
+#include "fake-elevenlabs/fake_agent.hpp"
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/net/server.hpp"
@@ -35,10 +36,16 @@ inline app::config gateway_config() {
 struct gateway {
   asio::io_context io;
   std::ostringstream logs;
+  std::unique_ptr<fake::fake_agent_server> agent;  // the ElevenLabs stand-in, when the test uses one
   std::unique_ptr<net::server> server;
   std::uint16_t port = 0;
 
-  explicit gateway(app::config config = gateway_config()) {
+  explicit gateway(app::config config = gateway_config(), std::optional<fake::agent_script> agent_script = {}) {
+    if (agent_script) {
+      agent = std::make_unique<fake::fake_agent_server>(io, *agent_script);
+      config.elevenlabs_agent_id = "agent_test";
+      config.elevenlabs_base_url = "http://127.0.0.1:" + std::to_string(agent->port());
+    }
     app::set_log_sink(&logs);
     app::configure_logging(config.log_level_, app::log_format::text);
     app::add_log_secret(config.twilio_auth_token);

@@ -40,6 +40,11 @@ struct config {
   std::string say_language = "en-US";
   std::string unavailable_message = "Sorry, our assistant is not available right now. Please call again later.";
 
+  // ElevenLabs agent; the embedded local agent answers when no agent id is set.
+  std::string elevenlabs_agent_id;
+  std::string elevenlabs_base_url = "https://api.elevenlabs.io";
+  std::chrono::milliseconds agent_connect_timeout{5000};
+
   // The embedded local agent (used when no ElevenLabs agent is configured).
   std::optional<std::filesystem::path> local_greeting_wav;
 

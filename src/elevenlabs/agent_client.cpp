@@ -1,0 +1,235 @@
+#include "elevenlabs/agent_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/url/parse.hpp>
+
+#include "call/message_queue.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/elevenlabs/agent_messages.hpp"
+
+namespace voicebridge::elevenlabs {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using app::log;
+using app::log_level;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view goodbye_mark = "agent-goodbye";
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+class conversation final : public call::agent {
+ public:
+  conversation(const asio::any_io_executor& executor, call::caller_link& caller, const agent_settings& settings,
+               const twilio::start_message& start)
+      : executor_(executor),
+        caller_(caller),
+        settings_(settings),
+        call_sid_(start.call_sid),
+        ws_(executor),
+        out_(executor, settings.max_buffered_messages),
+        goodbye_(executor) {
+    // Caller number, called number and call SID, plus every <Parameter> but the stream credential.
+    for (const auto& [name, value] : start.custom_parameters) {
+      if (name == "stream_token") continue;
+      const std::string key = name == "from" ? "caller_number" : name == "to" ? "called_number" : name;
+      init_.dynamic_variables.emplace_back(key, value);
+    }
+  }
+
+  void on_caller_audio(const twilio::media_message& media) override {
+    if (!out_.push(serialize_user_audio(media.payload)) && !out_.closed() && dropped_++ == 0)
+      log(log_level::warn, "agent send buffer full, dropping caller audio", {{"call_sid", call_sid_}});
+  }
+  void on_dtmf(char digit) override {
+    out_.push(serialize_contextual_update(std::string("The caller pressed the key ") + digit + " on the phone keypad."));
+  }
+  void on_mark(std::string_view name) override {
+    if (name == goodbye_mark) goodbye_.cancel();
+  }
+  void on_caller_hangup() override {
+    caller_gone_ = true;
+    out_.close();  // the writer then closes the agent socket with 1000
+    goodbye_.cancel();
+  }
+
+  asio::awaitable<bool> run() override {
+    const auto began = std::chrono::steady_clock::now();
+    if (!co_await connect()) co_return false;
+    log(log_level::info, "agent connected",
+        {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
+         {"connect_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count()}});
+    co_await (reader() && writer());
+    log(log_level::info, "agent conversation ended",
+        {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"close_code", close_code_},
+         {"close_reason", close_reason_}, {"barge_ins", barge_ins_}});
+    if (caller_gone_) co_return true;
+    if (close_code_ != static_cast<int>(websocket::close_code::normal)) co_return false;
+    // The agent said goodbye (end_call): let it finish playing, then end the Twilio leg.
+    caller_.send_mark(std::string(goodbye_mark));
+    goodbye_.expires_after(settings_.goodbye_cap);
+    co_await goodbye_.async_wait(use_tuple);
+    caller_.hang_up();
+    co_return true;
+  }
+
+ private:
+  // TCP connect, WebSocket handshake, initiation data, then the metadata, all bounded by connect_timeout.
+  asio::awaitable<bool> connect() {
+    auto url = boost::urls::parse_uri(settings_.base_url);
+    const std::string host(url->host());
+    const std::string port = url->has_port() ? std::string(url->port()) : "80";
+    asio::steady_timer deadline(executor_);
+    deadline.expires_after(settings_.connect_timeout);
+    auto result = co_await (handshake(host, port) || deadline.async_wait(use_tuple));
+    if (result.index() == 1) co_return fail("connect timeout");
+    co_return std::get<0>(result);
+  }
+
+  bool fail(std::string reason) {
+    log(log_level::error, "agent unavailable", {{"call_sid", call_sid_}, {"reason", reason}});
+    return false;
+  }
+
+  asio::awaitable<bool> handshake(const std::string& host, const std::string& port) {
+    tcp::resolver resolver(executor_);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+    if (rec) co_return fail("resolve: " + rec.message());
+    auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, use_tuple);
+    if (cec) co_return fail("connect: " + cec.message());
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+    beast::get_lowest_layer(ws_).expires_never();
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+    timeouts.idle_timeout = std::chrono::seconds(30);
+    ws_.set_option(timeouts);
+    ws_.read_message_max(16 << 20);  // the SDKs' limit; agent audio chunks can be large
+    websocket::response_type res;
+    auto [hec] = co_await ws_.async_handshake(res, host + ":" + port, "/v1/convai/conversation?agent_id=" + settings_.agent_id, use_tuple);
+    if (hec) co_return fail("upgrade refused: HTTP " + std::to_string(res.result_int()));
+    ws_.text(true);
+    auto [wec, wn] = co_await ws_.async_write(asio::buffer(serialize_initiation(init_)), use_tuple);
+    if (wec) co_return fail("send initiation: " + wec.message());
+    beast::flat_buffer buffer;
+    auto [rec2, rn] = co_await ws_.async_read(buffer, use_tuple);
+    if (rec2) {
+      if (rec2 == websocket::error::closed)
+        co_return fail("closed before metadata: " + std::to_string(ws_.reason().code) + " " + std::string(ws_.reason().reason.c_str()));
+      co_return fail("read metadata: " + rec2.message());
+    }
+    auto first = parse_server_message(beast::buffers_to_string(buffer.data()));
+    auto* meta = first ? std::get_if<initiation_metadata>(&*first) : nullptr;
+    if (!meta) co_return fail("first message is not conversation_initiation_metadata");
+    conversation_id_ = meta->conversation_id;
+    if (!meta->agent_output.is_twilio_native() || !meta->user_input.is_twilio_native())
+      co_return fail("agent audio formats are not ulaw_8000 both ways; set the agent to mu-law 8000 Hz");
+    co_return true;
+  }
+
+  asio::awaitable<void> reader() {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      if (ec) {
+        if (caller_gone_) {
+          close_reason_ = "caller hung up";
+          close_code_ = static_cast<int>(websocket::close_code::normal);
+        } else {
+          close_code_ = ec == websocket::error::closed ? static_cast<int>(ws_.reason().code) : -1;
+          close_reason_ = ec == websocket::error::closed ? std::string(ws_.reason().reason.c_str()) : ec.message();
+        }
+        break;
+      }
+      on_message(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
+    }
+    out_.close();
+  }
+
+  void on_message(const std::string& text) {
+    auto parsed = parse_server_message(text);
+    if (!parsed) {
+      log(log_level::warn, "invalid agent message ignored", {{"call_sid", call_sid_}, {"error", parsed.error().message}});
+      return;
+    }
+    std::visit(overloaded{
+                   [&](audio_event& a) {
+                     if (filter_.is_stale(a.event_id)) return;
+                     if (!first_audio_logged_) {
+                       first_audio_logged_ = true;
+                       log(log_level::info, "first agent audio",
+                           {{"call_sid", call_sid_},
+                            {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - created_).count()}});
+                     }
+                     caller_.send_audio(std::move(a.audio_base64));
+                     // Twilio echoes the mark once this chunk has played: what the caller actually heard.
+                     caller_.send_mark("audio-" + std::to_string(a.event_id));
+                   },
+                   [&](interruption_event& i) {
+                     filter_.on_interruption(i.event_id);
+                     ++barge_ins_;
+                     caller_.clear_audio();
+                     log(log_level::info, "barge-in", {{"call_sid", call_sid_}, {"event_id", i.event_id}});
+                   },
+                   [&](ping_event& p) { out_.push(serialize_pong(p.event_id)); },
+                   [&](client_tool_call& t) {
+                     const bool known = t.tool_name == "end_call" || t.tool_name == "hang_up";
+                     out_.push(serialize_tool_result(t.tool_call_id, known ? "ok" : "unknown tool " + t.tool_name, !known));
+                   },
+                   [&](agent_error& e) {
+                     log(log_level::error, "agent error",
+                         {{"call_sid", call_sid_}, {"code", e.code.value_or(0)}, {"type", e.error_type}, {"message", e.message}});
+                   },
+                   [&](user_transcript& t) { log(log_level::debug, "user transcript", {{"call_sid", call_sid_}, {"text", t.text}}); },
+                   [&](agent_response& r) { log(log_level::debug, "agent response", {{"call_sid", call_sid_}, {"text", r.text}}); },
+                   [&](auto&) {},
+               },
+               *parsed);
+  }
+
+  asio::awaitable<void> writer() {
+    while (auto text = co_await out_.pop()) {
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
+      if (ec) break;
+    }
+    if (ws_.is_open()) co_await ws_.async_close(websocket::close_code::normal, use_tuple);
+  }
+
+  asio::any_io_executor executor_;
+  call::caller_link& caller_;
+  const agent_settings& settings_;
+  std::string call_sid_, conversation_id_, close_reason_;
+  websocket::stream<beast::tcp_stream> ws_;
+  call::message_queue<std::string> out_;
+  asio::steady_timer goodbye_;
+  initiation_client_data init_;
+  interruption_filter filter_;
+  int close_code_ = -1;
+  std::uint64_t barge_ins_ = 0, dropped_ = 0;
+  bool caller_gone_ = false;
+  bool first_audio_logged_ = false;
+  std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+std::unique_ptr<call::agent> make_agent(const asio::any_io_executor& executor, call::caller_link& caller,
+                                        const agent_settings& settings, const twilio::start_message& start) {
+  return std::make_unique<conversation>(executor, caller, settings, start);
+}
+
+}  // namespace voicebridge::elevenlabs

@@ -1,0 +1,26 @@
+// An ElevenLabs Agents (ConvAI) conversation for one call: connects when the Twilio stream starts, sends
+// the caller's audio as it arrives (buffered, bounded and in order until the agent is ready), plays the
+// agent's audio to the caller, answers pings, handles barge-in, DTMF, tool calls and the end of the call.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "call/agent.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+
+namespace voicebridge::elevenlabs {
+
+struct agent_settings {
+  std::string base_url;  // http://host:port (ws://) for local stand-ins
+  std::string agent_id;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
+  std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
+};
+
+std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,
+                                        const agent_settings& settings, const twilio::start_message& start);
+
+}  // namespace voicebridge::elevenlabs

@@ -1,0 +1,135 @@
+// The bridge to an ElevenLabs agent, end to end: simulator <-> voicebridge <-> fake-elevenlabs, real sockets.
+#include <boost/json.hpp>
+
+#include "integration/gateway_fixture.hpp"
+#include "voicebridge/twilio/form.hpp"
+
+using namespace voicebridge;
+using namespace voicebridge::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::uint8_t> speech(std::size_t frames, unsigned seed) {
+  std::vector<std::uint8_t> audio(frames * 160);
+  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<std::uint8_t>((i * 13 + seed * 29) % 253);
+  return audio;
+}
+
+fake::agent_script script_with_greeting() {
+  fake::agent_script s;
+  s.greeting = speech(12, 99);  // 240 ms, sent in 100 ms audio events
+  return s;
+}
+
+std::vector<std::uint8_t> concat(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// What Twilio's <Connect action> request gets for this call: hang up (served) or the apology.
+bool apologises(gateway& gw, const std::string& call_sid) {
+  const auto& c = gw.server->config();
+  twilio::form_params f;
+  f.add("CallSid", call_sid);
+  const auto sig = twilio::compute_signature(c.twilio_auth_token, c.public_base_url + "/api/twilio/voice/stream-ended", f);
+  auto r = gw.run(http_call(gw.port, http::verb::post, "/api/twilio/voice/stream-ended", twilio::encode_form(f),
+                            {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", sig}}));
+  return r.body.find("<Say") != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(agent_bridge)
+
+BOOST_AUTO_TEST_CASE(audio_is_byte_exact_both_ways_even_before_the_agent_is_ready) {
+  auto script = script_with_greeting();
+  script.metadata_delay_ms = 300;  // 15 caller frames arrive before the agent is ready
+  gateway gw(gateway_config(), script);
+  const auto caller = speech(50, 1);
+  auto o = gw.caller(caller);
+  o.dtmf = {{400ms, '5'}};
+  auto s = gw.run(sim::run_call(o));
+  gw.settle();
+  BOOST_TEST(s.error == "");
+  BOOST_TEST(s.protocol_errors.empty());
+  BOOST_TEST(gw.agent->record().caller_audio == caller);           // caller -> agent, nothing lost
+  BOOST_TEST(s.received_audio == concat(script.greeting, caller));  // agent -> caller, in order
+  BOOST_TEST(s.marks_received.size() > 0u);
+  BOOST_TEST(gw.agent->record().pongs == std::vector<std::int64_t>{4242});
+  BOOST_TEST_REQUIRE(gw.agent->record().contextual_updates.size() == 1u);
+  BOOST_TEST(gw.agent->record().contextual_updates[0].find("key 5") != std::string::npos);
+  // Dynamic variables: caller, called number, call SID; never the stream credential.
+  const auto init = boost::json::parse(gw.agent->record().initiations.at(0));
+  BOOST_TEST(init.at("dynamic_variables").at("caller_number") == "+15551230001");
+  BOOST_TEST(init.at("dynamic_variables").at("called_number") == "+15559870002");
+  BOOST_TEST(init.at("dynamic_variables").at("call_sid").as_string() == s.call_sid.c_str());
+  BOOST_TEST(gw.agent->record().initiations.at(0).find("stream_token") == std::string::npos);
+  BOOST_TEST(!apologises(gw, s.call_sid));
+}
+
+BOOST_AUTO_TEST_CASE(interruption_clears_twilio_and_drops_stale_audio) {
+  auto script = script_with_greeting();
+  script.interrupt_after_frames = 20;
+  gateway gw(gateway_config(), script);
+  const auto caller = speech(40, 2);
+  auto s = gw.run(sim::run_call(gw.caller(caller)));
+  BOOST_TEST(s.error == "");
+  BOOST_TEST(gw.agent->record().interruptions_sent == 1);
+  BOOST_TEST(s.clears == 1u);
+  // The fake resends a chunk of the interrupted turn after the interruption: it must not reach the caller,
+  // while the later turn's audio flows again.
+  BOOST_TEST(s.received_audio == concat(script.greeting, caller));
+  BOOST_TEST(gw.logs.str().find("barge-in") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(end_call_plays_the_goodbye_then_ends_the_twilio_leg) {
+  auto script = script_with_greeting();
+  script.end_call_after_frames = 10;
+  script.echo = false;
+  gateway gw(gateway_config(), script);
+  auto o = gw.caller(speech(200, 3));  // the caller would talk for 4 s; the agent ends the call first
+  auto s = gw.run(sim::run_call(o));
+  gw.settle();
+  BOOST_TEST(s.server_closed);
+  BOOST_TEST(s.close_code.value_or(0) == 1000);
+  BOOST_TEST(s.frames_sent < 200u);
+  BOOST_TEST(s.played_audio == concat(script.greeting, script.greeting));  // greeting, then the goodbye, all heard
+  BOOST_TEST((std::find(s.marks_received.begin(), s.marks_received.end(), "agent-goodbye") != s.marks_received.end()));
+  BOOST_TEST(!apologises(gw, s.call_sid));
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_refused_or_quota_agent_ends_with_the_apology) {
+  for (int variant = 0; variant < 3; ++variant) {
+    auto script = script_with_greeting();
+    if (variant == 1) script.refuse_upgrade_status = 429;
+    if (variant == 2) script.quota_error_after_metadata = true;
+    gateway gw(gateway_config(), script);
+    if (variant == 0) gw.agent.reset();  // nothing listens on the agent's port any more
+    auto s = gw.run(sim::run_call(gw.caller(speech(100, 4))));
+    gw.settle();
+    BOOST_TEST(s.server_closed, "variant " << variant);
+    BOOST_TEST(s.close_code.value_or(0) == 1000, "variant " << variant);
+    BOOST_TEST(s.close_reason == "agent unavailable", "variant " << variant);
+    BOOST_TEST(apologises(gw, s.call_sid), "variant " << variant);
+    BOOST_TEST(gw.logs.str().find("agent unavailable") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(twenty_concurrent_calls_are_each_byte_exact) {
+  auto script = script_with_greeting();
+  gateway gw(gateway_config(), script);
+  std::vector<std::vector<std::uint8_t>> audio;
+  std::vector<boost::asio::awaitable<sim::call_summary>> calls;
+  for (unsigned i = 0; i < 20; ++i) {
+    audio.push_back(speech(30, 10 + i));
+    calls.push_back(sim::run_call(gw.caller(audio.back())));
+  }
+  auto results = gw.run_all(std::move(calls));
+  for (unsigned i = 0; i < results.size(); ++i) {
+    BOOST_TEST(results[i].error == "");
+    BOOST_TEST(results[i].received_audio == concat(script.greeting, audio[i]), "call " << i);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,161 @@
+#include "fake-elevenlabs/fake_agent.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include "call/message_queue.hpp"
+#include "voicebridge/util/base64.hpp"
+
+namespace voicebridge::fake {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+std::string audio_message(std::string_view b64, std::int64_t event_id) {
+  return json::serialize(json::object{{"type", "audio"}, {"audio_event", {{"audio_base_64", b64}, {"event_id", event_id}}}});
+}
+
+}  // namespace
+
+struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
+  agent_script script;
+  agent_record record;
+  tcp::acceptor acceptor;
+
+  impl(asio::io_context& io, agent_script s, std::uint16_t port)
+      : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {}
+
+  asio::awaitable<void> listen() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) co_return;
+      asio::co_spawn(acceptor.get_executor(), conversation(std::move(socket), shared_from_this()), asio::detached);
+    }
+  }
+
+  static asio::awaitable<void> conversation(tcp::socket socket, std::shared_ptr<impl> self) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    auto [rec, rn] = co_await http::async_read(stream, buffer, req, use_tuple);
+    if (rec) co_return;
+    if (self->script.refuse_upgrade_status || !req.target().starts_with("/v1/convai/conversation?agent_id=")) {
+      http::response<http::string_body> res{static_cast<http::status>(self->script.refuse_upgrade_status ? self->script.refuse_upgrade_status : 404), 11};
+      res.body() = R"({"detail":{"status":"too_many_concurrent_requests","message":"refused by fake"}})";
+      res.prepare_payload();
+      co_await http::async_write(stream, res, use_tuple);
+      co_return;
+    }
+    websocket::stream<beast::tcp_stream> ws(std::move(stream));
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    if (auto [ec] = co_await ws.async_accept(req, use_tuple); ec) co_return;
+    ++self->record.conversations;
+    co_await self->talk(ws);
+  }
+
+  asio::awaitable<void> talk(websocket::stream<beast::tcp_stream>& ws) {
+    call::message_queue<std::string> out(ws.get_executor(), 100000);  // one writer; "" asks for the close
+    websocket::close_code close_code = websocket::close_code::normal;
+    std::int64_t event_id = 1;
+    int frames = 0;
+    auto say = [&](const std::vector<std::uint8_t>& audio) {
+      for (std::size_t i = 0; i < audio.size(); i += 800)
+        out.push(audio_message(util::base64_encode(std::span(audio).subspan(i, std::min<std::size_t>(800, audio.size() - i))), event_id));
+    };
+    auto reader = [&]() -> asio::awaitable<void> {
+      beast::flat_buffer buffer;
+      bool first = true;
+      for (;;) {
+        auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+        if (ec) break;
+        json::error_code jec;
+        auto v = json::parse(beast::buffers_to_string(buffer.data()), jec);
+        buffer.consume(buffer.size());
+        if (jec || !v.is_object()) continue;
+        auto& o = v.as_object();
+        const auto* type = o.if_contains("type");
+        if (first) {  // the initiation must come first (official clients send it at once)
+          first = false;
+          record.initiations.push_back(json::serialize(o));
+          if (script.metadata_delay_ms) {
+            asio::steady_timer delay(ws.get_executor(), std::chrono::milliseconds(script.metadata_delay_ms));
+            co_await delay.async_wait(use_tuple);
+          }
+          out.push(json::serialize(json::object{{"type", "conversation_initiation_metadata"},
+              {"conversation_initiation_metadata_event", {{"conversation_id", "conv_fake_" + std::to_string(record.conversations)},
+               {"agent_output_audio_format", script.output_format}, {"user_input_audio_format", script.input_format}}}}));
+          if (script.quota_error_after_metadata) {
+            out.push(R"({"type":"error","message":"received 1002 (protocol error) This request exceeds your quota limit."})");
+            close_code = websocket::close_code::protocol_error;
+            out.push("");
+            continue;
+          }
+          out.push(json::serialize(json::object{{"type", "ping"}, {"ping_event", {{"event_id", 4242}, {"ping_ms", nullptr}}}}));
+          say(script.greeting);
+          ++event_id;
+          continue;
+        }
+        if (const auto* chunk = o.if_contains("user_audio_chunk"); chunk && chunk->is_string()) {
+          auto bytes = util::base64_decode(chunk->get_string());
+          if (bytes) record.caller_audio.insert(record.caller_audio.end(), bytes->begin(), bytes->end());
+          ++frames;
+          if (script.interrupt_after_frames && frames == script.interrupt_after_frames) {
+            out.push(json::serialize(json::object{{"type", "interruption"}, {"interruption_event", {{"event_id", event_id}}}}));
+            out.push(audio_message(chunk->get_string(), event_id));  // a straggler of the interrupted turn
+            ++record.interruptions_sent;
+            ++event_id;
+          }
+          if (script.end_call_after_frames && frames == script.end_call_after_frames) {
+            say(script.greeting);
+            out.push("");
+          } else if (script.echo) {
+            out.push(audio_message(chunk->get_string(), event_id));
+          }
+        } else if (type && *type == "pong") {
+          record.pongs.push_back(o.at("event_id").to_number<std::int64_t>());
+        } else if (type && *type == "contextual_update") {
+          record.contextual_updates.emplace_back(o.at("text").as_string());
+        } else {
+          record.other_messages.push_back(json::serialize(o));
+        }
+      }
+      out.close();
+    };
+    auto writer = [&]() -> asio::awaitable<void> {
+      while (auto text = co_await out.pop()) {
+        if (text->empty()) {
+          co_await ws.async_close(close_code, use_tuple);
+          break;
+        }
+        ws.text(true);
+        auto [ec, n] = co_await ws.async_write(asio::buffer(*text), use_tuple);
+        if (ec) break;
+      }
+    };
+    co_await (reader() && writer());
+  }
+};
+
+fake_agent_server::fake_agent_server(asio::io_context& io, agent_script script, std::uint16_t port)
+    : impl_(std::make_shared<impl>(io, std::move(script), port)) {
+  asio::co_spawn(io, impl_->listen(), asio::detached);
+}
+fake_agent_server::~fake_agent_server() {
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+std::uint16_t fake_agent_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+const agent_record& fake_agent_server::record() const { return impl_->record; }
+
+}  // namespace voicebridge::fake

@@ -1,0 +1,47 @@
+// A local stand-in for the ElevenLabs Agents WebSocket (elevenlabs.md §1), for tests, demos and benchmarks:
+// metadata first, pings, greeting audio, echo of the caller's audio, and scripted barge-in, end_call and
+// error closes. It records what the gateway sent so tests can check it.
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace voicebridge::fake {
+
+struct agent_script {
+  std::string output_format = "ulaw_8000";
+  std::string input_format = "ulaw_8000";
+  std::vector<std::uint8_t> greeting;          // mu-law, sent in 100 ms audio events right after the metadata
+  bool echo = true;                            // send each caller chunk back as agent audio
+  int interrupt_after_frames = 0;              // > 0: barge-in after that many caller frames
+  int end_call_after_frames = 0;               // > 0: say a goodbye (the greeting again) and close 1000
+  int quota_error_after_metadata = false;      // flat quota error + close 1002 right after the metadata
+  unsigned refuse_upgrade_status = 0;          // e.g. 429: refuse the WebSocket upgrade
+  int metadata_delay_ms = 0;                   // a slow agent: caller audio arrives before it is ready
+};
+
+struct agent_record {  // what the gateway sent, over every conversation
+  std::vector<std::string> initiations;        // conversation_initiation_client_data messages
+  std::vector<std::int64_t> pongs;
+  std::vector<std::uint8_t> caller_audio;      // decoded user_audio_chunk bytes, in order
+  std::vector<std::string> contextual_updates;
+  std::vector<std::string> other_messages;
+  int conversations = 0;
+  int interruptions_sent = 0;
+};
+
+class fake_agent_server {
+ public:
+  fake_agent_server(boost::asio::io_context& io, agent_script script, std::uint16_t port = 0);
+  ~fake_agent_server();
+  std::uint16_t port() const;
+  const agent_record& record() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace voicebridge::fake

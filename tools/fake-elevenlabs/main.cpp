@@ -1,0 +1,39 @@
+// fake-elevenlabs: the local ElevenLabs agent stand-in. Usage: fake-elevenlabs [--port N] [--greeting-wav F]
+#include <boost/asio/io_context.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+
+#include "fake-elevenlabs/fake_agent.hpp"
+#include "voicebridge/audio/g711.hpp"
+#include "voicebridge/audio/wav.hpp"
+
+int main(int argc, char** argv) {
+  using namespace voicebridge;
+  fake::agent_script script;
+  std::uint16_t port = 8090;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--port") port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
+    else if (arg == "--greeting-wav") {
+      auto wav = audio::read_wav_file(argv[i + 1]);
+      if (!wav) {
+        std::cerr << "fake-elevenlabs: " << wav.error().message << "\n";
+        return 2;
+      }
+      script.greeting = audio::to_mulaw_8k(*wav);
+    } else {
+      std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE]\n";
+      return 2;
+    }
+  }
+  if (script.greeting.empty()) {
+    std::vector<std::int16_t> tone(8000);  // one second of a 523 Hz tone
+    for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(7000 * std::sin(2 * M_PI * 523 * i / 8000.0));
+    script.greeting = audio::mulaw_encode(tone);
+  }
+  boost::asio::io_context io;
+  fake::fake_agent_server server(io, script, port);
+  std::cout << "fake-elevenlabs listening on http://127.0.0.1:" << server.port() << std::endl;
+  io.run();
+}
