@@ -66,7 +66,9 @@ struct server::impl : std::enable_shared_from_this<impl> {
         services{config, completed, load_greeting(config),
                  {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.agent_connect_timeout}} {}
 
-  asio::awaitable<void> listen() {
+  // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
+  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
+    auto& acceptor = self->acceptor;
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -76,7 +78,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
-      asio::co_spawn(socket.get_executor(), session(std::move(socket), shared_from_this()), log_if_failed);
+      asio::co_spawn(socket.get_executor(), session(std::move(socket), self), log_if_failed);
     }
   }
 
@@ -199,7 +201,7 @@ std::uint16_t server::start() {
   acceptor.set_option(asio::socket_base::reuse_address(true));
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(impl_->io, impl_->listen(), log_if_failed);
+  asio::co_spawn(impl_->io, impl::listen(impl_), log_if_failed);
   const auto port = acceptor.local_endpoint().port();
   log(log_level::info, "listening", {{"address", impl_->config.bind_address}, {"port", port},
                                      {"stream_url", impl_->config.stream_url()}});

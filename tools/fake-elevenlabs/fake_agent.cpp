@@ -36,11 +36,12 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, agent_script s, std::uint16_t port)
       : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {}
 
-  asio::awaitable<void> listen() {
+  // Holds `self`: the server object may go away (tests stop the fake mid-run) while this waits.
+  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
       if (ec) co_return;
-      asio::co_spawn(acceptor.get_executor(), conversation(std::move(socket), shared_from_this()), asio::detached);
+      asio::co_spawn(self->acceptor.get_executor(), conversation(std::move(socket), self), asio::detached);
     }
   }
 
@@ -149,7 +150,7 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
 
 fake_agent_server::fake_agent_server(asio::io_context& io, agent_script script, std::uint16_t port)
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
-  asio::co_spawn(io, impl_->listen(), asio::detached);
+  asio::co_spawn(io, impl::listen(impl_), asio::detached);
 }
 fake_agent_server::~fake_agent_server() {
   beast::error_code ignored;
