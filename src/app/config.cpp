@@ -126,8 +126,6 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
       throw config_error("ELEVENLABS_BASE_URL: expected https://host[:port] or http://host[:port], got '" + *v + "'");
     c.elevenlabs_base_url = *v;
   }
-  if (!c.elevenlabs_agent_id.empty() && c.elevenlabs_base_url.starts_with("https://"))
-    throw config_error("ELEVENLABS_BASE_URL: TLS to the agent is not implemented yet; only http:// (local stand-ins) works");
   millis("AGENT_CONNECT_TIMEOUT_MS", c.agent_connect_timeout);
   if (auto v = get("LOCAL_GREETING_WAV")) {
     if (!std::filesystem::is_regular_file(*v)) throw config_error("LOCAL_GREETING_WAV: no such file '" + *v + "'");

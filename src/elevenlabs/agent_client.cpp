@@ -5,8 +5,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 
 #include "call/message_queue.hpp"
@@ -32,15 +35,23 @@ struct overloaded : F... {
   using F::operator()...;
 };
 
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+// One conversation over ws:// (local stand-ins) or wss:// (ElevenLabs), the same code for both.
+template <class Stream>
 class conversation final : public call::agent {
+  static constexpr bool tls = std::is_same_v<Stream, tls_ws>;
+
  public:
+  template <class... TlsContext>
   conversation(const asio::any_io_executor& executor, call::caller_link& caller, const agent_settings& settings,
-               const twilio::start_message& start)
+               const twilio::start_message& start, TlsContext&... context)
       : executor_(executor),
         caller_(caller),
         settings_(settings),
         call_sid_(start.call_sid),
-        ws_(executor),
+        ws_(executor, context...),
         out_(executor, settings.max_buffered_messages),
         goodbye_(executor) {
     // Caller number, called number and call SID, plus every <Parameter> but the stream credential.
@@ -92,7 +103,7 @@ class conversation final : public call::agent {
   asio::awaitable<bool> connect() {
     auto url = boost::urls::parse_uri(settings_.base_url);
     const std::string host(url->host());
-    const std::string port = url->has_port() ? std::string(url->port()) : "80";
+    const std::string port = url->has_port() ? std::string(url->port()) : tls ? "443" : "80";
     asio::steady_timer deadline(executor_);
     deadline.expires_after(settings_.connect_timeout);
     auto result = co_await (handshake(host, port) || deadline.async_wait(use_tuple));
@@ -112,6 +123,15 @@ class conversation final : public call::agent {
     auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, use_tuple);
     if (cec) co_return fail("connect: " + cec.message());
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+    if constexpr (tls) {
+      auto& ssl = ws_.next_layer();
+      // SNI, and the certificate must name the host we asked for (the chain is checked against the
+      // system store, or SSL_CERT_FILE).
+      if (!SSL_set_tlsext_host_name(ssl.native_handle(), host.c_str())) co_return fail("TLS: cannot set SNI");
+      ssl.set_verify_callback(asio::ssl::host_name_verification(host));
+      auto [tec] = co_await ssl.async_handshake(asio::ssl::stream_base::client, use_tuple);
+      if (tec) co_return fail("TLS handshake: " + tec.message());
+    }
     beast::get_lowest_layer(ws_).expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
     timeouts.idle_timeout = std::chrono::seconds(30);
@@ -213,7 +233,7 @@ class conversation final : public call::agent {
   call::caller_link& caller_;
   const agent_settings& settings_;
   std::string call_sid_, conversation_id_, close_reason_;
-  websocket::stream<beast::tcp_stream> ws_;
+  Stream ws_;
   call::message_queue<std::string> out_;
   asio::steady_timer goodbye_;
   initiation_client_data init_;
@@ -229,7 +249,17 @@ class conversation final : public call::agent {
 
 std::unique_ptr<call::agent> make_agent(const asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start) {
-  return std::make_unique<conversation>(executor, caller, settings, start);
+  if (settings.base_url.starts_with("https://"))
+    return std::make_unique<conversation<tls_ws>>(executor, caller, settings, start, *settings.tls);
+  return std::make_unique<conversation<plain_ws>>(executor, caller, settings, start);
+}
+
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  context->set_default_verify_paths();  // the system store; OpenSSL honours SSL_CERT_FILE / SSL_CERT_DIR
+  context->set_verify_mode(asio::ssl::verify_peer);
+  SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle calls keep no TLS buffers
+  return context;
 }
 
 }  // namespace voicebridge::elevenlabs

@@ -10,15 +10,23 @@
 #include "call/agent.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace voicebridge::elevenlabs {
 
 struct agent_settings {
-  std::string base_url;  // http://host:port (ws://) for local stand-ins
+  std::string base_url;  // https://host[:port] (wss://), or http://host:port (ws://) for local stand-ins
   std::string agent_id;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
+  std::shared_ptr<boost::asio::ssl::context> tls;  // for https base URLs; shared by all calls
 };
+
+// Peer and host name verification against the system trust store (or SSL_CERT_FILE).
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
 
 std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start);

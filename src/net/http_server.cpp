@@ -64,7 +64,9 @@ struct server::impl : std::enable_shared_from_this<impl> {
         config(std::move(cfg)),
         acceptor(io_),
         services{config, completed, load_greeting(config),
-                 {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.agent_connect_timeout}} {}
+                 {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.agent_connect_timeout}} {
+    if (config.elevenlabs_base_url.starts_with("https://")) services.agent.tls = elevenlabs::make_client_tls_context();
+  }
 
   // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
   static asio::awaitable<void> listen(std::shared_ptr<impl> self) {

@@ -133,3 +133,67 @@ BOOST_AUTO_TEST_CASE(twenty_concurrent_calls_are_each_byte_exact) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A throwaway CA and a server certificate for "localhost" only, made with the openssl tool.
+struct test_pki {
+  std::string dir;
+  test_pki() {
+    char tmpl[] = "/tmp/voicebridge-pki-XXXXXX";
+    dir = mkdtemp(tmpl);
+    const std::string script = "cd " + dir + " && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=voicebridge-test-ca 2>/dev/null && "
+        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null && "
+        "printf 'subjectAltName=DNS:localhost\\n' > san.ext && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext 2>/dev/null";
+    BOOST_REQUIRE_MESSAGE(std::system(script.c_str()) == 0, "openssl could not make the test CA");
+  }
+  ~test_pki() { std::system(("rm -rf " + dir).c_str()); }
+};
+
+// Trusts only `ca_file` (or the system store when empty) for the lifetime of the object.
+struct trusted_ca {
+  explicit trusted_ca(const std::string& ca_file) {
+    if (ca_file.empty()) unsetenv("SSL_CERT_FILE");
+    else setenv("SSL_CERT_FILE", ca_file.c_str(), 1);
+  }
+  ~trusted_ca() { unsetenv("SSL_CERT_FILE"); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(agent_tls)
+
+BOOST_AUTO_TEST_CASE(wss_with_verified_certificate_bridges_the_call) {
+  test_pki pki;
+  trusted_ca trust(pki.dir + "/ca.pem");
+  auto script = script_with_greeting();
+  script.tls_certificate_chain = pki.dir + "/server.pem";
+  script.tls_private_key = pki.dir + "/server.key";
+  gateway tls_gw(gateway_config(), script, "https://localhost:");
+  const auto caller = speech(20, 5);
+  auto s = tls_gw.run(sim::run_call(tls_gw.caller(caller)));
+  tls_gw.settle();
+  BOOST_TEST(s.error == "");
+  BOOST_TEST(s.received_audio == concat(script.greeting, caller));
+  BOOST_TEST(!apologises(tls_gw, s.call_sid));
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_or_misnamed_certificate_is_refused) {
+  test_pki pki;
+  auto script = script_with_greeting();
+  script.tls_certificate_chain = pki.dir + "/server.pem";
+  script.tls_private_key = pki.dir + "/server.key";
+  for (const std::string& variant : {std::string("untrusted"), std::string("misnamed")}) {
+    trusted_ca trust(variant == "untrusted" ? "" : pki.dir + "/ca.pem");
+    gateway tls_gw(gateway_config(), script, variant == "untrusted" ? "https://localhost:" : "https://127.0.0.1:");
+    auto s = tls_gw.run(sim::run_call(tls_gw.caller(speech(10, 6))));
+    tls_gw.settle();
+    BOOST_TEST(s.close_reason == "agent unavailable", variant);
+    BOOST_TEST(tls_gw.logs.str().find("TLS handshake") != std::string::npos, variant);
+    BOOST_TEST(apologises(tls_gw, s.call_sid), variant);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

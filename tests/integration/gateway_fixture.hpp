@@ -40,11 +40,13 @@ struct gateway {
   std::unique_ptr<net::server> server;
   std::uint16_t port = 0;
 
-  explicit gateway(app::config config = gateway_config(), std::optional<fake::agent_script> agent_script = {}) {
+  // With an agent script, the fake agent runs on this loop and the gateway is pointed at `agent_base` + its port.
+  explicit gateway(app::config config = gateway_config(), std::optional<fake::agent_script> agent_script = {},
+                   const std::string& agent_base = "http://127.0.0.1:") {
     if (agent_script) {
       agent = std::make_unique<fake::fake_agent_server>(io, *agent_script);
       config.elevenlabs_agent_id = "agent_test";
-      config.elevenlabs_base_url = "http://127.0.0.1:" + std::to_string(agent->port());
+      config.elevenlabs_base_url = agent_base + std::to_string(agent->port());
     }
     app::set_log_sink(&logs);
     app::configure_logging(config.log_level_, app::log_format::text);

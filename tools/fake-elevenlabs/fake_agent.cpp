@@ -2,7 +2,10 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
@@ -32,9 +35,16 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
   agent_script script;
   agent_record record;
   tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;
 
   impl(asio::io_context& io, agent_script s, std::uint16_t port)
-      : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {}
+      : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
+    if (!script.tls_certificate_chain.empty()) {
+      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls->use_certificate_chain_file(script.tls_certificate_chain);
+      tls->use_private_key_file(script.tls_private_key, asio::ssl::context::pem);
+    }
+  }
 
   // Holds `self`: the server object may go away (tests stop the fake mid-run) while this waits.
   static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
@@ -46,7 +56,16 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
   }
 
   static asio::awaitable<void> conversation(tcp::socket socket, std::shared_ptr<impl> self) {
-    beast::tcp_stream stream(std::move(socket));
+    beast::tcp_stream tcp(std::move(socket));
+    tcp.expires_after(std::chrono::seconds(10));
+    if (!self->tls) co_return co_await serve(std::move(tcp), self);
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *self->tls);
+    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple); ec) co_return;
+    co_await serve(std::move(stream), self);
+  }
+
+  template <class Stream>
+  static asio::awaitable<void> serve(Stream stream, std::shared_ptr<impl> self) {
     beast::flat_buffer buffer;
     http::request<http::string_body> req;
     auto [rec, rn] = co_await http::async_read(stream, buffer, req, use_tuple);
@@ -58,14 +77,16 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
       co_await http::async_write(stream, res, use_tuple);
       co_return;
     }
-    websocket::stream<beast::tcp_stream> ws(std::move(stream));
+    beast::get_lowest_layer(stream).expires_never();
+    websocket::stream<Stream> ws(std::move(stream));
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     if (auto [ec] = co_await ws.async_accept(req, use_tuple); ec) co_return;
     ++self->record.conversations;
     co_await self->talk(ws);
   }
 
-  asio::awaitable<void> talk(websocket::stream<beast::tcp_stream>& ws) {
+  template <class WebSocket>
+  asio::awaitable<void> talk(WebSocket& ws) {
     call::message_queue<std::string> out(ws.get_executor(), 100000);  // one writer; "" asks for the close
     websocket::close_code close_code = websocket::close_code::normal;
     std::int64_t event_id = 1;

@@ -20,6 +20,8 @@ struct agent_script {
   int quota_error_after_metadata = false;      // flat quota error + close 1002 right after the metadata
   unsigned refuse_upgrade_status = 0;          // e.g. 429: refuse the WebSocket upgrade
   int metadata_delay_ms = 0;                   // a slow agent: caller audio arrives before it is ready
+  std::string tls_certificate_chain;           // PEM files: serve https/wss instead of http/ws
+  std::string tls_private_key;
 };
 
 struct agent_record {  // what the gateway sent, over every conversation
