@@ -120,6 +120,7 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   if (auto v = get("SAY_LANGUAGE")) c.say_language = *v;
   if (auto v = get("UNAVAILABLE_MESSAGE")) c.unavailable_message = *v;
   if (auto v = get("ELEVENLABS_AGENT_ID")) c.elevenlabs_agent_id = *v;
+  if (auto v = get("ELEVENLABS_API_KEY")) c.elevenlabs_api_key = *v;
   if (auto v = get("ELEVENLABS_BASE_URL")) {
     auto parsed = boost::urls::parse_absolute_uri(*v);
     if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty())

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app::configure_logging(config.log_level_, config.log_format_);
   app::add_log_secret(config.twilio_auth_token);
   app::add_log_secret(config.twilio_stream_token);
+  app::add_log_secret(config.elevenlabs_api_key);
   try {
     boost::asio::io_context io;
     net::server server(io, config);

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -106,9 +108,84 @@ class conversation final : public call::agent {
     const std::string port = url->has_port() ? std::string(url->port()) : tls ? "443" : "80";
     asio::steady_timer deadline(executor_);
     deadline.expires_after(settings_.connect_timeout);
-    auto result = co_await (handshake(host, port) || deadline.async_wait(use_tuple));
+    auto result = co_await (open(host, port) || deadline.async_wait(use_tuple));
     if (result.index() == 1) co_return fail("connect timeout");
     co_return std::get<0>(result);
+  }
+
+  // A public agent is reached directly; a private one through a signed URL fetched with the API key,
+  // one per call (elevenlabs.md §1.1). The signed URL is a credential: it is never logged.
+  asio::awaitable<bool> open(const std::string& host, const std::string& port) {
+    std::string target = "/v1/convai/conversation?agent_id=" + settings_.agent_id;
+    if (settings_.api_key.empty()) {
+      const bool ok = co_await handshake(host, port, target);
+      co_return ok;
+    }
+    auto signed_url = co_await fetch_signed_url(host, port);
+    if (!signed_url) co_return false;
+    auto url = boost::urls::parse_uri(*signed_url);
+    if (!url || url->scheme() != (tls ? "wss" : "ws") || url->host().empty())
+      co_return fail("signed URL response is not a " + std::string(tls ? "wss" : "ws") + " URL");
+    // Named locals, not temporaries, as coroutine arguments (GCC 12 mishandles temporaries in co_await).
+    target = std::string(url->encoded_path()) + "?" + std::string(url->encoded_query());
+    const std::string signed_host(url->host());
+    const std::string signed_port = url->has_port() ? std::string(url->port()) : port;
+    const bool ok = co_await handshake(signed_host, signed_port, target);
+    co_return ok;
+  }
+
+  asio::awaitable<std::optional<std::string>> fetch_signed_url(const std::string& host, const std::string& port) {
+    beast::tcp_stream tcp(executor_);
+    tcp::resolver resolver(executor_);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+    if (rec) co_return fail_signed("resolve: " + rec.message());
+    if (auto [cec, ep] = co_await tcp.async_connect(endpoints, use_tuple); cec) co_return fail_signed("connect: " + cec.message());
+    if constexpr (tls) {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *settings_.tls);
+      if (auto ec = co_await tls_handshake(stream, host); ec) co_return fail_signed("TLS handshake: " + ec.message());
+      auto url = co_await get_signed_url(stream, host);
+      co_return url;
+    } else {
+      auto url = co_await get_signed_url(tcp, host);
+      co_return url;
+    }
+  }
+
+  template <class HttpStream>
+  asio::awaitable<std::optional<std::string>> get_signed_url(HttpStream& stream, const std::string& host) {
+    namespace http = beast::http;
+    http::request<http::empty_body> req{http::verb::get,
+                                        "/v1/convai/conversation/get-signed-url?agent_id=" + settings_.agent_id, 11};
+    req.set(http::field::host, host);
+    req.set("xi-api-key", settings_.api_key);
+    if (auto [ec, n] = co_await http::async_write(stream, req, use_tuple); ec) co_return fail_signed("send: " + ec.message());
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024);
+    if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); ec)
+      co_return fail_signed("read: " + ec.message());
+    const auto& res = parser.get();
+    if (res.result_int() != 200) co_return fail_signed("refused: HTTP " + std::to_string(res.result_int()));
+    boost::json::error_code jec;
+    auto body = boost::json::parse(res.body(), jec);
+    const auto* url = !jec && body.is_object() ? body.get_object().if_contains("signed_url") : nullptr;
+    if (!url || !url->is_string()) co_return fail_signed("response has no signed_url");
+    co_return std::string(url->get_string());
+  }
+
+  std::optional<std::string> fail_signed(const std::string& reason) {
+    fail("signed URL " + reason);
+    return std::nullopt;
+  }
+
+  // SNI, and the certificate must name the host we asked for (the chain is checked against the system
+  // store, or SSL_CERT_FILE).
+  template <class SslStream>
+  asio::awaitable<beast::error_code> tls_handshake(SslStream& ssl, const std::string& host) {
+    if (!SSL_set_tlsext_host_name(ssl.native_handle(), host.c_str())) co_return asio::ssl::error::stream_truncated;
+    ssl.set_verify_callback(asio::ssl::host_name_verification(host));
+    auto [ec] = co_await ssl.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    co_return ec;
   }
 
   bool fail(std::string reason) {
@@ -116,7 +193,7 @@ class conversation final : public call::agent {
     return false;
   }
 
-  asio::awaitable<bool> handshake(const std::string& host, const std::string& port) {
+  asio::awaitable<bool> handshake(const std::string& host, const std::string& port, const std::string& target) {
     tcp::resolver resolver(executor_);
     auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
     if (rec) co_return fail("resolve: " + rec.message());
@@ -124,13 +201,7 @@ class conversation final : public call::agent {
     if (cec) co_return fail("connect: " + cec.message());
     beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
     if constexpr (tls) {
-      auto& ssl = ws_.next_layer();
-      // SNI, and the certificate must name the host we asked for (the chain is checked against the
-      // system store, or SSL_CERT_FILE).
-      if (!SSL_set_tlsext_host_name(ssl.native_handle(), host.c_str())) co_return fail("TLS: cannot set SNI");
-      ssl.set_verify_callback(asio::ssl::host_name_verification(host));
-      auto [tec] = co_await ssl.async_handshake(asio::ssl::stream_base::client, use_tuple);
-      if (tec) co_return fail("TLS handshake: " + tec.message());
+      if (auto ec = co_await tls_handshake(ws_.next_layer(), host); ec) co_return fail("TLS handshake: " + ec.message());
     }
     beast::get_lowest_layer(ws_).expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
@@ -138,7 +209,7 @@ class conversation final : public call::agent {
     ws_.set_option(timeouts);
     ws_.read_message_max(16 << 20);  // the SDKs' limit; agent audio chunks can be large
     websocket::response_type res;
-    auto [hec] = co_await ws_.async_handshake(res, host + ":" + port, "/v1/convai/conversation?agent_id=" + settings_.agent_id, use_tuple);
+    auto [hec] = co_await ws_.async_handshake(res, host + ":" + port, target, use_tuple);
     if (hec) co_return fail("upgrade refused: HTTP " + std::to_string(res.result_int()));
     ws_.text(true);
     auto [wec, wn] = co_await ws_.async_write(asio::buffer(serialize_initiation(init_)), use_tuple);

@@ -19,6 +19,7 @@ namespace voicebridge::elevenlabs {
 struct agent_settings {
   std::string base_url;  // https://host[:port] (wss://), or http://host:port (ws://) for local stand-ins
   std::string agent_id;
+  std::string api_key;  // set: a private agent, reached through a signed URL per call
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames

@@ -64,7 +64,8 @@ struct server::impl : std::enable_shared_from_this<impl> {
         config(std::move(cfg)),
         acceptor(io_),
         services{config, completed, load_greeting(config),
-                 {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.agent_connect_timeout}} {
+                 {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.elevenlabs_api_key,
+                  config.agent_connect_timeout}} {
     if (config.elevenlabs_base_url.starts_with("https://")) services.agent.tls = elevenlabs::make_client_tls_context();
   }
 

@@ -197,3 +197,46 @@ BOOST_AUTO_TEST_CASE(untrusted_or_misnamed_certificate_is_refused) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(agent_signed_url)
+
+BOOST_AUTO_TEST_CASE(private_agent_is_reached_through_a_signed_url_per_call) {
+  auto script = script_with_greeting();
+  script.api_key = "xi-test-api-key-0123456789";
+  auto config = gateway_config();
+  config.elevenlabs_api_key = script.api_key;
+  gateway gw(config, script);
+  voicebridge::app::add_log_secret(script.api_key);
+  std::vector<boost::asio::awaitable<sim::call_summary>> calls;
+  calls.push_back(sim::run_call(gw.caller(speech(10, 7))));
+  calls.push_back(sim::run_call(gw.caller(speech(10, 8))));
+  auto results = gw.run_all(std::move(calls));
+  gw.settle();
+  for (const auto& s : results) BOOST_TEST(s.received_audio.size() == script.greeting.size() + 1600u);
+  BOOST_TEST(gw.agent->record().signed_urls_issued == 2);
+  BOOST_TEST(gw.agent->record().refused_upgrades == 0);
+  BOOST_TEST(gw.logs.str().find("conversation_signature") == std::string::npos);
+  BOOST_TEST(gw.logs.str().find(script.api_key) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_api_key_fails_cleanly_to_the_apology) {
+  auto script = script_with_greeting();
+  script.api_key = "xi-test-api-key-0123456789";
+  auto config = gateway_config();
+  config.elevenlabs_api_key = "xi-wrong-key-000000000000";
+  gateway gw(config, script);
+  auto s = gw.run(sim::run_call(gw.caller(speech(10, 9))));
+  gw.settle();
+  BOOST_TEST(s.close_reason == "agent unavailable");
+  BOOST_TEST(gw.logs.str().find("signed URL refused: HTTP 401") != std::string::npos);
+  BOOST_TEST(gw.logs.str().find("xi-wrong-key") == std::string::npos);
+  BOOST_TEST(apologises(gw, s.call_sid));
+  // Without the key the agent socket is refused too (nothing bypasses the signature).
+  auto unsigned_config = gateway_config();
+  gateway open_gw(unsigned_config, script);
+  auto u = open_gw.run(sim::run_call(open_gw.caller(speech(5, 9))));
+  BOOST_TEST(u.close_reason == "agent unavailable");
+  BOOST_TEST(open_gw.agent->record().refused_upgrades == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -36,6 +36,7 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
   agent_record record;
   tcp::acceptor acceptor;
   std::unique_ptr<asio::ssl::context> tls;
+  std::vector<std::string> signatures;  // issued, not yet used
 
   impl(asio::io_context& io, agent_script s, std::uint16_t port)
       : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
@@ -58,7 +59,10 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
   static asio::awaitable<void> conversation(tcp::socket socket, std::shared_ptr<impl> self) {
     beast::tcp_stream tcp(std::move(socket));
     tcp.expires_after(std::chrono::seconds(10));
-    if (!self->tls) co_return co_await serve(std::move(tcp), self);
+    if (!self->tls) {
+      co_await serve(std::move(tcp), self);
+      co_return;
+    }
     beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *self->tls);
     if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple); ec) co_return;
     co_await serve(std::move(stream), self);
@@ -70,6 +74,40 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
     http::request<http::string_body> req;
     auto [rec, rn] = co_await http::async_read(stream, buffer, req, use_tuple);
     if (rec) co_return;
+    const std::string target(req.target());
+    if (target.starts_with("/v1/convai/conversation/get-signed-url?agent_id=")) {
+      const bool key_ok = !self->script.api_key.empty() && req["xi-api-key"] == self->script.api_key;
+      http::response<http::string_body> res{key_ok ? http::status::ok : http::status::unauthorized, 11};
+      if (key_ok) {
+        const std::string signature = "sig" + std::to_string(++self->record.signed_urls_issued) + "x" + std::to_string(std::rand());
+        self->signatures.push_back(signature);
+        res.body() = json::serialize(json::object{
+            {"signed_url", std::string(self->tls ? "wss" : "ws") + "://" + std::string(req[http::field::host]) +
+                               "/v1/convai/conversation?agent_id=" + target.substr(target.find('=') + 1) +
+                               "&conversation_signature=" + signature}});
+      } else {
+        res.body() = R"({"detail":{"status":"invalid_api_key","message":"Invalid API key"}})";
+      }
+      res.prepare_payload();
+      co_await http::async_write(stream, res, use_tuple);
+      co_return;
+    }
+    // A private agent's socket needs a signature this fake issued, once.
+    bool signature_ok = self->script.api_key.empty();
+    if (const auto at = target.find("&conversation_signature="); !signature_ok && at != std::string::npos) {
+      auto it = std::find(self->signatures.begin(), self->signatures.end(), target.substr(at + 24));
+      if (it != self->signatures.end()) {
+        self->signatures.erase(it);
+        signature_ok = true;
+      }
+    }
+    if (!signature_ok) {
+      ++self->record.refused_upgrades;
+      http::response<http::string_body> res{http::status::forbidden, 11};
+      res.prepare_payload();
+      co_await http::async_write(stream, res, use_tuple);
+      co_return;
+    }
     if (self->script.refuse_upgrade_status || !req.target().starts_with("/v1/convai/conversation?agent_id=")) {
       http::response<http::string_body> res{static_cast<http::status>(self->script.refuse_upgrade_status ? self->script.refuse_upgrade_status : 404), 11};
       res.body() = R"({"detail":{"status":"too_many_concurrent_requests","message":"refused by fake"}})";

@@ -20,6 +20,8 @@ struct agent_script {
   int quota_error_after_metadata = false;      // flat quota error + close 1002 right after the metadata
   unsigned refuse_upgrade_status = 0;          // e.g. 429: refuse the WebSocket upgrade
   int metadata_delay_ms = 0;                   // a slow agent: caller audio arrives before it is ready
+  std::string api_key;                         // set: a private agent; get-signed-url checks xi-api-key and the
+                                               // socket requires a conversation_signature it issued
   std::string tls_certificate_chain;           // PEM files: serve https/wss instead of http/ws
   std::string tls_private_key;
 };
@@ -31,6 +33,8 @@ struct agent_record {  // what the gateway sent, over every conversation
   std::vector<std::string> contextual_updates;
   std::vector<std::string> other_messages;
   int conversations = 0;
+  int signed_urls_issued = 0;
+  int refused_upgrades = 0;
   int interruptions_sent = 0;
 };
 

@@ -42,6 +42,7 @@ struct config {
 
   // ElevenLabs agent; the embedded local agent answers when no agent id is set.
   std::string elevenlabs_agent_id;
+  std::string elevenlabs_api_key;  // optional: private agents, via a signed URL per call
   std::string elevenlabs_base_url = "https://api.elevenlabs.io";
   std::chrono::milliseconds agent_connect_timeout{5000};
 
