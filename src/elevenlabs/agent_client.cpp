@@ -14,7 +14,10 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include <deque>
+
 #include "call/message_queue.hpp"
+#include "elevenlabs/transcoder.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/elevenlabs/agent_messages.hpp"
 
@@ -65,8 +68,13 @@ class conversation final : public call::agent {
   }
 
   void on_caller_audio(const twilio::media_message& media) override {
-    if (!out_.push(serialize_user_audio(media.payload)) && !out_.closed() && dropped_++ == 0)
-      log(log_level::warn, "agent send buffer full, dropping caller audio", {{"call_sid", call_sid_}});
+    // Until the metadata tells the agent's input format, caller audio waits here, in order.
+    if (!ready_) {
+      if (pending_.size() < settings_.max_buffered_messages) pending_.push_back(media.payload);
+      else if (dropped_++ == 0) log(log_level::warn, "agent not ready, dropping caller audio", {{"call_sid", call_sid_}});
+      return;
+    }
+    forward_caller_audio(media.payload);
   }
   void on_dtmf(char digit) override {
     out_.push(serialize_contextual_update(std::string("The caller pressed the key ") + digit + " on the phone keypad."));
@@ -74,6 +82,13 @@ class conversation final : public call::agent {
   void on_mark(std::string_view name) override {
     if (name == goodbye_mark) goodbye_.cancel();
   }
+  void forward_caller_audio(const std::string& payload) {
+    const bool pushed = transcoder_ ? out_.push(serialize_user_audio(transcoder_->to_agent(payload)))
+                                    : out_.push(serialize_user_audio(payload));  // mu-law passes through untouched
+    if (!pushed && !out_.closed() && dropped_++ == 0)
+      log(log_level::warn, "agent send buffer full, dropping caller audio", {{"call_sid", call_sid_}});
+  }
+
   void on_caller_hangup() override {
     caller_gone_ = true;
     out_.close();  // the writer then closes the agent socket with 1000
@@ -225,8 +240,16 @@ class conversation final : public call::agent {
     auto* meta = first ? std::get_if<initiation_metadata>(&*first) : nullptr;
     if (!meta) co_return fail("first message is not conversation_initiation_metadata");
     conversation_id_ = meta->conversation_id;
-    if (!meta->agent_output.is_twilio_native() || !meta->user_input.is_twilio_native())
-      co_return fail("agent audio formats are not ulaw_8000 both ways; set the agent to mu-law 8000 Hz");
+    if (!meta->agent_output.is_twilio_native() || !meta->user_input.is_twilio_native()) {
+      if (!meta->agent_output.is_twilio_native() && meta->agent_output.encoding != audio_format::kind::pcm)
+        co_return fail("unsupported agent output format");
+      transcoder_.emplace(meta->user_input, meta->agent_output);
+      log(log_level::warn, "agent audio is not ulaw_8000: transcoding; set the agent's input and output to mu-law 8000 Hz",
+          {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}});
+    }
+    ready_ = true;
+    for (const auto& payload : pending_) forward_caller_audio(payload);
+    pending_.clear();
     co_return true;
   }
 
@@ -266,7 +289,13 @@ class conversation final : public call::agent {
                             {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::steady_clock::now() - created_).count()}});
                      }
-                     caller_.send_audio(std::move(a.audio_base64));
+                     if (transcoder_) {
+                       auto mulaw = transcoder_->to_caller(a.audio_base64);
+                       if (mulaw.empty()) return;
+                       caller_.send_audio(std::move(mulaw));
+                     } else {
+                       caller_.send_audio(std::move(a.audio_base64));
+                     }
                      // Twilio echoes the mark once this chunk has played: what the caller actually heard.
                      caller_.send_mark("audio-" + std::to_string(a.event_id));
                    },
@@ -309,6 +338,9 @@ class conversation final : public call::agent {
   asio::steady_timer goodbye_;
   initiation_client_data init_;
   interruption_filter filter_;
+  std::optional<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000
+  std::deque<std::string> pending_;       // caller audio before the agent is ready
+  bool ready_ = false;
   int close_code_ = -1;
   std::uint64_t barge_ins_ = 0, dropped_ = 0;
   bool caller_gone_ = false;

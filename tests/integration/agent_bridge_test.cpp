@@ -2,7 +2,10 @@
 #include <boost/json.hpp>
 
 #include "integration/gateway_fixture.hpp"
+#include "voicebridge/audio/g711.hpp"
 #include "voicebridge/twilio/form.hpp"
+
+#include <cmath>
 
 using namespace voicebridge;
 using namespace voicebridge::testing;
@@ -237,6 +240,39 @@ BOOST_AUTO_TEST_CASE(wrong_api_key_fails_cleanly_to_the_apology) {
   auto u = open_gw.run(sim::run_call(open_gw.caller(speech(5, 9))));
   BOOST_TEST(u.close_reason == "agent unavailable");
   BOOST_TEST(open_gw.agent->record().refused_upgrades == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(agent_transcoding)
+
+BOOST_AUTO_TEST_CASE(pcm_16000_agent_is_transcoded_both_ways_with_resampling) {
+  fake::agent_script script;  // no greeting: the echo is the whole answer
+  script.input_format = "pcm_16000";
+  script.output_format = "pcm_16000";
+  gateway gw(gateway_config(), script);
+  std::vector<std::int16_t> tone(8000);
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * 440 * i / 8000.0));
+  auto s = gw.run(sim::run_call(gw.caller(audio::mulaw_encode(tone))));
+  gw.settle();
+  BOOST_TEST(s.error == "");
+  // The agent got 16 kHz PCM: twice the samples, two bytes each (less the resampler's look-ahead).
+  const auto agent_bytes = gw.agent->record().caller_audio.size();
+  BOOST_TEST(agent_bytes > 4 * 8000u - 400);
+  BOOST_TEST(agent_bytes <= 4 * 8000u);
+  // The caller hears the tone back at 8 kHz mu-law, same pitch and level.
+  const auto heard = audio::mulaw_decode(s.received_audio);
+  BOOST_TEST(heard.size() > 8000u - 200);
+  double re = 0, im = 0;
+  for (std::size_t i = 1000; i < 7000; ++i) {
+    re += heard[i] * std::cos(2 * M_PI * 440 * i / 8000.0);
+    im += heard[i] * std::sin(2 * M_PI * 440 * i / 8000.0);
+  }
+  BOOST_TEST(std::abs(2 * std::hypot(re, im) / 6000 - 8000) < 600);
+  const auto logs = gw.logs.str();
+  const auto first = logs.find("transcoding");
+  BOOST_TEST(first != std::string::npos);
+  BOOST_TEST(logs.find("transcoding", first + 1) == std::string::npos);  // said once per call
 }
 
 BOOST_AUTO_TEST_SUITE_END()
