@@ -1,5 +1,6 @@
 #include "voicebridge/app/config.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <cstdlib>
@@ -128,6 +129,17 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     c.elevenlabs_base_url = *v;
   }
   millis("AGENT_CONNECT_TIMEOUT_MS", c.agent_connect_timeout);
+  if (auto v = get("DTMF_MODE")) {
+    if (*v != "contextual_update" && *v != "user_message")
+      throw config_error("DTMF_MODE: expected contextual_update or user_message, got '" + *v + "'");
+    c.dtmf_as_user_message = *v == "user_message";
+  }
+  if (auto v = get("ELEVENLABS_CONFIG_OVERRIDE")) {
+    boost::json::error_code ec;
+    auto parsed = boost::json::parse(*v, ec);
+    if (ec || !parsed.is_object()) throw config_error("ELEVENLABS_CONFIG_OVERRIDE: not a JSON object");
+    c.agent_config_override = *v;
+  }
   if (auto v = get("LOCAL_GREETING_WAV")) {
     if (!std::filesystem::is_regular_file(*v)) throw config_error("LOCAL_GREETING_WAV: no such file '" + *v + "'");
     c.local_greeting_wav = *v;

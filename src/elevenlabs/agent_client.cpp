@@ -65,6 +65,7 @@ class conversation final : public call::agent {
       const std::string key = name == "from" ? "caller_number" : name == "to" ? "called_number" : name;
       init_.dynamic_variables.emplace_back(key, value);
     }
+    init_.config_override_json = settings.config_override_json;
   }
 
   void on_caller_audio(const twilio::media_message& media) override {
@@ -77,7 +78,8 @@ class conversation final : public call::agent {
     forward_caller_audio(media.payload);
   }
   void on_dtmf(char digit) override {
-    out_.push(serialize_contextual_update(std::string("The caller pressed the key ") + digit + " on the phone keypad."));
+    const std::string text = std::string("The caller pressed the key ") + digit + " on the phone keypad.";
+    out_.push(settings_.dtmf_as_user_message ? serialize_user_message(text) : serialize_contextual_update(text));
   }
   void on_mark(std::string_view name) override {
     if (name == goodbye_mark) goodbye_.cancel();

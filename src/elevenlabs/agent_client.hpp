@@ -21,6 +21,8 @@ struct agent_settings {
   std::string agent_id;
   std::string api_key;  // set: a private agent, reached through a signed URL per call
   std::chrono::milliseconds connect_timeout{5000};
+  bool dtmf_as_user_message = false;
+  std::string config_override_json;  // conversation_config_override, per deployment
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
   std::shared_ptr<boost::asio::ssl::context> tls;  // for https base URLs; shared by all calls

@@ -65,7 +65,7 @@ struct server::impl : std::enable_shared_from_this<impl> {
         acceptor(io_),
         services{config, completed, load_greeting(config),
                  {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.elevenlabs_api_key,
-                  config.agent_connect_timeout}} {
+                  config.agent_connect_timeout, config.dtmf_as_user_message, config.agent_config_override}} {
     if (config.elevenlabs_base_url.starts_with("https://")) services.agent.tls = elevenlabs::make_client_tls_context();
   }
 

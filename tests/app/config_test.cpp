@@ -57,6 +57,9 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_variable) {
   BOOST_TEST(error_of({{"LOG_FORMAT", "xml"}}).starts_with("LOG_FORMAT:"));
   BOOST_TEST(error_of({{"LOCAL_GREETING_WAV", "/nonexistent.wav"}}).starts_with("LOCAL_GREETING_WAV:"));
   BOOST_TEST(error_of({}, {"--port"}).find("--port") != std::string::npos);
+  BOOST_TEST(error_of({{"DTMF_MODE", "tones"}}).starts_with("DTMF_MODE:"));
+  BOOST_TEST(error_of({{"ELEVENLABS_CONFIG_OVERRIDE", "[1]"}}).starts_with("ELEVENLABS_CONFIG_OVERRIDE:"));
+  BOOST_TEST(error_of({{"ELEVENLABS_BASE_URL", "wss://api.elevenlabs.io"}}).starts_with("ELEVENLABS_BASE_URL:"));
 }
 
 BOOST_AUTO_TEST_CASE(secrets_are_checked_but_never_echoed) {

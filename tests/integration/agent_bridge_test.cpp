@@ -276,3 +276,51 @@ BOOST_AUTO_TEST_CASE(pcm_16000_agent_is_transcoded_both_ways_with_resampling) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(agent_tools)
+
+BOOST_AUTO_TEST_CASE(tool_calls_are_always_answered) {
+  for (const std::string tool : {"end_call", "lookup_order"}) {
+    auto script = script_with_greeting();
+    script.tool_call_after_greeting = tool;
+    gateway gw(gateway_config(), script);
+    auto s = gw.run(sim::run_call(gw.caller(speech(15, 11))));
+    gw.settle();
+    BOOST_TEST_REQUIRE(gw.agent->record().tool_results.size() == 1u, tool);
+    const auto result = boost::json::parse(gw.agent->record().tool_results[0]);
+    BOOST_TEST(result.at("tool_call_id") == "toolu_1");
+    BOOST_TEST(result.at("is_error").as_bool() == (tool != "end_call"), tool);  // unknown tools: an error, never a timeout
+  }
+}
+
+BOOST_AUTO_TEST_CASE(policy_close_1008_ends_with_the_apology_and_is_logged) {
+  auto script = script_with_greeting();
+  script.close_1008_after_frames = 5;
+  gateway gw(gateway_config(), script);
+  auto s = gw.run(sim::run_call(gw.caller(speech(30, 12))));
+  gw.settle();
+  BOOST_TEST(s.close_reason == "agent unavailable");
+  BOOST_TEST(apologises(gw, s.call_sid));
+  const auto logs = gw.logs.str();
+  BOOST_TEST(logs.find("type=override_error") != std::string::npos);
+  BOOST_TEST(logs.find("close_code=1008") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(dtmf_as_user_message_and_config_override_are_configurable) {
+  auto script = script_with_greeting();
+  auto config = gateway_config();
+  config.dtmf_as_user_message = true;
+  config.agent_config_override = R"({"agent":{"first_message":"Hello from the test"}})";
+  gateway gw(config, script);
+  auto o = gw.caller(speech(20, 13));
+  o.dtmf = {{100ms, '#'}};
+  gw.run(sim::run_call(o));
+  gw.settle();
+  BOOST_TEST_REQUIRE(gw.agent->record().user_messages.size() == 1u);
+  BOOST_TEST(gw.agent->record().user_messages[0].find("key #") != std::string::npos);
+  BOOST_TEST(gw.agent->record().contextual_updates.empty());
+  const auto init = boost::json::parse(gw.agent->record().initiations.at(0));
+  BOOST_TEST(init.at("conversation_config_override").at("agent").at("first_message") == "Hello from the test");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -164,6 +164,10 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
           out.push(json::serialize(json::object{{"type", "ping"}, {"ping_event", {{"event_id", 4242}, {"ping_ms", nullptr}}}}));
           say(script.greeting);
           ++event_id;
+          if (!script.tool_call_after_greeting.empty())
+            out.push(json::serialize(json::object{{"type", "client_tool_call"},
+                {"client_tool_call", {{"tool_name", script.tool_call_after_greeting}, {"tool_call_id", "toolu_1"},
+                                      {"parameters", {{"reason", "test"}}}, {"event_id", event_id}}}}));
           continue;
         }
         if (const auto* chunk = o.if_contains("user_audio_chunk"); chunk && chunk->is_string()) {
@@ -176,7 +180,11 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
             ++record.interruptions_sent;
             ++event_id;
           }
-          if (script.end_call_after_frames && frames == script.end_call_after_frames) {
+          if (script.close_1008_after_frames && frames == script.close_1008_after_frames) {
+            out.push(R"({"type":"error","error_event":{"code":1008,"message":"Override for field 'voice_id' is not allowed by config","error_type":"override_error"}})");
+            close_code = websocket::close_code::policy_error;
+            out.push("");
+          } else if (script.end_call_after_frames && frames == script.end_call_after_frames) {
             say(script.greeting);
             out.push("");
           } else if (script.echo) {
@@ -186,6 +194,10 @@ struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
           record.pongs.push_back(o.at("event_id").to_number<std::int64_t>());
         } else if (type && *type == "contextual_update") {
           record.contextual_updates.emplace_back(o.at("text").as_string());
+        } else if (type && *type == "user_message") {
+          record.user_messages.emplace_back(o.at("text").as_string());
+        } else if (type && *type == "client_tool_result") {
+          record.tool_results.push_back(json::serialize(o));
         } else {
           record.other_messages.push_back(json::serialize(o));
         }

@@ -16,6 +16,8 @@ struct agent_script {
   std::vector<std::uint8_t> greeting;          // mu-law, sent in 100 ms audio events right after the metadata
   bool echo = true;                            // send each caller chunk back as agent audio
   int interrupt_after_frames = 0;              // > 0: barge-in after that many caller frames
+  std::string tool_call_after_greeting;        // a client tool name to call once the greeting is sent
+  int close_1008_after_frames = 0;             // > 0: error event + close 1008 (e.g. a rejected override)
   int end_call_after_frames = 0;               // > 0: say a goodbye (the greeting again) and close 1000
   int quota_error_after_metadata = false;      // flat quota error + close 1002 right after the metadata
   unsigned refuse_upgrade_status = 0;          // e.g. 429: refuse the WebSocket upgrade
@@ -31,6 +33,8 @@ struct agent_record {  // what the gateway sent, over every conversation
   std::vector<std::int64_t> pongs;
   std::vector<std::uint8_t> caller_audio;      // decoded user_audio_chunk bytes, in order
   std::vector<std::string> contextual_updates;
+  std::vector<std::string> user_messages;
+  std::vector<std::string> tool_results;       // client_tool_result messages
   std::vector<std::string> other_messages;
   int conversations = 0;
   int signed_urls_issued = 0;

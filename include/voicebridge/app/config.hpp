@@ -45,6 +45,8 @@ struct config {
   std::string elevenlabs_api_key;  // optional: private agents, via a signed URL per call
   std::string elevenlabs_base_url = "https://api.elevenlabs.io";
   std::chrono::milliseconds agent_connect_timeout{5000};
+  bool dtmf_as_user_message = false;  // DTMF_MODE=user_message (default contextual_update)
+  std::string agent_config_override;  // ELEVENLABS_CONFIG_OVERRIDE: conversation_config_override JSON object
 
   // The embedded local agent (used when no ElevenLabs agent is configured).
   std::optional<std::filesystem::path> local_greeting_wav;
