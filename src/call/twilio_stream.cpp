@@ -12,6 +12,7 @@
 
 #include "call/local_agent.hpp"
 #include "call/message_queue.hpp"
+#include "util/overloaded.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -39,11 +40,6 @@ struct close_request {
   std::string reason;
 };
 using outbound_item = std::variant<std::string, close_request>;
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 constexpr std::uint64_t media_log_every = 250;  // frames: one progress line per 5 s of caller audio
 
@@ -148,7 +144,7 @@ class twilio_call final : public caller_link {
     if (!parsed) {
       return refuse(websocket::close_code::bad_payload, "invalid message", parsed.error().message);
     }
-    std::visit(overloaded{
+    std::visit(util::overloaded{
                    [&](twilio::connected_message& m) {
                      log(log_level::info, "connected", {{"protocol", m.protocol}, {"version", m.version}});
                    },

@@ -17,6 +17,7 @@
 #include <deque>
 
 #include "call/message_queue.hpp"
+#include "util/overloaded.hpp"
 #include "elevenlabs/transcoder.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/elevenlabs/agent_messages.hpp"
@@ -34,11 +35,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view goodbye_mark = "agent-goodbye";
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 using plain_ws = websocket::stream<beast::tcp_stream>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
@@ -281,7 +277,7 @@ class conversation final : public call::agent {
       log(log_level::warn, "invalid agent message ignored", {{"call_sid", call_sid_}, {"error", parsed.error().message}});
       return;
     }
-    std::visit(overloaded{
+    std::visit(util::overloaded{
                    [&](audio_event& a) {
                      if (filter_.is_stale(a.event_id)) return;
                      if (!first_audio_logged_) {
