@@ -147,12 +147,20 @@ class conversation final : public call::agent {
     co_return ok;
   }
 
-  asio::awaitable<std::optional<std::string>> fetch_signed_url(const std::string& host, const std::string& port) {
-    beast::tcp_stream tcp(executor_);
+  // Resolve and connect (Nagle off: audio frames are small); the reason on failure, empty on success.
+  asio::awaitable<std::string> connect_tcp(beast::tcp_stream& stream, const std::string& host, const std::string& port) {
     tcp::resolver resolver(executor_);
     auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-    if (rec) co_return fail_signed("resolve: " + rec.message());
-    if (auto [cec, ep] = co_await tcp.async_connect(endpoints, use_tuple); cec) co_return fail_signed("connect: " + cec.message());
+    if (rec) co_return "resolve: " + rec.message();
+    if (auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple); cec) co_return "connect: " + cec.message();
+    beast::error_code ignored;
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+    co_return std::string();
+  }
+
+  asio::awaitable<std::optional<std::string>> fetch_signed_url(const std::string& host, const std::string& port) {
+    beast::tcp_stream tcp(executor_);
+    if (auto error = co_await connect_tcp(tcp, host, port); !error.empty()) co_return fail_signed(error);
     if constexpr (tls) {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *settings_.tls);
       if (auto ec = co_await tls_handshake(stream, host); ec) co_return fail_signed("TLS handshake: " + ec.message());
@@ -207,12 +215,7 @@ class conversation final : public call::agent {
   }
 
   asio::awaitable<bool> handshake(const std::string& host, const std::string& port, const std::string& target) {
-    tcp::resolver resolver(executor_);
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-    if (rec) co_return fail("resolve: " + rec.message());
-    auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(endpoints, use_tuple);
-    if (cec) co_return fail("connect: " + cec.message());
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true));
+    if (auto error = co_await connect_tcp(beast::get_lowest_layer(ws_), host, port); !error.empty()) co_return fail(error);
     if constexpr (tls) {
       if (auto ec = co_await tls_handshake(ws_.next_layer(), host); ec) co_return fail("TLS handshake: " + ec.message());
     }

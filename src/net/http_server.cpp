@@ -51,7 +51,7 @@ void log_if_failed(std::exception_ptr e) {
 
 }  // namespace
 
-struct server::impl : std::enable_shared_from_this<impl> {
+struct server::impl {
   asio::io_context& io;
   app::config config;
   tcp::acceptor acceptor;

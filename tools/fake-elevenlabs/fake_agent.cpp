@@ -31,7 +31,7 @@ std::string audio_message(std::string_view b64, std::int64_t event_id) {
 
 }  // namespace
 
-struct fake_agent_server::impl : std::enable_shared_from_this<impl> {
+struct fake_agent_server::impl {
   agent_script script;
   agent_record record;
   tcp::acceptor acceptor;
