@@ -118,6 +118,19 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   bytes("MAX_HTTP_BODY_BYTES", c.max_http_body, 1024, 16 << 20);
   bytes("MAX_WS_MESSAGE_BYTES", c.max_ws_message, 4096, 16 << 20);
   bytes("MAX_OUTBOUND_QUEUE_BYTES", c.max_outbound_queue_bytes, 16 * 1024, 256 << 20);
+  bytes("MAX_HTTP_HEADER_BYTES", c.max_http_header, 1024, 1 << 20);
+  if (auto v = get("MAX_CALLS")) c.max_calls = parse_int<std::size_t>("MAX_CALLS", *v, 1, 1'000'000);
+  millis("AGENT_IDLE_TIMEOUT_MS", c.agent_idle_timeout);
+  if (auto v = get("THREADS")) c.threads = parse_int<unsigned>("THREADS", *v, 1, 1024);
+  if (auto v = get("DRAIN_TIMEOUT_S"))
+    c.drain_timeout = std::chrono::seconds(parse_int<long long>("DRAIN_TIMEOUT_S", *v, 0, 86400));
+  if (auto v = get("METRICS_ADDRESS")) {
+    const auto colon = v->rfind(':');
+    if (colon == std::string::npos || colon == 0) throw config_error("METRICS_ADDRESS: expected host:port, got '" + *v + "'");
+    parse_int<std::uint16_t>("METRICS_ADDRESS", v->substr(colon + 1), 0, 65535);
+    c.metrics_address = *v;
+  }
+  if (auto v = get("BUSY_MESSAGE")) c.busy_message = *v;
   if (auto v = get("SAY_LANGUAGE")) c.say_language = *v;
   if (auto v = get("UNAVAILABLE_MESSAGE")) c.unavailable_message = *v;
   if (auto v = get("ELEVENLABS_AGENT_ID")) c.elevenlabs_agent_id = *v;

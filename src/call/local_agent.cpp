@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/util/base64.hpp"
 
@@ -39,10 +40,7 @@ local_agent::local_agent(const asio::any_io_executor& executor, caller_link& cal
       echo_(executor, max_echo_frames) {}
 
 void local_agent::on_caller_audio(const twilio::media_message& media) {
-  if (!echo_.push(media.payload) && !echo_.closed() && !overflow_logged_) {
-    overflow_logged_ = true;
-    log(log_level::warn, "local agent echo buffer full, dropping caller audio", {{"call_sid", call_sid_}});
-  }
+  if (!echo_.push(media.payload) && !echo_.closed()) limits_.hit("agent_buffer", call_sid_);
 }
 
 void local_agent::on_dtmf(char digit) {
@@ -63,6 +61,7 @@ asio::awaitable<bool> local_agent::run() {
   asio::steady_timer pace(executor_);
   auto next = std::chrono::steady_clock::now();
   const auto& greeting = *greeting_;
+  app::metrics().first_agent_audio_seconds.observe(std::chrono::steady_clock::now() - created_);
   for (std::size_t offset = 0; offset < greeting.size() && !hung_up_; offset += audio::mulaw_frame_bytes) {
     const std::size_t n = std::min(audio::mulaw_frame_bytes, greeting.size() - offset);
     caller_.send_audio(util::base64_encode(std::span(greeting).subspan(offset, n)));

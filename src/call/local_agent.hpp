@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "call/agent.hpp"
+#include "call/limit_log.hpp"
 #include "call/message_queue.hpp"
 
 namespace voicebridge::call {
@@ -33,8 +34,9 @@ class local_agent final : public agent {
   std::shared_ptr<const std::vector<std::uint8_t>> greeting_;
   std::string call_sid_;
   message_queue<std::string> echo_;
+  limit_log limits_;
+  std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   bool hung_up_ = false;
-  bool overflow_logged_ = false;
 };
 
 }  // namespace voicebridge::call

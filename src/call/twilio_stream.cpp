@@ -10,10 +10,12 @@
 #include <boost/beast/websocket.hpp>
 #include <variant>
 
+#include "call/limit_log.hpp"
 #include "call/local_agent.hpp"
 #include "call/message_queue.hpp"
 #include "util/overloaded.hpp"
 #include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
@@ -29,6 +31,7 @@ namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 using app::log;
 using app::log_level;
+using app::metrics;
 
 namespace {
 
@@ -58,8 +61,10 @@ class twilio_call final : public caller_link {
   asio::awaitable<void> run() {
     co_await (read_loop() && write_loop() && agent_loop());
     if (served_) services_.completed.add(call_sid_);
+    const char* outcome = served_ ? "served" : started_ ? "agent_failed" : refused_ ? "rejected" : "abandoned";
+    metrics().calls.inc(outcome);
     log(log_level::info, "call ended",
-        {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}, {"frames_in", frames_in_}, {"bytes_in", bytes_in_},
+        {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}, {"outcome", outcome}, {"frames_in", frames_in_}, {"bytes_in", bytes_in_},
          {"frames_out", frames_out_}, {"dropped_out", dropped_out_},
          {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began_).count()},
          {"end", end_reason_}});
@@ -68,6 +73,8 @@ class twilio_call final : public caller_link {
   // caller_link
   void send_audio(std::string payload) override {
     ++frames_out_;
+    metrics().frames_to_caller.inc();
+    metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
     enqueue(twilio::serialize_media(stream_sid_, payload));
   }
   void send_mark(std::string name) override { enqueue(twilio::serialize_mark(stream_sid_, name)); }
@@ -79,12 +86,15 @@ class twilio_call final : public caller_link {
   }
   void hang_up() override { request_close(websocket::close_code::normal, "call ended"); }
 
+  // The drain deadline passed: end the call as a hang-up would (agent socket closed with 1000).
+  void end_for_drain() { request_close(websocket::close_code::going_away, "gateway shutting down"); }
+
  private:
   void enqueue(std::string text) {
     if (closing_) return;
     if (queued_bytes_ + text.size() > config_.max_outbound_queue_bytes) {
-      if (dropped_out_++ == 0)
-        log(log_level::warn, "outbound queue full, dropping audio toward Twilio", {{"call_sid", call_sid_}});
+      ++dropped_out_;
+      limits_.hit("outbound_queue", call_sid_);
       return;
     }
     queued_bytes_ += text.size();
@@ -100,7 +110,11 @@ class twilio_call final : public caller_link {
   }
 
   // The peer broke the protocol or failed authentication: log why (never its payload) and close with `code`.
-  void refuse(websocket::close_code code, std::string reason, std::string detail = {}) {
+  // `label` is the metric's fixed reason; `reason` goes to the log and the close frame.
+  void refuse(websocket::close_code code, std::string_view label, std::string reason, std::string detail = {}) {
+    if (closing_) return;
+    refused_ = true;
+    metrics().rejected_streams.inc(label);
     log(log_level::warn, "twilio stream refused",
         {{"call_sid", call_sid_}, {"reason", reason}, {"detail", detail}, {"close_code", static_cast<int>(code)}});
     request_close(code, std::move(reason));
@@ -115,7 +129,7 @@ class twilio_call final : public caller_link {
         break;
       }
       if (!ws_.got_text())
-        refuse(websocket::close_code::unknown_data, "binary frame");
+        refuse(websocket::close_code::unknown_data, "binary_frame", "binary frame");
       else if (!closing_)
         on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
       buffer.consume(buffer.size());
@@ -135,6 +149,11 @@ class twilio_call final : public caller_link {
                        : ec == websocket::error::message_too_big ? "message too big"
                                                                   : "connection error";
     if (end_reason_.empty()) end_reason_ = what;
+    if (ec == beast::error::timeout) limits_.hit("twilio_idle_timeout", call_sid_);
+    if (ec == websocket::error::message_too_big) {
+      limits_.hit("ws_message_size", call_sid_);
+      metrics().rejected_streams.inc("message_too_big");
+    }
     log(closing_ ? log_level::debug : log_level::warn, "twilio stream read ended",
         {{"call_sid", call_sid_}, {"reason", what}, {"error", ec.message()}});
   }
@@ -142,7 +161,7 @@ class twilio_call final : public caller_link {
   void on_message(std::string_view text) {
     auto parsed = twilio::parse_inbound(text);
     if (!parsed) {
-      return refuse(websocket::close_code::bad_payload, "invalid message", parsed.error().message);
+      return refuse(websocket::close_code::bad_payload, "invalid_message", "invalid message", parsed.error().message);
     }
     std::visit(util::overloaded{
                    [&](twilio::connected_message& m) {
@@ -151,7 +170,7 @@ class twilio_call final : public caller_link {
                    [&](twilio::start_message& m) { on_start(m); },
                    [&](twilio::media_message& m) { on_media(m); },
                    [&](twilio::dtmf_message& m) {
-                     if (!started_) return refuse(websocket::close_code::policy_error, "dtmf before start");
+                     if (!started_) return refuse(websocket::close_code::policy_error, "before_start", "dtmf before start");
                      agent_->on_dtmf(m.digit[0]);
                    },
                    [&](twilio::mark_message& m) {
@@ -180,15 +199,17 @@ class twilio_call final : public caller_link {
       auto status = twilio::verify_stream_token(config_.twilio_stream_token, *token, start.call_sid,
                                                 std::chrono::system_clock::now());
       if (status != twilio::stream_token_status::valid)
-        return refuse(websocket::close_code::policy_error, "stream token " + std::string(twilio::to_string(status)));
+        return refuse(websocket::close_code::policy_error, "bad_stream_token",
+                      "stream token " + std::string(twilio::to_string(status)));
     } else if (auth_ == upgrade_auth::none) {
-      return refuse(websocket::close_code::policy_error, "no credentials");
+      return refuse(websocket::close_code::policy_error, "no_credentials", "no credentials");
     }
     if ((!start.encoding.empty() && start.encoding != "audio/x-mulaw") ||
         (start.sample_rate != 0 && start.sample_rate != 8000) || (start.channels != 0 && start.channels != 1))
-      return refuse(websocket::close_code::unknown_data, "unsupported media format " + start.encoding);
+      return refuse(websocket::close_code::unknown_data, "unsupported_format", "unsupported media format " + start.encoding);
     started_ = true;
     stream_sid_ = start.stream_sid;
+    services_.admitted.stream_started(call_sid_);
     log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
     if (services_.agent.agent_id.empty())
       agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
@@ -198,9 +219,12 @@ class twilio_call final : public caller_link {
   }
 
   void on_media(const twilio::media_message& media) {
-    if (!started_) return refuse(websocket::close_code::policy_error, "media before start");
+    if (!started_) return refuse(websocket::close_code::policy_error, "before_start", "media before start");
     ++frames_in_;
-    bytes_in_ += util::base64_decoded_size(media.payload);
+    const auto bytes = util::base64_decoded_size(media.payload);
+    bytes_in_ += bytes;
+    metrics().frames_from_caller.inc();
+    metrics().bytes_from_caller.inc(bytes);
     if (frames_in_ % media_log_every == 0)
       log(log_level::info, "media", {{"call_sid", call_sid_}, {"frames", frames_in_}, {"bytes", bytes_in_}});
     agent_->on_caller_audio(media);
@@ -228,6 +252,7 @@ class twilio_call final : public caller_link {
     if (result.index() == 0 && !std::get<0>(std::get<0>(result))) co_return true;
     const bool timed_out = result.index() == 1;
     if (end_reason_.empty()) end_reason_ = timed_out ? "write timeout" : "write error";
+    if (timed_out) limits_.hit("write_timeout", call_sid_);
     log(log_level::warn, "twilio stream write failed",
         {{"call_sid", call_sid_}, {"reason", timed_out ? "write timeout" : std::get<0>(std::get<0>(result)).message()}});
     closing_ = true;
@@ -241,7 +266,10 @@ class twilio_call final : public caller_link {
     deadline.expires_after(config_.stream_auth_timeout);
     auto first = co_await (starts_.pop() || deadline.async_wait(use_tuple));
     if (first.index() == 1) {
-      if (!started_) refuse(websocket::close_code::policy_error, "no authenticated start in time");
+      if (!started_) {
+        limits_.hit("stream_auth_timeout", call_sid_);
+        refuse(websocket::close_code::policy_error, "no_start_in_time", "no authenticated start in time");
+      }
       co_return;
     }
     if (!std::get<0>(first)) co_return;  // the socket closed before `start`
@@ -258,11 +286,13 @@ class twilio_call final : public caller_link {
   message_queue<bool> starts_;
   asio::steady_timer timer_;
   std::unique_ptr<agent> agent_;
+  limit_log limits_;
   std::chrono::steady_clock::time_point began_;
   std::string call_sid_, stream_sid_, end_reason_;
   bool started_ = false;
   bool served_ = false;
   bool closing_ = false;
+  bool refused_ = false;
   std::size_t queued_bytes_ = 0;
   std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;
 };
@@ -305,14 +335,24 @@ asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::reques
       [](websocket::response_type& res) { res.set(http::field::server, "voicebridge"); }));
   auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
   if (ec) {
+    if (ec == beast::error::timeout) metrics().limit_hits.inc("handshake_timeout");
     log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});
     co_return;
   }
   log(log_level::debug, "twilio stream accepted",
       {{"auth", auth == upgrade_auth::twilio_signature ? "signature"
                 : auth == upgrade_auth::legacy_query_token ? "query_token" : "pending"}});
-  twilio_call call(ws, auth, services);
-  co_await call.run();
+  auto call = std::make_shared<twilio_call>(ws, auth, services);
+  // The drain's closer runs on the call's strand, where it cannot race the call's own end.
+  const auto id = services.active.add([weak = std::weak_ptr(call), executor = ws.get_executor()] {
+    asio::post(executor, [weak] {
+      if (auto c = weak.lock()) c->end_for_drain();
+    });
+  });
+  metrics().active_calls.inc();
+  co_await call->run();
+  metrics().active_calls.dec();
+  services.active.remove(id);
 }
 
 }  // namespace voicebridge::call

@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "call/admission.hpp"
+#include "call/call_registry.hpp"
 #include "call/completed_calls.hpp"
 #include "elevenlabs/agent_client.hpp"
 #include "voicebridge/app/config.hpp"
@@ -20,6 +22,8 @@ enum class upgrade_auth { none, twilio_signature, legacy_query_token };
 struct stream_services {
   const app::config& config;
   completed_calls& completed;
+  call_registry& active;
+  admission& admitted;
   std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw;
   elevenlabs::agent_settings agent;  // used when agent.agent_id is set
 };

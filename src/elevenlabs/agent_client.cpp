@@ -16,10 +16,12 @@
 
 #include <deque>
 
+#include "call/limit_log.hpp"
 #include "call/message_queue.hpp"
 #include "util/overloaded.hpp"
 #include "elevenlabs/transcoder.hpp"
 #include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
 #include "voicebridge/elevenlabs/agent_messages.hpp"
 
 namespace voicebridge::elevenlabs {
@@ -30,6 +32,7 @@ using tcp = asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using app::log;
 using app::log_level;
+using app::metrics;
 
 namespace {
 
@@ -68,7 +71,7 @@ class conversation final : public call::agent {
     // Until the metadata tells the agent's input format, caller audio waits here, in order.
     if (!ready_) {
       if (pending_.size() < settings_.max_buffered_messages) pending_.push_back(media.payload);
-      else if (dropped_++ == 0) log(log_level::warn, "agent not ready, dropping caller audio", {{"call_sid", call_sid_}});
+      else limits_.hit("agent_buffer", call_sid_);
       return;
     }
     forward_caller_audio(media.payload);
@@ -83,8 +86,8 @@ class conversation final : public call::agent {
   void forward_caller_audio(const std::string& payload) {
     const bool pushed = transcoder_ ? out_.push(serialize_user_audio(transcoder_->to_agent(payload)))
                                     : out_.push(serialize_user_audio(payload));  // mu-law passes through untouched
-    if (!pushed && !out_.closed() && dropped_++ == 0)
-      log(log_level::warn, "agent send buffer full, dropping caller audio", {{"call_sid", call_sid_}});
+    if (pushed) metrics().frames_to_agent.inc();
+    else if (!out_.closed()) limits_.hit("agent_buffer", call_sid_);
   }
 
   void on_caller_hangup() override {
@@ -96,10 +99,13 @@ class conversation final : public call::agent {
   asio::awaitable<bool> run() override {
     const auto began = std::chrono::steady_clock::now();
     if (!co_await connect()) co_return false;
+    const auto connect_time = std::chrono::steady_clock::now() - began;
+    metrics().agent_connect_seconds.observe(connect_time);
     log(log_level::info, "agent connected",
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
-         {"connect_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count()}});
+         {"connect_ms", std::chrono::duration_cast<std::chrono::milliseconds>(connect_time).count()}});
     co_await (reader() && writer());
+    metrics().agent_close_codes.inc(close_code_ < 0 ? "none" : std::to_string(close_code_));
     log(log_level::info, "agent conversation ended",
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"close_code", close_code_},
          {"close_reason", close_reason_}, {"barge_ins", barge_ins_}});
@@ -122,7 +128,10 @@ class conversation final : public call::agent {
     asio::steady_timer deadline(executor_);
     deadline.expires_after(settings_.connect_timeout);
     auto result = co_await (open(host, port) || deadline.async_wait(use_tuple));
-    if (result.index() == 1) co_return fail("connect timeout");
+    if (result.index() == 1) {
+      limits_.hit("agent_connect_timeout", call_sid_);
+      co_return fail("connect timeout");
+    }
     co_return std::get<0>(result);
   }
 
@@ -221,7 +230,7 @@ class conversation final : public call::agent {
     }
     beast::get_lowest_layer(ws_).expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-    timeouts.idle_timeout = std::chrono::seconds(30);
+    timeouts.idle_timeout = settings_.idle_timeout;
     ws_.set_option(timeouts);
     ws_.read_message_max(16 << 20);  // the SDKs' limit; agent audio chunks can be large
     websocket::response_type res;
@@ -263,6 +272,7 @@ class conversation final : public call::agent {
           close_reason_ = "caller hung up";
           close_code_ = static_cast<int>(websocket::close_code::normal);
         } else {
+          if (ec == beast::error::timeout) limits_.hit("agent_idle_timeout", call_sid_);
           close_code_ = ec == websocket::error::closed ? static_cast<int>(ws_.reason().code) : -1;
           close_reason_ = ec == websocket::error::closed ? std::string(ws_.reason().reason.c_str()) : ec.message();
         }
@@ -283,12 +293,14 @@ class conversation final : public call::agent {
     std::visit(util::overloaded{
                    [&](audio_event& a) {
                      if (filter_.is_stale(a.event_id)) return;
+                     metrics().frames_from_agent.inc();
                      if (!first_audio_logged_) {
                        first_audio_logged_ = true;
+                       const auto since_start = std::chrono::steady_clock::now() - created_;
+                       metrics().first_agent_audio_seconds.observe(since_start);
                        log(log_level::info, "first agent audio",
-                           {{"call_sid", call_sid_},
-                            {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                   std::chrono::steady_clock::now() - created_).count()}});
+                           {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
+                            {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(since_start).count()}});
                      }
                      if (transcoder_) {
                        auto mulaw = transcoder_->to_caller(a.audio_base64);
@@ -303,6 +315,7 @@ class conversation final : public call::agent {
                    [&](interruption_event& i) {
                      filter_.on_interruption(i.event_id);
                      ++barge_ins_;
+                     metrics().barge_ins.inc();
                      caller_.clear_audio();
                      log(log_level::info, "barge-in", {{"call_sid", call_sid_}, {"event_id", i.event_id}});
                    },
@@ -343,7 +356,8 @@ class conversation final : public call::agent {
   std::deque<std::string> pending_;       // caller audio before the agent is ready
   bool ready_ = false;
   int close_code_ = -1;
-  std::uint64_t barge_ins_ = 0, dropped_ = 0;
+  std::uint64_t barge_ins_ = 0;
+  call::limit_log limits_;
   bool caller_gone_ = false;
   bool first_audio_logged_ = false;
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();

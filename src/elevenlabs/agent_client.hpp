@@ -21,6 +21,7 @@ struct agent_settings {
   std::string agent_id;
   std::string api_key;  // set: a private agent, reached through a signed URL per call
   std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds idle_timeout{30000};  // nothing received (ElevenLabs pings every few seconds)
   bool dtmf_as_user_message = false;
   std::string config_override_json;  // conversation_config_override, per deployment
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes

@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -14,8 +15,10 @@
 #include "call/local_agent.hpp"
 #include "call/twilio_stream.hpp"
 #include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
 #include "voicebridge/audio/wav.hpp"
 #include "voicebridge/net/server.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 
 namespace voicebridge::net {
@@ -25,6 +28,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using app::log;
 using app::log_level;
+using app::metrics;
 
 namespace {
 
@@ -39,6 +43,19 @@ std::shared_ptr<const std::vector<std::uint8_t>> load_greeting(const app::config
   return std::make_shared<const std::vector<std::uint8_t>>(audio::to_mulaw_8k(*wav));
 }
 
+elevenlabs::agent_settings agent_settings(const app::config& config) {
+  elevenlabs::agent_settings s;
+  s.base_url = config.elevenlabs_base_url;
+  s.agent_id = config.elevenlabs_agent_id;
+  s.api_key = config.elevenlabs_api_key;
+  s.connect_timeout = config.agent_connect_timeout;
+  s.idle_timeout = config.agent_idle_timeout;
+  s.dtmf_as_user_message = config.dtmf_as_user_message;
+  s.config_override_json = config.agent_config_override;
+  if (s.base_url.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
+  return s;
+}
+
 // Logs what escapes a connection coroutine; a bug in one connection never takes the server down.
 void log_if_failed(std::exception_ptr e) {
   if (!e) return;
@@ -51,29 +68,34 @@ void log_if_failed(std::exception_ptr e) {
 
 }  // namespace
 
+// Which routes a listener serves: the main port has everything (and /metrics unless METRICS_ADDRESS is set),
+// the admin port only /metrics and /healthz.
+enum class listener_kind { main, admin };
+
 struct server::impl {
   asio::io_context& io;
   app::config config;
   tcp::acceptor acceptor;
+  tcp::acceptor admin_acceptor;
   call::completed_calls completed;
+  call::call_registry active;
+  call::admission admitted;
   call::stream_services services;
-  std::size_t calls = 0;
+  std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
       : io(io_),
         config(std::move(cfg)),
         acceptor(io_),
-        services{config, completed, load_greeting(config),
-                 {config.elevenlabs_base_url, config.elevenlabs_agent_id, config.elevenlabs_api_key,
-                  config.agent_connect_timeout, config.dtmf_as_user_message, config.agent_config_override}} {
-    if (config.elevenlabs_base_url.starts_with("https://")) services.agent.tls = elevenlabs::make_client_tls_context();
-  }
+        admin_acceptor(io_),
+        services{config, completed, active, admitted, load_greeting(config), agent_settings(config)} {}
 
   // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
-  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
-    auto& acceptor = self->acceptor;
+  // Each connection gets a strand of its own: with several io threads, a call's coroutines never run
+  // concurrently, and nothing a call owns needs a lock.
+  static asio::awaitable<void> listen(std::shared_ptr<impl> self, tcp::acceptor& acceptor, listener_kind kind) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(self->io), use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // EMFILE and friends: log and keep serving the calls we have.
@@ -81,33 +103,39 @@ struct server::impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
-      asio::co_spawn(socket.get_executor(), session(std::move(socket), self), log_if_failed);
+      asio::co_spawn(socket.get_executor(), session(std::move(socket), self, kind), log_if_failed);
     }
   }
 
-  static asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<impl> self) {
-    co_await self->serve(beast::tcp_stream(std::move(socket)));
+  static asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<impl> self, listener_kind kind) {
+    co_await self->serve(beast::tcp_stream(std::move(socket)), kind);
   }
 
-  asio::awaitable<void> serve(beast::tcp_stream stream) {
+  asio::awaitable<void> serve(beast::tcp_stream stream, listener_kind kind) {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
-      parser.header_limit(16 * 1024);
+      parser.header_limit(static_cast<std::uint32_t>(config.max_http_header));
       parser.body_limit(config.max_http_body);
       stream.expires_after(config.http_timeout);
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-      if (ec == http::error::body_limit) {
-        co_await write(stream, text_response(413, "request body too large\n", parser.get().version(), false));
+      if (ec == http::error::body_limit || ec == http::error::header_limit) {
+        const bool body = ec == http::error::body_limit;
+        metrics().limit_hits.inc(body ? "http_body_size" : "http_header_size");
+        log(log_level::warn, "request refused: too large", {{"part", body ? "body" : "header"}});
+        // A named local: GCC 12 mishandles a conditional's temporaries inside co_await.
+        response res = body ? text_response(413, "request body too large\n", parser.get().version(), false)
+                            : text_response(431, "request header fields too large\n", 11, false);
+        co_await write(stream, std::move(res));
         break;
       }
       if (ec) break;  // closed, timed out or malformed: nothing to answer
       request req = parser.release();
-      if (beast::websocket::is_upgrade(req)) {
+      if (kind == listener_kind::main && beast::websocket::is_upgrade(req)) {
         co_await upgrade(std::move(stream), std::move(req));
         co_return;
       }
-      response res = handle(req);
+      response res = handle(req, kind);
       const bool keep_alive = res.keep_alive();
       if (!co_await write(stream, std::move(res)) || !keep_alive) break;
     }
@@ -128,47 +156,87 @@ struct server::impl {
     }
     auto auth = call::check_upgrade(req, config);
     if (!auth) {
+      metrics().rejected_streams.inc("bad_credentials");
       log(log_level::warn, "stream upgrade refused: invalid credentials", {{"path", path}});
       co_await write(stream, text_response(403, "forbidden\n", req.version(), false));
       co_return;
     }
-    ++calls;
+    // Admission happens at the webhook; this bounds streams that bypassed it (another instance's webhook).
+    if (active.size() >= config.max_calls) {
+      metrics().rejected_streams.inc("over_capacity");
+      metrics().limit_hits.inc("max_calls");
+      log(log_level::warn, "stream upgrade refused: at MAX_CALLS", {{"max_calls", config.max_calls}});
+      co_await write(stream, text_response(503, "at capacity\n", req.version(), false));
+      co_return;
+    }
     co_await call::serve_twilio_stream(std::move(stream), std::move(req), *auth, services);
-    --calls;
   }
 
-  response handle(const request& req) {
+  response handle(const request& req, listener_kind kind) {
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
     if (path == app::health_path) {
-      if (req.method() != http::verb::get && req.method() != http::verb::head) return method_not_allowed(req);
+      if (!get) return method_not_allowed(req);
+      // A draining gateway tells the load balancer to send new calls elsewhere.
+      if (draining) return text_response(503, "draining\n", req.version(), req.keep_alive());
       return text_response(200, "ok\n", req.version(), req.keep_alive());
     }
+    if (path == app::metrics_path && (kind == listener_kind::admin || config.metrics_address.empty())) {
+      if (!get) return method_not_allowed(req);
+      auto res = text_response(200, app::render_metrics(), req.version(), req.keep_alive());
+      res.set(http::field::content_type, app::metrics_content_type);
+      return res;
+    }
+    if (kind == listener_kind::admin) return text_response(404, "not found\n", req.version(), req.keep_alive());
     if (path == app::voice_webhook_path || path == app::stream_ended_path) {
       if (req.method() != http::verb::post) return method_not_allowed(req);
-      auto auth = twilio::authenticate_request(
-          {target, req[http::field::content_type], req["X-Twilio-Signature"], req.body()}, config);
-      twilio::http_answer answer;
-      if (auto* params = std::get_if<twilio::form_params>(&auth)) {
-        if (path == app::voice_webhook_path) {
-          answer = twilio::answer_voice_webhook(*params, config, std::chrono::system_clock::now());
-        } else {
-          const std::string call_sid(params->get_or("CallSid", ""));
-          const bool served = completed.contains(call_sid);
-          log(log_level::info, "stream ended callback", {{"call_sid", call_sid}, {"served", served ? "true" : "false"}});
-          answer = twilio::answer_stream_ended(served, config);
-        }
-      } else {
-        answer = std::get<twilio::http_answer>(auth);
-      }
-      response res{static_cast<http::status>(answer.status), req.version()};
-      res.set(http::field::content_type, answer.content_type);
-      res.body() = std::move(answer.body);
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
+      auto res = twilio_response(req, path);
+      metrics().webhook_responses.inc(std::to_string(res.result_int()));
       return res;
     }
     return text_response(404, "not found\n", req.version(), req.keep_alive());
+  }
+
+  response twilio_response(const request& req, std::string_view path) {
+    // Draining: Twilio moves new calls to the number's fallback URL on a 5xx.
+    if (draining && path == app::voice_webhook_path) {
+      log(log_level::info, "voice webhook refused: draining");
+      return text_response(503, "draining\n", req.version(), false);
+    }
+    auto auth = twilio::authenticate_request(
+        {req.target(), req[http::field::content_type], req["X-Twilio-Signature"], req.body()}, config);
+    twilio::http_answer answer;
+    if (auto* params = std::get_if<twilio::form_params>(&auth)) {
+      if (path == app::voice_webhook_path) {
+        answer = answer_voice_webhook(*params);
+      } else {
+        const std::string call_sid(params->get_or("CallSid", ""));
+        const bool served = completed.contains(call_sid);
+        log(log_level::info, "stream ended callback", {{"call_sid", call_sid}, {"served", served ? "true" : "false"}});
+        answer = twilio::answer_stream_ended(served, config);
+      }
+    } else {
+      answer = std::get<twilio::http_answer>(auth);
+    }
+    response res{static_cast<http::status>(answer.status), req.version()};
+    res.set(http::field::content_type, answer.content_type);
+    res.body() = std::move(answer.body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+
+  twilio::http_answer answer_voice_webhook(const twilio::form_params& params) {
+    const std::string call_sid(params.get_or("CallSid", ""));
+    if (twilio::is_valid_sid(call_sid) && !admitted.try_admit(call_sid, active.size(), config.max_calls)) {
+      metrics().limit_hits.inc("max_calls");
+      metrics().calls.inc("busy");
+      log(log_level::warn, "voice webhook: at MAX_CALLS, answering busy",
+          {{"call_sid", call_sid}, {"max_calls", config.max_calls}});
+      return twilio::answer_busy(config);
+    }
+    return twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
   }
 
   static response method_not_allowed(const request& req) {
@@ -204,19 +272,47 @@ std::uint16_t server::start() {
   acceptor.set_option(asio::socket_base::reuse_address(true));
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(impl_->io, impl::listen(impl_), log_if_failed);
+  asio::co_spawn(impl_->io, impl::listen(impl_, acceptor, listener_kind::main), log_if_failed);
   const auto port = acceptor.local_endpoint().port();
   log(log_level::info, "listening", {{"address", impl_->config.bind_address}, {"port", port},
                                      {"stream_url", impl_->config.stream_url()}});
+  if (const auto& admin = impl_->config.metrics_address; !admin.empty()) {
+    const auto colon = admin.rfind(':');
+    std::string host = admin.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);  // [::1]:9100
+    const tcp::endpoint admin_endpoint(asio::ip::make_address(host),
+                                       static_cast<std::uint16_t>(std::stoi(admin.substr(colon + 1))));
+    auto& admin_acceptor = impl_->admin_acceptor;
+    admin_acceptor.open(admin_endpoint.protocol());
+    admin_acceptor.set_option(asio::socket_base::reuse_address(true));
+    admin_acceptor.bind(admin_endpoint);
+    admin_acceptor.listen();
+    asio::co_spawn(impl_->io, impl::listen(impl_, admin_acceptor, listener_kind::admin), log_if_failed);
+    log(log_level::info, "metrics listening", {{"address", host}, {"port", admin_acceptor.local_endpoint().port()}});
+  }
   return port;
 }
 
 void server::stop_accepting() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->admin_acceptor.close(ignored);
 }
 
-std::size_t server::active_calls() const { return impl_->calls; }
+void server::begin_drain() {
+  impl_->draining = true;
+  app::metrics().draining.set(1);
+}
+
+void server::end_calls() { impl_->active.close_all(); }
+
+std::uint16_t server::metrics_port() const {
+  beast::error_code ec;
+  auto endpoint = impl_->admin_acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+std::size_t server::active_calls() const { return impl_->active.size(); }
 const app::config& server::config() const { return impl_->config; }
 
 }  // namespace voicebridge::net

@@ -90,7 +90,7 @@ http_answer answer_stream_ended(bool gateway_served_stream, const app::config& c
 }
 
 http_answer answer_busy(const app::config& config) {
-  return {200, "text/xml", render_say_hangup(config.unavailable_message, config.say_language)};
+  return {200, "text/xml", render_say_hangup(config.busy_message, config.say_language)};
 }
 
 }  // namespace voicebridge::twilio

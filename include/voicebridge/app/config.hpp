@@ -36,9 +36,18 @@ struct config {
   std::size_t max_http_body = 64 * 1024;
   std::size_t max_ws_message = 256 * 1024;
   std::size_t max_outbound_queue_bytes = 1 << 20;  // per call, toward Twilio (~2 min of mu-law as base64)
+  std::size_t max_http_header = 16 * 1024;
+  std::size_t max_calls = 2000;  // beyond it the voice webhook answers the busy message
+  std::chrono::milliseconds agent_idle_timeout{30000};  // nothing from the agent (it pings every few s)
+
+  // Service
+  unsigned threads = 0;  // io threads; 0: one per core
+  std::chrono::seconds drain_timeout{300};  // after SIGTERM, how long active calls may run on
+  std::string metrics_address;  // host:port for /metrics alone; empty: /metrics on the main port
 
   std::string say_language = "en-US";
   std::string unavailable_message = "Sorry, our assistant is not available right now. Please call again later.";
+  std::string busy_message = "Sorry, all our lines are busy right now. Please call again in a few minutes.";
 
   // ElevenLabs agent; the embedded local agent answers when no agent id is set.
   std::string elevenlabs_agent_id;
@@ -66,5 +75,6 @@ inline constexpr std::string_view voice_webhook_path = "/api/twilio/voice/inboun
 inline constexpr std::string_view stream_ended_path = "/api/twilio/voice/stream-ended";
 inline constexpr std::string_view stream_path = "/ws/twilio/stream";
 inline constexpr std::string_view health_path = "/healthz";
+inline constexpr std::string_view metrics_path = "/metrics";
 
 }  // namespace voicebridge::app

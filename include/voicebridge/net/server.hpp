@@ -18,10 +18,16 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds and starts accepting. Returns the bound port (useful with PORT=0). Throws on bind errors.
+  // Binds and starts accepting (and the metrics port, if METRICS_ADDRESS is set). Returns the bound port
+  // (useful with PORT=0). Throws on bind errors.
   std::uint16_t start();
   // Stops accepting new connections; calls in progress run to their end.
   void stop_accepting();
+  // From now on the voice webhook and /healthz answer 503; calls in progress carry on.
+  void begin_drain();
+  // Asks every call in progress to end (Twilio stream closed, agent socket closed with 1000).
+  void end_calls();
+  std::uint16_t metrics_port() const;  // 0 without METRICS_ADDRESS
   std::size_t active_calls() const;
   const app::config& config() const;
 

@@ -1,0 +1,90 @@
+// Process-wide Prometheus metrics: lock-free counters on the per-frame path, small locked maps for the
+// rare labelled events (per call, per request), rendered in the text exposition format for GET /metrics.
+// Label values are fixed vocabularies chosen by the code (outcome, reason, status), never request data,
+// so no secret can become a label.
+#pragma once
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace voicebridge::app {
+
+class counter {
+ public:
+  void inc(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class gauge {
+ public:
+  void inc() { value_.fetch_add(1, std::memory_order_relaxed); }
+  void dec() { value_.fetch_sub(1, std::memory_order_relaxed); }
+  void set(double v) { value_.store(v, std::memory_order_relaxed); }
+  double value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<double> value_{0};
+};
+
+// Counts by one label's value, e.g. calls_total{outcome="served"}.
+class labelled_counter {
+ public:
+  void inc(std::string_view label_value, std::uint64_t n = 1);
+  std::uint64_t value(std::string_view label_value) const;
+  std::map<std::string, std::uint64_t, std::less<>> snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::uint64_t, std::less<>> values_;
+};
+
+// Latencies in seconds, with buckets from 1 ms to 10 s.
+class histogram {
+ public:
+  static constexpr std::array<double, 14> bounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                 0.25,  0.5,    1,     2.5,  5,     10,  30};
+  void observe(double seconds);
+  void observe(std::chrono::steady_clock::duration d) { observe(std::chrono::duration<double>(d).count()); }
+  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  // Cumulative count of observations <= bounds[i].
+  std::uint64_t cumulative(std::size_t i) const;
+  double sum() const { return sum_.load(std::memory_order_relaxed); }
+
+ private:
+  std::array<std::atomic<std::uint64_t>, bounds.size()> buckets_{};  // not cumulative
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<double> sum_{0};
+};
+
+struct gateway_metrics {
+  gauge active_calls;            // Twilio streams in progress
+  labelled_counter calls;        // by outcome, when a call ends (or is refused at the webhook)
+  labelled_counter webhook_responses;  // by HTTP status
+  counter frames_from_caller, bytes_from_caller, frames_to_caller, bytes_to_caller;
+  counter frames_to_agent, frames_from_agent;
+  histogram agent_connect_seconds;
+  histogram first_agent_audio_seconds;  // from the stream's `start` to the first agent audio sent to Twilio
+  counter barge_ins;
+  labelled_counter agent_close_codes;  // by WebSocket close code ("none" when the socket just dropped)
+  labelled_counter rejected_streams;   // by reason
+  labelled_counter limit_hits;         // by limit
+  histogram event_loop_lag_seconds;
+  gauge draining;
+};
+
+gateway_metrics& metrics();
+
+// The whole registry in the Prometheus text exposition format (version 0.0.4).
+std::string render_metrics();
+
+inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace voicebridge::app

@@ -1,0 +1,155 @@
+#include "voicebridge/app/metrics.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace voicebridge::app {
+
+void labelled_counter::inc(std::string_view label_value, std::uint64_t n) {
+  std::lock_guard lock(mutex_);
+  auto it = values_.find(label_value);
+  if (it == values_.end()) it = values_.emplace(std::string(label_value), 0).first;
+  it->second += n;
+}
+
+std::uint64_t labelled_counter::value(std::string_view label_value) const {
+  std::lock_guard lock(mutex_);
+  auto it = values_.find(label_value);
+  return it == values_.end() ? 0 : it->second;
+}
+
+std::map<std::string, std::uint64_t, std::less<>> labelled_counter::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return values_;
+}
+
+void histogram::observe(double seconds) {
+  const auto i = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  if (i < bounds.size()) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(seconds, std::memory_order_relaxed);
+}
+
+std::uint64_t histogram::cumulative(std::size_t i) const {
+  std::uint64_t total = 0;
+  for (std::size_t k = 0; k <= i && k < bounds.size(); ++k) total += buckets_[k].load(std::memory_order_relaxed);
+  return total;
+}
+
+gateway_metrics& metrics() {
+  static gateway_metrics m;
+  return m;
+}
+
+namespace {
+
+// The shortest text that reads back as the same double (0.1, not 0.10000000000000001).
+std::string number(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
+
+std::string escape_label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+class exposition {
+ public:
+  void header(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP voicebridge_";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE voicebridge_";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, std::string_view labels, const std::string& value) {
+    out_ += "voicebridge_";
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+  void counter(std::string_view name, std::string_view help, const app::counter& c) {
+    header(name, "counter", help);
+    sample(name, {}, std::to_string(c.value()));
+  }
+  void gauge(std::string_view name, std::string_view help, const app::gauge& g) {
+    header(name, "gauge", help);
+    sample(name, {}, number(g.value()));
+  }
+  void labelled(std::string_view name, std::string_view label, std::string_view help, const labelled_counter& c) {
+    header(name, "counter", help);
+    for (const auto& [value, n] : c.snapshot())
+      sample(name, std::string(label) + "=\"" + escape_label(value) + "\"", std::to_string(n));
+  }
+  // Two counters that differ only by one label: one family.
+  void directions(std::string_view name, std::string_view help, std::string_view a, const app::counter& ca,
+                  std::string_view b, const app::counter& cb) {
+    header(name, "counter", help);
+    sample(name, "direction=\"" + std::string(a) + "\"", std::to_string(ca.value()));
+    sample(name, "direction=\"" + std::string(b) + "\"", std::to_string(cb.value()));
+  }
+  void histogram(std::string_view name, std::string_view help, const app::histogram& h) {
+    header(name, "histogram", help);
+    const std::string bucket = std::string(name) + "_bucket";
+    // Read the count first: buckets never exceed it even while other threads observe.
+    const auto count = h.count();
+    for (std::size_t i = 0; i < app::histogram::bounds.size(); ++i)
+      sample(bucket, "le=\"" + number(app::histogram::bounds[i]) + "\"", std::to_string(std::min(count, h.cumulative(i))));
+    sample(bucket, "le=\"+Inf\"", std::to_string(count));
+    sample(std::string(name) + "_sum", {}, number(h.sum()));
+    sample(std::string(name) + "_count", {}, std::to_string(count));
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string render_metrics() {
+  const auto& m = metrics();
+  exposition e;
+  e.gauge("active_calls", "Twilio media streams in progress.", m.active_calls);
+  e.labelled("calls_total", "outcome", "Calls ended, by outcome.", m.calls);
+  e.labelled("webhook_responses_total", "status", "Answers to Twilio's HTTP requests, by status code.",
+             m.webhook_responses);
+  e.directions("caller_frames_total", "Media frames on the Twilio stream.", "in", m.frames_from_caller, "out",
+               m.frames_to_caller);
+  e.directions("caller_audio_bytes_total", "Audio bytes (mu-law) on the Twilio stream.", "in", m.bytes_from_caller,
+               "out", m.bytes_to_caller);
+  e.directions("agent_frames_total", "Audio messages on the agent connection.", "in", m.frames_from_agent, "out",
+               m.frames_to_agent);
+  e.histogram("agent_connect_seconds", "Agent connection set-up (signed URL, TCP, TLS, upgrade, metadata).",
+              m.agent_connect_seconds);
+  e.histogram("first_agent_audio_seconds", "From the stream's start to the first agent audio sent to the caller.",
+              m.first_agent_audio_seconds);
+  e.counter("barge_ins_total", "Agent interruptions (caller spoke over the agent).", m.barge_ins);
+  e.labelled("agent_close_codes_total", "code", "Agent connections ended, by WebSocket close code.",
+             m.agent_close_codes);
+  e.labelled("rejected_streams_total", "reason", "Media streams refused, by reason.", m.rejected_streams);
+  e.labelled("limit_hits_total", "limit", "Configured limits reached, by limit.", m.limit_hits);
+  e.histogram("event_loop_lag_seconds", "How late a periodic event-loop timer fires.", m.event_loop_lag_seconds);
+  e.gauge("draining", "1 while the gateway drains before exit.", m.draining);
+  return e.take();
+}
+
+}  // namespace voicebridge::app
