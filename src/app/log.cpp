@@ -3,6 +3,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <chrono>
@@ -49,6 +52,46 @@ void append_text_value(std::string& line, std::string_view value) {
   line += boost::json::serialize(boost::json::string(value));
 }
 
+// Credentials not known in advance (per-call stream tokens, signed URLs' signatures, request signatures)
+// are recognised by name wherever a pair carries them: name=value (queries, text fields) or "name":"value".
+constexpr std::array<std::string_view, 9> credential_names{
+    "token", "stream_token", "conversation_signature", "signature", "x-twilio-signature",
+    "xi-api-key", "api_key", "authorization", "signed_url"};
+
+bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; }
+
+void redact_named_values(std::string& line) {
+  constexpr std::string_view mask = "[redacted]";
+  std::string lower(line.size(), '\0');
+  std::transform(line.begin(), line.end(), lower.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  // Right to left, so replacements do not move the positions still to visit.
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  for (auto name : credential_names) {
+    for (auto pos = lower.find(name); pos != std::string::npos; pos = lower.find(name, pos + 1)) {
+      if (pos > 0 && is_name_char(lower[pos - 1])) continue;
+      std::size_t v = pos + name.size();
+      if (v < lower.size() && lower[v] == '\\') ++v;  // a key quoted inside a JSON string: \"token\"
+      if (v < lower.size() && lower[v] == '"') ++v;   // the closing quote of a JSON key
+      if (v >= lower.size() || (lower[v] != '=' && lower[v] != ':')) continue;
+      ++v;
+      if (v < lower.size() && lower[v] == '\\') ++v;  // an escaped quote inside a JSON string
+      if (v < lower.size() && lower[v] == '"') ++v;
+      std::size_t end = v;
+      while (end < line.size() && line.compare(end, mask.size(), mask) != 0 &&
+             std::string_view("&\"\\ \n,;}").find(line[end]) == std::string_view::npos)
+        ++end;
+      if (end > v) spans.emplace_back(v, end - v);
+    }
+  }
+  std::sort(spans.begin(), spans.end(), std::greater<>());
+  std::size_t last = std::string::npos;
+  for (auto [at, n] : spans) {
+    if (at + n > last) continue;  // overlaps a span already masked
+    line.replace(at, n, mask);
+    last = at;
+  }
+}
+
 void redact(std::string& line, const std::vector<std::string>& secrets) {
   for (const auto& secret : secrets) {
     for (auto pos = line.find(secret); pos != std::string::npos; pos = line.find(secret, pos)) {
@@ -56,6 +99,7 @@ void redact(std::string& line, const std::vector<std::string>& secrets) {
       pos += 10;
     }
   }
+  redact_named_values(line);
 }
 
 }  // namespace

@@ -1,11 +1,9 @@
 // voicebridge: answers Twilio voice webhooks and bridges each call's Media Stream to an agent.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <iostream>
 
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/app/log.hpp"
-#include "voicebridge/net/server.hpp"
+#include "voicebridge/app/service.hpp"
 
 int main(int argc, char** argv) {
   using namespace voicebridge;
@@ -21,19 +19,9 @@ int main(int argc, char** argv) {
   app::add_log_secret(config.twilio_stream_token);
   app::add_log_secret(config.elevenlabs_api_key);
   try {
-    boost::asio::io_context io;
-    net::server server(io, config);
-    server.start();
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-      if (ec) return;
-      app::log(app::log_level::info, "signal received, stopping", {{"signal", signal}});
-      io.stop();
-    });
-    io.run();
+    return app::run_service(config);
   } catch (const std::exception& e) {
     app::log(app::log_level::error, "fatal", {{"error", e.what()}});
     return 1;
   }
-  return 0;
 }

@@ -233,6 +233,8 @@ class conversation final : public call::agent {
     timeouts.idle_timeout = settings_.idle_timeout;
     ws_.set_option(timeouts);
     ws_.read_message_max(16 << 20);  // the SDKs' limit; agent audio chunks can be large
+    // The target of a signed URL carries its signature: the log's redaction masks it by name.
+    log(log_level::debug, "agent handshake", {{"call_sid", call_sid_}, {"host", host}, {"port", port}, {"target", target}});
     websocket::response_type res;
     auto [hec] = co_await ws_.async_handshake(res, host + ":" + port, target, use_tuple);
     if (hec) co_return fail("upgrade refused: HTTP " + std::to_string(res.result_int()));

@@ -32,12 +32,9 @@ std::vector<std::uint8_t> concat(std::vector<std::uint8_t> a, const std::vector<
 
 // What Twilio's <Connect action> request gets for this call: hang up (served) or the apology.
 bool apologises(gateway& gw, const std::string& call_sid) {
-  const auto& c = gw.server->config();
   twilio::form_params f;
   f.add("CallSid", call_sid);
-  const auto sig = twilio::compute_signature(c.twilio_auth_token, c.public_base_url + "/api/twilio/voice/stream-ended", f);
-  auto r = gw.run(http_call(gw.port, http::verb::post, "/api/twilio/voice/stream-ended", twilio::encode_form(f),
-                            {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", sig}}));
+  auto r = gw.run(signed_post(gw.port, gw.server->config(), "/api/twilio/voice/stream-ended", f));
   return r.body.find("<Say") != std::string::npos;
 }
 

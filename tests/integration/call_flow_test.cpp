@@ -96,14 +96,10 @@ BOOST_AUTO_TEST_CASE(stream_ended_callback_hangs_up_served_calls) {
   auto s = gw.run(sim::run_call(o));
   gw.settle();
   BOOST_TEST(s.error == "");
-  const auto& c = gw.server->config();
   auto ended = [&](const std::string& sid) {
     twilio::form_params f;
     f.add("CallSid", sid);
-    const std::string body = twilio::encode_form(f);
-    const auto sig = twilio::compute_signature(c.twilio_auth_token, c.public_base_url + "/api/twilio/voice/stream-ended", f);
-    return gw.run(http_call(gw.port, http::verb::post, "/api/twilio/voice/stream-ended", body,
-                            {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", sig}}));
+    return gw.run(signed_post(gw.port, gw.server->config(), "/api/twilio/voice/stream-ended", f));
   };
   auto served = ended(call_a);
   BOOST_TEST(served.status == 200u);

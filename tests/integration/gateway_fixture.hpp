@@ -12,6 +12,7 @@
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/net/server.hpp"
+#include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/signature.hpp"
 
 namespace voicebridge::testing {
@@ -122,6 +123,17 @@ inline asio::awaitable<http_result> http_call(std::uint16_t port, http::verb ver
   http::response<http::string_body> res;
   auto [ec, n] = co_await http::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
   co_return http_result{ec ? 0u : res.result_int(), res.body()};
+}
+
+// A request signed as Twilio signs it (form body, X-Twilio-Signature over public URL + params).
+inline asio::awaitable<http_result> signed_post(std::uint16_t port, const app::config& c, std::string path,
+                                                twilio::form_params form) {
+  const auto signature = twilio::compute_signature(c.twilio_auth_token, c.public_base_url + path, form);
+  std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/x-www-form-urlencoded"},
+                                                           {"X-Twilio-Signature", signature}};
+  std::string body = twilio::encode_form(form);  // named locals: GCC 12 and temporaries in co_await
+  auto result = co_await http_call(port, http::verb::post, std::move(path), std::move(body), std::move(headers));
+  co_return result;
 }
 
 // A hand-driven Media Streams client for the cases the simulator will not produce.

@@ -1,0 +1,132 @@
+#include "voicebridge/app/service.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#if VOICEBRIDGE_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+#include "voicebridge/net/server.hpp"
+
+namespace voicebridge::app {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+void notify_systemd(std::string_view state) {
+#if VOICEBRIDGE_HAVE_SYSTEMD
+  const std::string text(state);
+  sd_notify(0, text.c_str());
+#else
+  (void)state;
+#endif
+}
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// How often the loop checks in: WATCHDOG=1 at half systemd's WatchdogSec (as sd_watchdog_enabled(3)
+// advises), and at least once a second for the lag metric and the STATUS line.
+std::chrono::microseconds heartbeat_interval() {
+  std::chrono::microseconds interval = 1s;
+#if VOICEBRIDGE_HAVE_SYSTEMD
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0) interval = std::min(interval, std::chrono::microseconds(usec / 2));
+#endif
+  return interval;
+}
+
+// A timer on the shared io_context: when it fires late, every call on that loop was delayed as much.
+// A loop stuck for good stops the WATCHDOG=1 pings, and systemd restarts the service.
+asio::awaitable<void> heartbeat(const net::server& server) {
+  const auto interval = heartbeat_interval();
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto next = std::chrono::steady_clock::now() + interval;
+  std::size_t last_calls = static_cast<std::size_t>(-1);
+  for (;;) {
+    timer.expires_at(next);
+    if (auto [ec] = co_await timer.async_wait(use_tuple); ec) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    metrics().event_loop_lag_seconds.observe(std::max(now - next, std::chrono::steady_clock::duration::zero()));
+    next = std::max(next + interval, now);
+    const auto calls = server.active_calls();
+    if (calls != last_calls) {
+      last_calls = calls;
+      notify_systemd("WATCHDOG=1\nSTATUS=" + std::to_string(calls) + " active calls");
+    } else {
+      notify_systemd("WATCHDOG=1");
+    }
+  }
+}
+
+// Waits (polling: calls end on their own strands) until no call is active or the deadline passes.
+asio::awaitable<bool> wait_for_calls(const net::server& server, std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (server.active_calls() > 0 && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(100ms);
+    co_await timer.async_wait(use_tuple);
+  }
+  co_return server.active_calls() == 0;
+}
+
+asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, asio::io_context& io) {
+  server.begin_drain();
+  notify_systemd("STOPPING=1\nSTATUS=draining " + std::to_string(server.active_calls()) + " active calls");
+  log(log_level::info, "draining", {{"active_calls", server.active_calls()}, {"timeout_s", timeout.count()}});
+  if (!co_await wait_for_calls(server, std::chrono::steady_clock::now() + timeout)) {
+    log(log_level::warn, "drain timeout: ending active calls", {{"active_calls", server.active_calls()}});
+    server.end_calls();
+    if (!co_await wait_for_calls(server, std::chrono::steady_clock::now() + 5s))
+      log(log_level::error, "calls still active after being ended", {{"active_calls", server.active_calls()}});
+  }
+  server.stop_accepting();
+  log(log_level::info, "drained, exiting");
+  io.stop();
+}
+
+}  // namespace
+
+int run_service(const config& config) {
+  const unsigned threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context io(static_cast<int>(threads));
+  net::server server(io, config);
+  server.start();
+  asio::co_spawn(io, heartbeat(server), asio::detached);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool draining = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                               int signal) {
+    if (ec) return;
+    if (draining) {
+      log(log_level::warn, "second signal: exiting now", {{"signal", signal}, {"active_calls", server.active_calls()}});
+      std::_Exit(1);
+    }
+    draining = true;
+    log(log_level::info, "signal received", {{"signal", signal}});
+    asio::co_spawn(io, drain(server, config.drain_timeout, io), asio::detached);
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+
+  notify_systemd("READY=1\nSTATUS=0 active calls, " + std::to_string(threads) + " threads");
+  log(log_level::info, "ready", {{"threads", threads}});
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  return 0;
+}
+
+}  // namespace voicebridge::app

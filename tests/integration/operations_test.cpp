@@ -1,0 +1,219 @@
+// Operating limits, metrics and log redaction, on a real in-process gateway over loopback.
+#include <regex>
+
+#include "integration/gateway_fixture.hpp"
+#include "call/local_agent.hpp"
+#include "voicebridge/app/metrics.hpp"
+
+using namespace voicebridge;
+using namespace voicebridge::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::uint8_t> speech(std::size_t frames, unsigned seed) {
+  std::vector<std::uint8_t> audio(frames * 160);
+  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<std::uint8_t>((i * 7 + seed * 41) % 249);
+  return audio;
+}
+
+twilio::form_params voice_form(const std::string& call_sid) {
+  twilio::form_params f;
+  f.add("CallSid", call_sid);
+  f.add("From", "+15551230001");
+  f.add("To", "+15559870002");
+  return f;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(limits)
+
+BOOST_AUTO_TEST_CASE(over_max_calls_the_webhook_answers_busy) {
+  auto config = gateway_config();
+  config.max_calls = 2;
+  gateway gw(config);
+  const auto busy_before = app::metrics().calls.value("busy");
+  const auto& c = gw.server->config();
+  // Two webhooks take both slots (their streams have not arrived yet); a retry of one is not a new call.
+  const std::string a = "CA" + std::string(32, 'a'), b = "CA" + std::string(32, 'b'), x = "CA" + std::string(32, 'c');
+  auto first = gw.run(signed_post(gw.port, c, std::string(app::voice_webhook_path), voice_form(a)));
+  auto second = gw.run(signed_post(gw.port, c, std::string(app::voice_webhook_path), voice_form(b)));
+  auto retry = gw.run(signed_post(gw.port, c, std::string(app::voice_webhook_path), voice_form(a)));
+  auto third = gw.run(signed_post(gw.port, c, std::string(app::voice_webhook_path), voice_form(x)));
+  BOOST_TEST(first.body.find("<Connect") != std::string::npos);
+  BOOST_TEST(second.body.find("<Connect") != std::string::npos);
+  BOOST_TEST(retry.body.find("<Connect") != std::string::npos);
+  BOOST_TEST(third.status == 200u);
+  BOOST_TEST(third.body.find("<Connect") == std::string::npos);
+  BOOST_TEST(third.body.find(c.busy_message) != std::string::npos);
+  BOOST_TEST(third.body.find("<Hangup/>") != std::string::npos);
+  BOOST_TEST(app::metrics().calls.value("busy") == busy_before + 1);
+  BOOST_TEST(gw.logs.str().find("at MAX_CALLS, answering busy") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_while_streams_run_are_busy_and_the_rest_unharmed) {
+  auto config = gateway_config();
+  config.max_calls = 1;
+  gateway gw(config);
+  const auto speech_a = speech(50, 1);
+  std::optional<sim::call_summary> running;
+  asio::co_spawn(gw.io, sim::run_call(gw.caller(speech_a)), [&](std::exception_ptr e, sim::call_summary s) {
+    if (e) std::rethrow_exception(e);
+    running = std::move(s);
+  });
+  gw.run_until([&] { return gw.server->active_calls() == 1; });
+  auto refused = gw.run(sim::run_call(gw.caller(speech(5, 2))));
+  BOOST_TEST(refused.webhook_status == 200u);
+  BOOST_TEST(refused.upgrade_status == 0u);  // busy TwiML has no <Stream>: no stream was opened
+  BOOST_TEST(refused.twiml.find(gw.server->config().busy_message) != std::string::npos);
+  gw.run_until([&] { return running.has_value(); });
+  BOOST_TEST(running->error == "");
+  BOOST_TEST(running->received_audio.size() == call::make_greeting_tone().size() + speech_a.size());
+}
+
+BOOST_AUTO_TEST_CASE(oversize_header_is_431_and_counted) {
+  auto config = gateway_config();
+  config.max_http_header = 2048;
+  gateway gw(config);
+  const auto before = app::metrics().limit_hits.value("http_header_size");
+  auto r = gw.run(http_call(gw.port, http::verb::get, "/healthz", "", {{"X-Padding", std::string(4096, 'p')}}));
+  BOOST_TEST(r.status == 431u);
+  BOOST_TEST(app::metrics().limit_hits.value("http_header_size") == before + 1);
+  BOOST_TEST(gw.run(http_call(gw.port, http::verb::get, "/healthz")).status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(outbound_queue_limit_drops_audio_and_logs_once) {
+  auto config = gateway_config();
+  config.max_outbound_queue_bytes = 16 * 1024;
+  config.local_greeting_wav.reset();
+  gateway gw(config);
+  const auto before = app::metrics().limit_hits.value("outbound_queue");
+  // A caller that sends 100 frames at once while the echo has to queue them toward the caller: the queue
+  // holds 16 KiB, so the echo of a 20 s burst can overflow; the call itself must go on.
+  auto o = gw.caller(speech(1000, 3));
+  auto s = gw.run(sim::run_call(o));
+  gw.settle();
+  BOOST_TEST(s.error == "");
+  // Whether the queue overflowed depends on the writer's pace; when it did, it was logged once only.
+  const auto hits = app::metrics().limit_hits.value("outbound_queue") - before;
+  const auto logs = gw.logs.str();
+  std::size_t lines = 0;
+  for (auto p = logs.find("limit=outbound_queue"); p != std::string::npos; p = logs.find("limit=outbound_queue", p + 1)) ++lines;
+  BOOST_TEST(lines == (hits > 0 ? 1u : 0u));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(metrics_live)
+
+BOOST_AUTO_TEST_CASE(one_call_moves_the_counters) {
+  auto& m = app::metrics();
+  const auto served = m.calls.value("served");
+  const auto frames_in = m.frames_from_caller.value(), frames_out = m.frames_to_caller.value();
+  const auto ttfa = m.first_agent_audio_seconds.count();
+  const auto status_200 = m.webhook_responses.value("200");
+  gateway gw;
+  auto s = gw.run(sim::run_call(gw.caller(speech(20, 4))));
+  gw.settle();
+  BOOST_TEST(s.error == "");
+  BOOST_TEST(m.calls.value("served") == served + 1);
+  BOOST_TEST(m.frames_from_caller.value() - frames_in == 20u);
+  BOOST_TEST(m.frames_to_caller.value() - frames_out == s.frames_received);
+  BOOST_TEST(m.first_agent_audio_seconds.count() == ttfa + 1);
+  BOOST_TEST(m.webhook_responses.value("200") == status_200 + 1);
+  BOOST_TEST(m.active_calls.value() == 0);
+  auto r = gw.run(http_call(gw.port, http::verb::get, "/metrics"));
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.body.find("voicebridge_calls_total{outcome=\"served\"}") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(admin_address_serves_metrics_and_the_main_port_does_not) {
+  auto config = gateway_config();
+  config.metrics_address = "127.0.0.1:0";
+  gateway gw(config);
+  BOOST_TEST_REQUIRE(gw.server->metrics_port() != 0);
+  auto on_admin = gw.run(http_call(gw.server->metrics_port(), http::verb::get, "/metrics"));
+  auto on_main = gw.run(http_call(gw.port, http::verb::get, "/metrics"));
+  auto webhook_on_admin = gw.run(http_call(gw.server->metrics_port(), http::verb::post, "/api/twilio/voice/inbound"));
+  BOOST_TEST(on_admin.status == 200u);
+  BOOST_TEST(on_admin.body.find("# TYPE voicebridge_active_calls gauge") != std::string::npos);
+  BOOST_TEST(on_main.status == 404u);
+  BOOST_TEST(webhook_on_admin.status == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(draining_answers_503_to_new_calls_and_health_while_calls_go_on) {
+  gateway gw;
+  const auto audio = speech(60, 5);
+  std::optional<sim::call_summary> running;
+  asio::co_spawn(gw.io, sim::run_call(gw.caller(audio)), [&](std::exception_ptr e, sim::call_summary s) {
+    if (e) std::rethrow_exception(e);
+    running = std::move(s);
+  });
+  gw.run_until([&] { return gw.server->active_calls() == 1; });
+  gw.server->begin_drain();
+  const auto& c = gw.server->config();
+  auto health = gw.run(http_call(gw.port, http::verb::get, "/healthz"));
+  auto webhook = gw.run(signed_post(gw.port, c, std::string(app::voice_webhook_path), voice_form("CA" + std::string(32, 'd'))));
+  BOOST_TEST(health.status == 503u);
+  BOOST_TEST(webhook.status == 503u);
+  gw.run_until([&] { return running.has_value(); });
+  BOOST_TEST(running->received_audio.size() == call::make_greeting_tone().size() + audio.size());
+}
+
+BOOST_AUTO_TEST_CASE(end_calls_closes_the_stream_and_the_agent_socket_cleanly) {
+  auto script = fake::agent_script{};
+  gateway gw(gateway_config(), script);
+  std::optional<sim::call_summary> running;
+  auto o = gw.caller(speech(500, 6));
+  asio::co_spawn(gw.io, sim::run_call(o), [&](std::exception_ptr e, sim::call_summary s) {
+    if (e) std::rethrow_exception(e);
+    running = std::move(s);
+  });
+  gw.run_until([&] { return gw.agent->record().caller_audio.size() > 1600; });
+  gw.server->end_calls();
+  gw.run_until([&] { return running.has_value(); });
+  gw.settle();
+  BOOST_TEST(running->server_closed);
+  BOOST_TEST(running->close_code.value_or(0) == 1001);
+  BOOST_TEST(running->frames_sent < 500u);
+  BOOST_TEST(gw.logs.str().find("close_code=1000") != std::string::npos);  // the agent socket closed normally
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(redaction)
+
+// A full call with every kind of credential in play (auth token, stream-token key, per-call stream token,
+// signed upgrade, API key, signed URL), at debug level, in both formats: none may reach the log.
+BOOST_AUTO_TEST_CASE(no_secret_reaches_the_log_at_debug_level) {
+  for (auto format : {app::log_format::text, app::log_format::json}) {
+    fake::agent_script script;
+    script.api_key = "xi-redaction-api-key-5566778899";
+    script.greeting = speech(5, 7);
+    auto config = gateway_config();
+    config.elevenlabs_api_key = script.api_key;
+    config.log_format_ = format;
+    gateway gw(config, script);
+    app::configure_logging(app::log_level::debug, format);
+    app::add_log_secret(script.api_key);  // as main() registers it
+    auto s = gw.run(sim::run_call(gw.caller(speech(25, 8))));
+    gw.settle();
+    BOOST_TEST_REQUIRE(s.error == "");
+    BOOST_TEST(s.received_audio.size() == script.greeting.size() + 25 * 160u);
+    const auto logs = gw.logs.str();
+    BOOST_TEST(logs.size() > 1000u);
+    std::string per_call_token;
+    for (auto& [name, value] : s.parameters)
+      if (name == "stream_token") per_call_token = value;
+    BOOST_TEST_REQUIRE(!per_call_token.empty());
+    const auto& c = gw.server->config();
+    for (const std::string& secret : {c.twilio_auth_token, c.twilio_stream_token, per_call_token,
+                                      stream_signature(c), script.api_key})
+      BOOST_TEST(logs.find(secret) == std::string::npos, "secret in the log: " << secret.substr(0, 4) << "...");
+    BOOST_TEST(!std::regex_search(logs, std::regex("sig[0-9]+x[0-9]+")), "a signed URL's signature was logged");
+    BOOST_TEST(gw.agent->record().signed_urls_issued == 1);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
