@@ -215,7 +215,8 @@ BOOST_AUTO_TEST_CASE(private_agent_is_reached_through_a_signed_url_per_call) {
   for (const auto& s : results) BOOST_TEST(s.received_audio.size() == script.greeting.size() + 1600u);
   BOOST_TEST(gw.agent->record().signed_urls_issued == 2);
   BOOST_TEST(gw.agent->record().refused_upgrades == 0);
-  BOOST_TEST(gw.logs.str().find("conversation_signature") == std::string::npos);
+  BOOST_TEST(gw.logs.str().find("conversation_signature=[redacted]") != std::string::npos);  // logged, masked
+  BOOST_TEST(gw.logs.str().find("conversation_signature=sig") == std::string::npos);
   BOOST_TEST(gw.logs.str().find(script.api_key) == std::string::npos);
 }
 
