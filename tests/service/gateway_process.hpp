@@ -1,0 +1,118 @@
+// The real voicebridge binary as a child process (the way systemd runs it), with its log captured line by
+// line, so the tests can signal it, read its notify datagrams and check its exit status.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+
+extern char** environ;
+
+namespace voicebridge::testing {
+
+class gateway_process {
+ public:
+  explicit gateway_process(const std::map<std::string, std::string>& env) {
+    const char* binary = std::getenv("VOICEBRIDGE_BIN");
+    BOOST_TEST_REQUIRE(binary != nullptr, "VOICEBRIDGE_BIN is not set (meson sets it)");
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    std::vector<std::string> vars;
+    for (char** e = environ; *e; ++e) {
+      const std::string var = *e;
+      if (!env.contains(var.substr(0, var.find('=')))) vars.push_back(var);
+    }
+    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    char* argv[] = {const_cast<char*>(binary), nullptr};
+    const int rc = posix_spawn(&pid_, binary, &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    BOOST_TEST_REQUIRE(rc == 0, "cannot start " << binary);
+    reader_ = std::thread([this, fd = fds[0]] {
+      char buf[4096];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) {
+        std::lock_guard lock(mutex_);
+        output_.append(buf, static_cast<std::size_t>(n));
+        changed_.notify_all();
+      }
+      ::close(fd);
+    });
+  }
+  ~gateway_process() {
+    if (!exit_status_) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(std::chrono::seconds(10));
+    }
+    reader_.join();
+  }
+
+  // Waits until the log contains `needle`; returns the log from that line on.
+  bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return output_.find(needle) != std::string::npos; });
+  }
+  std::string log() const {
+    std::lock_guard lock(mutex_);
+    return output_;
+  }
+  // The integer after `key=` on the first line containing `event`.
+  std::optional<long> log_value(const std::string& event, const std::string& key) const {
+    const auto text = log();
+    const auto at = text.find(event);
+    if (at == std::string::npos) return std::nullopt;
+    const auto line_end = text.find('\n', at);
+    const auto k = text.find(" " + key + "=", at);
+    if (k == std::string::npos || k > line_end) return std::nullopt;
+    return std::stol(text.substr(k + key.size() + 2));
+  }
+  // The listening port, once the gateway logged it.
+  std::uint16_t port() {
+    BOOST_TEST_REQUIRE(wait_for_log("listening "), "gateway did not start:\n" << log());
+    return static_cast<std::uint16_t>(log_value("info listening ", "port").value_or(0));
+  }
+
+  void signal(int sig) { ::kill(pid_, sig); }
+
+  // The exit status (or 128 + signal), if the process ended in time.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!exit_status_) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return exit_status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::thread reader_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string output_;
+  std::optional<int> exit_status_;
+};
+
+}  // namespace voicebridge::testing
