@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/audio/resampler.hpp"

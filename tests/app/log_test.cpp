@@ -1,7 +1,9 @@
 #include <boost/test/unit_test.hpp>
 #include <sstream>
 
+#include "call/limit_log.hpp"
 #include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
 
 using namespace voicebridge::app;
 
@@ -56,6 +58,23 @@ BOOST_AUTO_TEST_CASE(credentials_are_masked_in_json_lines_and_nested_json) {
   for (auto secret : {"SIGX1", "NESTED2", "KEY3", "wss://h"})
     BOOST_TEST(line.find(secret) == std::string::npos, secret << " leaked: " << line);
   BOOST_TEST(line.find("\"call_sid\":\"CA0123\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_limit_is_counted_every_time_and_logged_once_per_call_and_limit) {
+  captured_log capture(log_format::text);
+  const auto queue_before = metrics().limit_hits.value("outbound_queue");
+  const auto idle_before = metrics().limit_hits.value("twilio_idle_timeout");
+  voicebridge::call::limit_log call_a, call_b;
+  for (int i = 0; i < 5; ++i) call_a.hit("outbound_queue", "CA_a");
+  call_a.hit("twilio_idle_timeout", "CA_a");
+  call_b.hit("outbound_queue", "CA_b");
+  BOOST_TEST(metrics().limit_hits.value("outbound_queue") == queue_before + 6);
+  BOOST_TEST(metrics().limit_hits.value("twilio_idle_timeout") == idle_before + 1);
+  const auto text = capture.out.str();
+  std::size_t lines = 0;
+  for (auto p = text.find("limit reached"); p != std::string::npos; p = text.find("limit reached", p + 1)) ++lines;
+  BOOST_TEST(lines == 3u);  // a/outbound_queue, a/twilio_idle_timeout, b/outbound_queue
+  BOOST_TEST(text.find("call_sid=CA_b limit=outbound_queue") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -146,7 +146,10 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_the_active_call_finish_refuses_new_ones_and_ex
   const auto port = gw.port();
   client_loop client;
   const auto audio = speech(150, 1);  // 3 s of caller audio
-  auto call = client.spawn(sim::run_call(caller(port, audio)));
+  auto o = caller(port, audio);
+  o.hang_up_after_bytes = call::make_greeting_tone().size() + audio.size();
+  o.linger = 20s;
+  auto call = client.spawn(sim::run_call(o));
   BOOST_TEST_REQUIRE(gw.wait_for_log("info start call_sid="));
   gw.signal(SIGTERM);
   BOOST_TEST_REQUIRE(gw.wait_for_log("info draining"));
@@ -222,7 +225,10 @@ BOOST_AUTO_TEST_CASE(twenty_calls_over_four_threads_are_byte_exact_and_metrics_p
   std::vector<std::future<sim::call_summary>> calls;
   for (unsigned i = 0; i < 20; ++i) {
     audio.push_back(speech(50, 100 + i));
-    calls.push_back(client.spawn(sim::run_call(caller(port, audio.back()))));
+    auto o = caller(port, audio.back());
+    o.hang_up_after_bytes = script.greeting.size() + audio.back().size();  // sanitizer builds are slow
+    o.linger = 20s;
+    calls.push_back(client.spawn(sim::run_call(o)));
   }
   for (unsigned i = 0; i < calls.size(); ++i) {
     auto s = ready(calls[i]);
@@ -255,7 +261,12 @@ BOOST_AUTO_TEST_CASE(twenty_calls_over_four_threads_are_byte_exact_and_metrics_p
   }
   gw.signal(SIGTERM);
   BOOST_TEST(gw.wait_exit(10s).value_or(-1) == 0);
-  asio::post(client.io, [&] { agent.reset(); });
+  std::promise<void> gone;  // the fake lives on the client loop: destroy it there, and wait
+  asio::post(client.io, [&] {
+    agent.reset();
+    gone.set_value();
+  });
+  gone.get_future().wait();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -233,7 +233,9 @@ class stream_session {
       playback_.erase(playback_.begin(), playback_.begin() + static_cast<std::ptrdiff_t>(n));
       played_total_ += n;
       echo_played_marks();
-      const bool finished = audio_done_at && next_dtmf >= o_.dtmf.size() && clock::now() - *audio_done_at >= o_.linger;
+      const bool heard_enough = o_.hang_up_after_bytes > 0 && s_.bytes_received >= o_.hang_up_after_bytes;
+      const bool finished = audio_done_at && next_dtmf >= o_.dtmf.size() &&
+                            (heard_enough || clock::now() - *audio_done_at >= o_.linger);
       if (finished || elapsed >= o_.max_call) {
         hung_up_ = true;  // the caller hangs up: Twilio sends `stop` and closes
         send(twilio::serialize_stop(s_.stream_sid, {++seq_, "AC" + std::string(32, '0'), s_.call_sid}));
