@@ -153,6 +153,11 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     if (ec || !parsed.is_object()) throw config_error("ELEVENLABS_CONFIG_OVERRIDE: not a JSON object");
     c.agent_config_override = *v;
   }
+  if (auto v = get("PREWARM")) {
+    if (*v != "0" && *v != "1") throw config_error("PREWARM: expected 1 or 0, got '" + *v + "'");
+    c.prewarm = *v == "1";
+  }
+  millis("PREWARM_TIMEOUT_MS", c.prewarm_timeout);
   if (auto v = get("LOCAL_GREETING_WAV")) {
     if (!std::filesystem::is_regular_file(*v)) throw config_error("LOCAL_GREETING_WAV: no such file '" + *v + "'");
     c.local_greeting_wav = *v;

@@ -142,6 +142,11 @@ std::string render_metrics() {
               m.agent_connect_seconds);
   e.histogram("first_agent_audio_seconds", "From the stream's start to the first agent audio sent to the caller.",
               m.first_agent_audio_seconds);
+  e.histogram("first_agent_audio_from_webhook_seconds",
+              "Pre-warmed calls: from the voice webhook to the first agent audio sent to the caller.",
+              m.first_agent_audio_from_webhook_seconds);
+  e.labelled("prewarms_total", "result", "Agent conversations opened at the webhook, by what became of them.",
+             m.prewarms);
   e.counter("barge_ins_total", "Agent interruptions (caller spoke over the agent).", m.barge_ins);
   e.labelled("agent_close_codes_total", "code", "Agent connections ended, by WebSocket close code.",
              m.agent_close_codes);

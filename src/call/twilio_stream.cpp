@@ -46,7 +46,7 @@ using outbound_item = std::variant<std::string, close_request>;
 
 constexpr std::uint64_t media_log_every = 250;  // frames: one progress line per 5 s of caller audio
 
-class twilio_call final : public caller_link {
+class twilio_call final : public caller_link, public std::enable_shared_from_this<twilio_call> {
  public:
   twilio_call(ws_stream& ws, upgrade_auth auth, stream_services& services)
       : ws_(ws),
@@ -213,8 +213,9 @@ class twilio_call final : public caller_link {
     log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
     if (services_.agent.agent_id.empty())
       agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
-    else
-      agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start);
+    else if (services_.prewarms)  // the conversation opened at the webhook, if it is waiting for us
+      agent_ = services_.prewarms->adopt(start, ws_.get_executor(), weak_from_this());
+    if (!agent_) agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start);
     starts_.push(true);
   }
 

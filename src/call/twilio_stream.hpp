@@ -26,6 +26,7 @@ struct stream_services {
   admission& admitted;
   std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw;
   elevenlabs::agent_settings agent;  // used when agent.agent_id is set
+  elevenlabs::prewarm_pool* prewarms = nullptr;  // set when pre-warming is on
 };
 
 // Checks an upgrade request to the stream path. nullopt: refuse it with 403 (a credential was presented

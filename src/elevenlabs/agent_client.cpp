@@ -14,15 +14,25 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
 
 #include "call/limit_log.hpp"
 #include "call/message_queue.hpp"
+#include "call/strand_bridge.hpp"
 #include "util/overloaded.hpp"
 #include "elevenlabs/transcoder.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/elevenlabs/agent_messages.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
 
 namespace voicebridge::elevenlabs {
 namespace asio = boost::asio;
@@ -42,29 +52,57 @@ constexpr std::string_view goodbye_mark = "agent-goodbye";
 using plain_ws = websocket::stream<beast::tcp_stream>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
+// What the pre-warm pool and an adopting call need of a conversation, whatever its transport.
+class session : public call::agent {
+ public:
+  // Binds the conversation to its caller (at construction, or when a call adopts a pre-warmed one); the
+  // agent audio that arrived before is played at once.
+  virtual void attach(call::caller_link& caller, std::shared_ptr<call::caller_link> keepalive) = 0;
+  virtual bool connected() const = 0;
+  // Pre-warm entry point: connect now and serve the agent's first messages before any caller is attached.
+  // `on_result(connected)` once connecting succeeded or failed; `on_end()` when the conversation is over.
+  virtual asio::awaitable<void> prewarm(std::function<void(bool)> on_result, std::function<bool()> expire,
+                                        std::function<void()> on_end) = 0;
+  virtual void close() = 0;  // end with 1000 (expiry, shutdown)
+};
+
 // One conversation over ws:// (local stand-ins) or wss:// (ElevenLabs), the same code for both.
 template <class Stream>
-class conversation final : public call::agent {
+class conversation final : public session {
   static constexpr bool tls = std::is_same_v<Stream, tls_ws>;
 
  public:
   template <class... TlsContext>
-  conversation(const asio::any_io_executor& executor, call::caller_link& caller, const agent_settings& settings,
-               const twilio::start_message& start, TlsContext&... context)
+  conversation(const asio::any_io_executor& executor, const agent_settings& settings, std::string call_sid,
+               dynamic_variables variables, TlsContext&... context)
       : executor_(executor),
-        caller_(caller),
         settings_(settings),
-        call_sid_(start.call_sid),
+        call_sid_(std::move(call_sid)),
         ws_(executor, context...),
         out_(executor, settings.max_buffered_messages),
-        goodbye_(executor) {
-    // Caller number, called number and call SID, plus every <Parameter> but the stream credential.
-    for (const auto& [name, value] : start.custom_parameters) {
-      if (name == "stream_token") continue;
-      const std::string key = name == "from" ? "caller_number" : name == "to" ? "called_number" : name;
-      init_.dynamic_variables.emplace_back(key, value);
-    }
+        goodbye_(executor),
+        done_(executor, asio::steady_timer::time_point::max()),
+        adopt_deadline_(executor) {
+    init_.dynamic_variables = std::move(variables);
     init_.config_override_json = settings.config_override_json;
+  }
+
+  void attach(call::caller_link& caller, std::shared_ptr<call::caller_link> keepalive) override {
+    caller_ = &caller;
+    caller_keepalive_ = std::move(keepalive);
+    attached_at_ = std::chrono::steady_clock::now();
+    adopt_deadline_.cancel();
+    if (prewarmed_) log(log_level::info, "pre-warmed agent adopted",
+                        {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
+                         {"early_audio_chunks", early_audio_.size()}});
+    for (auto& [audio, event_id] : early_audio_) deliver_audio(std::move(audio), event_id);
+    early_audio_.clear();
+  }
+  bool connected() const override { return connected_; }
+  void close() override {
+    caller_gone_ = true;
+    out_.close();
+    goodbye_.cancel();
   }
 
   void on_caller_audio(const twilio::media_message& media) override {
@@ -90,36 +128,74 @@ class conversation final : public call::agent {
     else if (!out_.closed()) limits_.hit("agent_buffer", call_sid_);
   }
 
-  void on_caller_hangup() override {
-    caller_gone_ = true;
-    out_.close();  // the writer then closes the agent socket with 1000
-    goodbye_.cancel();
-  }
+  void on_caller_hangup() override { close(); }  // the writer then closes the agent socket with 1000
 
   asio::awaitable<bool> run() override {
+    bool connected = false;
+    if (prewarmed_) {  // adopted: the conversation has been running since the webhook
+      while (!ended_) {
+        auto [ec] = co_await done_.async_wait(use_tuple);
+        (void)ec;  // cancelled when it ended
+      }
+      connected = connected_;
+    } else {
+      connected = co_await serve(nullptr);
+    }
+    if (!connected) co_return false;
+    if (caller_gone_) co_return true;
+    if (close_code_ != static_cast<int>(websocket::close_code::normal)) co_return false;
+    // The agent said goodbye (end_call): let it finish playing, then end the Twilio leg.
+    caller_->send_mark(std::string(goodbye_mark));
+    goodbye_.expires_after(settings_.goodbye_cap);
+    co_await goodbye_.async_wait(use_tuple);
+    caller_->hang_up();
+    co_return true;
+  }
+
+  asio::awaitable<void> prewarm(std::function<void(bool)> on_result, std::function<bool()> expire,
+                                std::function<void()> on_end) override {
+    prewarmed_ = true;
+    auto body = [&]() -> asio::awaitable<void> {
+      co_await serve(&on_result);
+      on_end();
+      ended_ = true;
+      done_.cancel();
+      adopt_deadline_.cancel();
+    };
+    // Not adopted in time (the stream went to another instance, or never came): close with 1000.
+    auto expiry = [&]() -> asio::awaitable<void> {
+      adopt_deadline_.expires_after(settings_.prewarm_timeout);
+      auto [ec] = co_await adopt_deadline_.async_wait(use_tuple);
+      if (ec || caller_ || ended_ || !expire()) co_return;
+      metrics().prewarms.inc("expired");
+      log(log_level::info, "pre-warmed agent expired: no stream came", {{"call_sid", call_sid_},
+                                                                         {"conversation_id", conversation_id_}});
+      close();
+    };
+    co_await (body() && expiry());
+  }
+
+ private:
+  // The whole conversation: connect, then read and write until either side ends it. False if it never
+  // connected. (A pointer, not a defaulted std::function: GCC 12 mishandles temporaries in co_await.)
+  asio::awaitable<bool> serve(const std::function<void(bool)>* on_result) {
     const auto began = std::chrono::steady_clock::now();
-    if (!co_await connect()) co_return false;
+    connected_ = co_await connect();
+    if (on_result) (*on_result)(connected_);
+    if (!connected_) co_return false;
     const auto connect_time = std::chrono::steady_clock::now() - began;
     metrics().agent_connect_seconds.observe(connect_time);
     log(log_level::info, "agent connected",
-        {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
+        {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"prewarm", prewarmed_ ? "true" : "false"},
          {"connect_ms", std::chrono::duration_cast<std::chrono::milliseconds>(connect_time).count()}});
     co_await (reader() && writer());
     metrics().agent_close_codes.inc(close_code_ < 0 ? "none" : std::to_string(close_code_));
     log(log_level::info, "agent conversation ended",
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"close_code", close_code_},
          {"close_reason", close_reason_}, {"barge_ins", barge_ins_}});
-    if (caller_gone_) co_return true;
-    if (close_code_ != static_cast<int>(websocket::close_code::normal)) co_return false;
-    // The agent said goodbye (end_call): let it finish playing, then end the Twilio leg.
-    caller_.send_mark(std::string(goodbye_mark));
-    goodbye_.expires_after(settings_.goodbye_cap);
-    co_await goodbye_.async_wait(use_tuple);
-    caller_.hang_up();
     co_return true;
   }
 
- private:
   // TCP connect, WebSocket handshake, initiation data, then the metadata, all bounded by connect_timeout.
   asio::awaitable<bool> connect() {
     auto url = boost::urls::parse_uri(settings_.base_url);
@@ -296,29 +372,20 @@ class conversation final : public call::agent {
                    [&](audio_event& a) {
                      if (filter_.is_stale(a.event_id)) return;
                      metrics().frames_from_agent.inc();
-                     if (!first_audio_logged_) {
-                       first_audio_logged_ = true;
-                       const auto since_start = std::chrono::steady_clock::now() - created_;
-                       metrics().first_agent_audio_seconds.observe(since_start);
-                       log(log_level::info, "first agent audio",
-                           {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
-                            {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(since_start).count()}});
-                     }
-                     if (transcoder_) {
-                       auto mulaw = transcoder_->to_caller(a.audio_base64);
-                       if (mulaw.empty()) return;
-                       caller_.send_audio(std::move(mulaw));
+                     if (caller_) {
+                       deliver_audio(std::move(a.audio_base64), a.event_id);
+                     } else if (early_audio_.size() < settings_.max_buffered_messages) {
+                       early_audio_.emplace_back(std::move(a.audio_base64), a.event_id);  // until a call adopts us
                      } else {
-                       caller_.send_audio(std::move(a.audio_base64));
+                       limits_.hit("agent_buffer", call_sid_);
                      }
-                     // Twilio echoes the mark once this chunk has played: what the caller actually heard.
-                     caller_.send_mark("audio-" + std::to_string(a.event_id));
                    },
                    [&](interruption_event& i) {
                      filter_.on_interruption(i.event_id);
                      ++barge_ins_;
                      metrics().barge_ins.inc();
-                     caller_.clear_audio();
+                     early_audio_.clear();
+                     if (caller_) caller_->clear_audio();
                      log(log_level::info, "barge-in", {{"call_sid", call_sid_}, {"event_id", i.event_id}});
                    },
                    [&](ping_event& p) { out_.push(serialize_pong(p.event_id)); },
@@ -337,6 +404,25 @@ class conversation final : public call::agent {
                *parsed);
   }
 
+  void deliver_audio(std::string audio_base64, std::int64_t event_id) {
+    if (!first_audio_logged_) {
+      first_audio_logged_ = true;
+      const auto now = std::chrono::steady_clock::now();
+      metrics().first_agent_audio_seconds.observe(now - attached_at_);
+      if (prewarmed_) metrics().first_agent_audio_from_webhook_seconds.observe(now - created_);
+      log(log_level::info, "first agent audio",
+          {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
+           {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(now - attached_at_).count()}});
+    }
+    if (transcoder_) {
+      audio_base64 = transcoder_->to_caller(audio_base64);
+      if (audio_base64.empty()) return;
+    }
+    caller_->send_audio(std::move(audio_base64));
+    // Twilio echoes the mark once this chunk has played: what the caller actually heard.
+    caller_->send_mark("audio-" + std::to_string(event_id));
+  }
+
   asio::awaitable<void> writer() {
     while (auto text = co_await out_.pop()) {
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
@@ -346,12 +432,16 @@ class conversation final : public call::agent {
   }
 
   asio::any_io_executor executor_;
-  call::caller_link& caller_;
+  call::caller_link* caller_ = nullptr;  // null until attached (a pre-warmed conversation waiting for its call)
+  std::shared_ptr<call::caller_link> caller_keepalive_;
   const agent_settings& settings_;
   std::string call_sid_, conversation_id_, close_reason_;
   Stream ws_;
   call::message_queue<std::string> out_;
   asio::steady_timer goodbye_;
+  asio::steady_timer done_;            // wakes run() when a pre-warmed conversation ends
+  asio::steady_timer adopt_deadline_;  // a pre-warmed conversation's wait for its call
+  std::deque<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
   initiation_client_data init_;
   interruption_filter filter_;
   std::optional<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000
@@ -362,16 +452,197 @@ class conversation final : public call::agent {
   call::limit_log limits_;
   bool caller_gone_ = false;
   bool first_audio_logged_ = false;
+  bool prewarmed_ = false, connected_ = false, ended_ = false;
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point attached_at_ = created_;
+};
+
+// One conversation of the configured transport, not yet attached to a caller.
+std::shared_ptr<session> make_session(const asio::any_io_executor& executor, const agent_settings& settings,
+                                      std::string call_sid, dynamic_variables variables) {
+  if (settings.base_url.starts_with("https://"))
+    return std::make_shared<conversation<tls_ws>>(executor, settings, std::move(call_sid), std::move(variables),
+                                                  *settings.tls);
+  return std::make_shared<conversation<plain_ws>>(executor, settings, std::move(call_sid), std::move(variables));
+}
+
+// A pre-warmed conversation adopted by a call: it runs on its own strand, the call on another.
+class adopted_agent final : public call::agent {
+ public:
+  adopted_agent(std::shared_ptr<session> session, asio::any_io_executor session_executor,
+                asio::any_io_executor call_executor, std::weak_ptr<call::caller_link> caller,
+                const agent_settings& settings, twilio::start_message start)
+      : bridge_(session, session_executor),
+        call_executor_(std::move(call_executor)),
+        caller_(std::move(caller)),
+        settings_(settings),
+        start_(std::move(start)) {
+    auto link = std::make_shared<call::caller_on_strand>(call_executor_, caller_);
+    asio::dispatch(session_executor, [session, link] { session->attach(*link, link); });
+  }
+
+  void on_caller_audio(const twilio::media_message& media) override {
+    if (fallback_) return fallback_->on_caller_audio(media);
+    bridge_.on_caller_audio(media);
+  }
+  void on_dtmf(char digit) override {
+    if (fallback_) return fallback_->on_dtmf(digit);
+    bridge_.on_dtmf(digit);
+  }
+  void on_mark(std::string_view name) override {
+    if (fallback_) return fallback_->on_mark(name);
+    bridge_.on_mark(name);
+  }
+  void on_caller_hangup() override {
+    caller_gone_ = true;
+    if (fallback_) return fallback_->on_caller_hangup();
+    bridge_.on_caller_hangup();
+  }
+
+  asio::awaitable<bool> run() override {
+    auto session = std::static_pointer_cast<elevenlabs::session>(bridge_.target());
+    // The conversation's run() on its own strand; this coroutine resumes on the call's.
+    auto there = run_session(session);
+    const bool served = co_await asio::co_spawn(bridge_.executor(), std::move(there), asio::use_awaitable);
+    if (served || session->connected() || caller_gone_) co_return served;
+    // The pre-warmed connection failed before it was ready: connect as without pre-warm.
+    metrics().prewarms.inc("failed_after_adoption");
+    auto caller = caller_.lock();
+    if (!caller) co_return false;
+    fallback_ = make_agent(call_executor_, *caller, settings_, start_);
+    const bool ok = co_await fallback_->run();
+    co_return ok;
+  }
+
+ private:
+  static asio::awaitable<bool> run_session(std::shared_ptr<session> session) {
+    const bool ok = co_await session->run();
+    co_return ok;
+  }
+
+  call::agent_on_strand bridge_;
+  asio::any_io_executor call_executor_;
+  std::weak_ptr<call::caller_link> caller_;
+  const agent_settings& settings_;
+  twilio::start_message start_;
+  std::unique_ptr<call::agent> fallback_;
+  bool caller_gone_ = false;
 };
 
 }  // namespace
 
+dynamic_variables variables_from_parameters(const std::vector<std::pair<std::string, std::string>>& parameters) {
+  dynamic_variables variables;
+  for (const auto& [name, value] : parameters) {
+    if (name == twilio::stream_token_parameter) continue;
+    variables.emplace_back(name == "from" ? "caller_number" : name == "to" ? "called_number" : name, value);
+  }
+  return variables;
+}
+
 std::unique_ptr<call::agent> make_agent(const asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start) {
+  std::unique_ptr<session> result;
   if (settings.base_url.starts_with("https://"))
-    return std::make_unique<conversation<tls_ws>>(executor, caller, settings, start, *settings.tls);
-  return std::make_unique<conversation<plain_ws>>(executor, caller, settings, start);
+    result = std::make_unique<conversation<tls_ws>>(executor, settings, start.call_sid,
+                                                    variables_from_parameters(start.custom_parameters), *settings.tls);
+  else
+    result = std::make_unique<conversation<plain_ws>>(executor, settings, start.call_sid,
+                                                      variables_from_parameters(start.custom_parameters));
+  result->attach(caller, nullptr);
+  return result;
+}
+
+struct prewarm_pool::impl : std::enable_shared_from_this<impl> {
+  struct entry {
+    std::shared_ptr<session> conversation;
+    asio::any_io_executor executor;
+  };
+  asio::io_context& io;
+  const agent_settings& settings;
+  mutable std::mutex mutex;
+  std::map<std::string, entry> pending;
+
+  impl(asio::io_context& io_, const agent_settings& settings_) : io(io_), settings(settings_) {}
+
+  // Removes this call's entry if it still holds `conversation`; false when a call took it first.
+  bool remove(const std::string& call_sid, const session* conversation) {
+    std::lock_guard lock(mutex);
+    auto it = pending.find(call_sid);
+    if (it == pending.end() || it->second.conversation.get() != conversation) return false;
+    pending.erase(it);
+    return true;
+  }
+};
+
+prewarm_pool::prewarm_pool(asio::io_context& io, const agent_settings& settings)
+    : impl_(std::make_shared<impl>(io, settings)) {}
+
+prewarm_pool::~prewarm_pool() {
+  std::map<std::string, impl::entry> left;
+  {
+    std::lock_guard lock(impl_->mutex);
+    left.swap(impl_->pending);
+  }
+  for (auto& [sid, e] : left) asio::dispatch(e.executor, [c = e.conversation] { c->close(); });
+}
+
+void prewarm_pool::open(const std::string& call_sid, dynamic_variables variables) {
+  auto executor = asio::make_strand(impl_->io);
+  std::shared_ptr<session> conversation;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->pending.contains(call_sid)) {
+      log(log_level::info, "webhook retried: pre-warmed agent reused", {{"call_sid", call_sid}});
+      return;
+    }
+    conversation = make_session(executor, impl_->settings, call_sid, std::move(variables));
+    impl_->pending.emplace(call_sid, impl::entry{conversation, executor});
+  }
+  metrics().prewarms.inc("opened");
+  const session* key = conversation.get();
+  std::weak_ptr<impl> pool = impl_;
+  auto forget = [pool, call_sid, key] {
+    auto p = pool.lock();
+    return p && p->remove(call_sid, key);
+  };
+  asio::co_spawn(
+      executor,
+      [conversation, forget]() -> asio::awaitable<void> {
+        // Named, not temporaries, as coroutine arguments (GCC 12 mishandles temporaries in co_await).
+        std::function<void(bool)> on_result = [&](bool connected) {
+          // A failed pre-warm leaves nothing behind: the stream's `start` connects as usual.
+          if (!connected && forget()) metrics().prewarms.inc("failed");
+        };
+        std::function<bool()> expire = forget;
+        std::function<void()> on_end = [&] { forget(); };
+        co_await conversation->prewarm(std::move(on_result), std::move(expire), std::move(on_end));
+      },
+      asio::detached);
+}
+
+std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& start,
+                                                 const asio::any_io_executor& call_executor,
+                                                 std::weak_ptr<call::caller_link> caller) {
+  impl::entry found;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->pending.find(start.call_sid);
+    if (it == impl_->pending.end()) {
+      metrics().prewarms.inc("miss");
+      return nullptr;
+    }
+    found = std::move(it->second);
+    impl_->pending.erase(it);
+  }
+  metrics().prewarms.inc("hit");
+  return std::make_unique<adopted_agent>(found.conversation, found.executor, call_executor, std::move(caller),
+                                         impl_->settings, start);
+}
+
+std::size_t prewarm_pool::pending() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->pending.size();
 }
 
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {

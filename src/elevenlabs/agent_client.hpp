@@ -6,13 +6,18 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "call/agent.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 
-namespace boost::asio::ssl {
+namespace boost::asio {
+class io_context;
+namespace ssl {
 class context;
 }
+}  // namespace boost::asio
 
 namespace voicebridge::elevenlabs {
 
@@ -27,12 +32,46 @@ struct agent_settings {
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
   std::shared_ptr<boost::asio::ssl::context> tls;  // for https base URLs; shared by all calls
+  bool prewarm = true;                           // open the conversation at the webhook (prewarm_pool)
+  std::chrono::milliseconds prewarm_timeout{15000};  // how long a pre-warmed conversation waits for its stream
 };
+
+using dynamic_variables = std::vector<std::pair<std::string, std::string>>;
+
+// The conversation's dynamic variables from the stream's (or webhook's) parameters: from -> caller_number,
+// to -> called_number, the others by name; never the stream credential.
+dynamic_variables variables_from_parameters(const std::vector<std::pair<std::string, std::string>>& parameters);
 
 // Peer and host name verification against the system trust store (or SSL_CERT_FILE).
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
 
+// A conversation connected when the stream starts, on the call's own executor.
 std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start);
+
+// Conversations opened while the phone rings (at the accepted webhook), each on a strand of its own: signed
+// URL, connect, handshake, initiation data, metadata; pings are answered and the agent's first audio is
+// kept until the call's stream starts and adopts it. Thread-safe.
+class prewarm_pool {
+ public:
+  prewarm_pool(boost::asio::io_context& io, const agent_settings& settings);
+  ~prewarm_pool();  // pending conversations are closed with 1000
+  prewarm_pool(const prewarm_pool&) = delete;
+  prewarm_pool& operator=(const prewarm_pool&) = delete;
+
+  // Opens one for this call, unless one is pending already (Twilio retried the webhook).
+  void open(const std::string& call_sid, dynamic_variables variables);
+  // At the authenticated `start`: the pending conversation for this call, bound to `caller` (which lives on
+  // `call_executor`); nullptr when there is none (never opened, expired, failed, or opened by another
+  // instance), and the call then connects as without pre-warm. Should the adopted connection fail before
+  // it was ready, the returned agent falls back to a fresh connection itself.
+  std::unique_ptr<call::agent> adopt(const twilio::start_message& start, const boost::asio::any_io_executor& call_executor,
+                                     std::weak_ptr<call::caller_link> caller);
+  std::size_t pending() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
 
 }  // namespace voicebridge::elevenlabs

@@ -52,6 +52,8 @@ elevenlabs::agent_settings agent_settings(const app::config& config) {
   s.idle_timeout = config.agent_idle_timeout;
   s.dtmf_as_user_message = config.dtmf_as_user_message;
   s.config_override_json = config.agent_config_override;
+  s.prewarm = config.prewarm;
+  s.prewarm_timeout = config.prewarm_timeout;
   if (s.base_url.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
   return s;
 }
@@ -81,6 +83,7 @@ struct server::impl {
   call::call_registry active;
   call::admission admitted;
   call::stream_services services;
+  std::optional<elevenlabs::prewarm_pool> prewarms;
   std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
@@ -88,7 +91,13 @@ struct server::impl {
         config(std::move(cfg)),
         acceptor(io_),
         admin_acceptor(io_),
-        services{config, completed, active, admitted, load_greeting(config), agent_settings(config)} {}
+        admitted(config.prewarm_timeout),
+        services{config, completed, active, admitted, load_greeting(config), agent_settings(config)} {
+    if (!config.elevenlabs_agent_id.empty() && config.prewarm) {
+      prewarms.emplace(io, services.agent);
+      services.prewarms = &*prewarms;
+    }
+  }
 
   // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
   // Each connection gets a strand of its own: with several io threads, a call's coroutines never run
@@ -236,7 +245,15 @@ struct server::impl {
           {{"call_sid", call_sid}, {"max_calls", config.max_calls}});
       return twilio::answer_busy(config);
     }
-    return twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
+    auto answer = twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
+    // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
+    if (answer.status == 200 && prewarms) {
+      std::vector<std::pair<std::string, std::string>> parameters{{"call_sid", call_sid}};
+      for (auto [param, name] : {std::pair{"From", "from"}, std::pair{"To", "to"}})
+        if (auto value = params.get_or(param, ""); !value.empty()) parameters.emplace_back(name, value);
+      prewarms->open(call_sid, elevenlabs::variables_from_parameters(parameters));
+    }
+    return answer;
   }
 
   static response method_not_allowed(const request& req) {

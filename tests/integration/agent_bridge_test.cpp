@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(wrong_api_key_fails_cleanly_to_the_apology) {
   gateway open_gw(unsigned_config, script);
   auto u = open_gw.run(sim::run_call(open_gw.caller(speech(5, 9))));
   BOOST_TEST(u.close_reason == "agent unavailable");
-  BOOST_TEST(open_gw.agent->record().refused_upgrades == 1);
+  BOOST_TEST(open_gw.agent->record().refused_upgrades == 2);  // the pre-warm at the webhook, then at `start`
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -37,6 +37,7 @@ struct fake_agent_server::impl {
   tcp::acceptor acceptor;
   std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::string> signatures;  // issued, not yet used
+  int refused_so_far = 0;                // of script.refuse_first_upgrades
 
   impl(asio::io_context& io, agent_script s, std::uint16_t port)
       : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
@@ -108,8 +109,16 @@ struct fake_agent_server::impl {
       co_await http::async_write(stream, res, use_tuple);
       co_return;
     }
-    if (self->script.refuse_upgrade_status || !req.target().starts_with("/v1/convai/conversation?agent_id=")) {
-      http::response<http::string_body> res{static_cast<http::status>(self->script.refuse_upgrade_status ? self->script.refuse_upgrade_status : 404), 11};
+    if (self->script.connect_delay_ms) {
+      asio::steady_timer delay(stream.get_executor(), std::chrono::milliseconds(self->script.connect_delay_ms));
+      co_await delay.async_wait(use_tuple);
+    }
+    const bool refuse_this_one = self->refused_so_far < self->script.refuse_first_upgrades;
+    if (refuse_this_one) ++self->refused_so_far;
+    if (refuse_this_one || self->script.refuse_upgrade_status ||
+        !req.target().starts_with("/v1/convai/conversation?agent_id=")) {
+      const unsigned status = refuse_this_one ? 503 : self->script.refuse_upgrade_status ? self->script.refuse_upgrade_status : 404;
+      http::response<http::string_body> res{static_cast<http::status>(status), 11};
       res.body() = R"({"detail":{"status":"too_many_concurrent_requests","message":"refused by fake"}})";
       res.prepare_payload();
       co_await http::async_write(stream, res, use_tuple);
@@ -138,6 +147,7 @@ struct fake_agent_server::impl {
       bool first = true;
       for (;;) {
         auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+        if (ec == websocket::error::closed) record.gateway_close_codes.push_back(ws.reason().code);
         if (ec) break;
         json::error_code jec;
         auto v = json::parse(beast::buffers_to_string(buffer.data()), jec);

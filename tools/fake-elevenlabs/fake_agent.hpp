@@ -22,6 +22,8 @@ struct agent_script {
   int quota_error_after_metadata = false;      // flat quota error + close 1002 right after the metadata
   unsigned refuse_upgrade_status = 0;          // e.g. 429: refuse the WebSocket upgrade
   int metadata_delay_ms = 0;                   // a slow agent: caller audio arrives before it is ready
+  int connect_delay_ms = 0;                    // held before the upgrade is answered (TLS + handshake latency)
+  int refuse_first_upgrades = 0;               // the first N conversation upgrades get 503
   std::string api_key;                         // set: a private agent; get-signed-url checks xi-api-key and the
                                                // socket requires a conversation_signature it issued
   std::string tls_certificate_chain;           // PEM files: serve https/wss instead of http/ws
@@ -37,6 +39,7 @@ struct agent_record {  // what the gateway sent, over every conversation
   std::vector<std::string> tool_results;       // client_tool_result messages
   std::vector<std::string> other_messages;
   int conversations = 0;
+  std::vector<int> gateway_close_codes;        // close codes of conversations the gateway closed
   int signed_urls_issued = 0;
   int refused_upgrades = 0;
   int interruptions_sent = 0;

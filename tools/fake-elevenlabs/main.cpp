@@ -1,4 +1,5 @@
-// fake-elevenlabs: the local ElevenLabs agent stand-in. Usage: fake-elevenlabs [--port N] [--greeting-wav F]
+// fake-elevenlabs: the local ElevenLabs agent stand-in.
+// Usage: fake-elevenlabs [--port N] [--greeting-wav F] [--connect-delay-ms N]
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -22,8 +23,10 @@ int main(int argc, char** argv) {
         return 2;
       }
       script.greeting = audio::to_mulaw_8k(*wav);
+    } else if (arg == "--connect-delay-ms") {
+      script.connect_delay_ms = std::atoi(argv[i + 1]);  // as a far-away agent's TLS + handshake would take
     } else {
-      std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE]\n";
+      std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE] [--connect-delay-ms N]\n";
       return 2;
     }
   }

@@ -321,10 +321,15 @@ asio::awaitable<call_summary> run_call(options o) {
   s.stream_sid = random_sid("MZ");
   co_await post_webhook(o, s);
   if (s.error.empty() && s.webhook_status == 200) {
-    if (!parse_twiml(s))
+    if (!parse_twiml(s)) {
       s.error = "webhook answer has no <Connect><Stream url>";
-    else
+    } else {
+      if (o.stream_delay.count() > 0) {  // Twilio bridging the call's media before it opens the stream
+        asio::steady_timer wait(co_await asio::this_coro::executor, o.stream_delay);
+        co_await wait.async_wait(use_tuple);
+      }
       co_await open_stream(o, s);
+    }
   } else if (s.error.empty()) {
     s.error = "webhook answered HTTP " + std::to_string(s.webhook_status);
   }

@@ -27,6 +27,7 @@ struct options {
   std::chrono::milliseconds linger{1000};  // keep listening after the caller audio ends, then hang up
   std::uint64_t hang_up_after_bytes = 0;   // > 0: hang up once this much agent audio arrived (linger is the cap)
   std::chrono::milliseconds max_call{60000};
+  std::chrono::milliseconds stream_delay{0};  // webhook answer -> stream upgrade (Twilio's own call set-up)
 
   // Deviations for negative tests.
   bool sign_webhook = true;

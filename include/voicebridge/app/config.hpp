@@ -56,6 +56,8 @@ struct config {
   std::chrono::milliseconds agent_connect_timeout{5000};
   bool dtmf_as_user_message = false;  // DTMF_MODE=user_message (default contextual_update)
   std::string agent_config_override;  // ELEVENLABS_CONFIG_OVERRIDE: conversation_config_override JSON object
+  bool prewarm = true;  // PREWARM: open the agent conversation at the webhook, while the phone rings
+  std::chrono::milliseconds prewarm_timeout{15000};  // how long it waits for the call's stream
 
   // The embedded local agent (used when no ElevenLabs agent is configured).
   std::optional<std::filesystem::path> local_greeting_wav;

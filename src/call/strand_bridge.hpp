@@ -1,0 +1,77 @@
+// A call and an agent on different strands: a conversation pre-warmed during the webhook lives on a strand
+// of its own, while the Twilio stream that adopts it was accepted on another. Each side's calls into the
+// other are dispatched onto the other's strand (in order, FIFO), so each object is only ever touched from
+// its own strand and neither needs a lock.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <memory>
+
+#include "call/agent.hpp"
+
+namespace voicebridge::call {
+
+// The caller as seen from the agent's strand. Holds the call weakly: audio for a call that has ended is dropped.
+class caller_on_strand final : public caller_link {
+ public:
+  caller_on_strand(boost::asio::any_io_executor call_executor, std::weak_ptr<caller_link> caller)
+      : executor_(std::move(call_executor)), caller_(std::move(caller)) {}
+
+  void send_audio(std::string payload) override {
+    forward([payload = std::move(payload)](caller_link& c) mutable { c.send_audio(std::move(payload)); });
+  }
+  void send_mark(std::string name) override {
+    forward([name = std::move(name)](caller_link& c) mutable { c.send_mark(std::move(name)); });
+  }
+  void clear_audio() override {
+    forward([](caller_link& c) { c.clear_audio(); });
+  }
+  void hang_up() override {
+    forward([](caller_link& c) { c.hang_up(); });
+  }
+
+ private:
+  template <class F>
+  void forward(F f) {
+    boost::asio::dispatch(executor_, [caller = caller_, f = std::move(f)]() mutable {
+      if (auto c = caller.lock()) f(*c);
+    });
+  }
+
+  boost::asio::any_io_executor executor_;
+  std::weak_ptr<caller_link> caller_;
+};
+
+// The agent as seen from the call's strand: events are handed to the agent's strand; the agent holds itself
+// alive while they are in flight.
+class agent_on_strand {
+ public:
+  agent_on_strand(std::shared_ptr<agent> target, boost::asio::any_io_executor agent_executor)
+      : target_(std::move(target)), executor_(std::move(agent_executor)) {}
+
+  void on_caller_audio(const twilio::media_message& media) {
+    forward([media](agent& a) { a.on_caller_audio(media); });
+  }
+  void on_dtmf(char digit) {
+    forward([digit](agent& a) { a.on_dtmf(digit); });
+  }
+  void on_mark(std::string_view name) {
+    forward([name = std::string(name)](agent& a) { a.on_mark(name); });
+  }
+  void on_caller_hangup() {
+    forward([](agent& a) { a.on_caller_hangup(); });
+  }
+  const std::shared_ptr<agent>& target() const { return target_; }
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+
+ private:
+  template <class F>
+  void forward(F f) {
+    boost::asio::dispatch(executor_, [target = target_, f = std::move(f)]() mutable { f(*target); });
+  }
+
+  std::shared_ptr<agent> target_;
+  boost::asio::any_io_executor executor_;
+};
+
+}  // namespace voicebridge::call
