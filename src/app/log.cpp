@@ -1,7 +1,6 @@
 #include "voicebridge/app/log.hpp"
 
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <algorithm>
@@ -143,12 +142,7 @@ void log(log_level level, std::string_view event, std::initializer_list<log_fiel
     o["ts"] = utc_timestamp();
     o["level"] = to_string(level);
     o["msg"] = event;
-    for (const auto& f : fields) {
-      boost::json::error_code ec;
-      auto number = f.number ? boost::json::parse(f.value, ec) : boost::json::value();
-      if (f.number && !ec) o[f.key] = number;
-      else o[f.key] = f.value;
-    }
+    for (const auto& f : fields) o[f.key] = f.value;
     line = boost::json::serialize(o);
   } else {
     line = utc_timestamp();

@@ -14,13 +14,12 @@ enum class log_format { text, json };
 struct log_field {
   std::string_view key;
   std::string value;
-  bool number = false;  // JSON lines write it as a number
   log_field(std::string_view k, std::string_view v) : key(k), value(v) {}
   log_field(std::string_view k, const std::string& v) : key(k), value(v) {}
   log_field(std::string_view k, const char* v) : key(k), value(v) {}
   template <class N>
     requires std::is_arithmetic_v<N>
-  log_field(std::string_view k, N v) : key(k), value(std::to_string(v)), number(true) {}
+  log_field(std::string_view k, N v) : key(k), value(std::to_string(v)) {}
 };
 
 void configure_logging(log_level level, log_format format);
