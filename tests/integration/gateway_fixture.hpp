@@ -22,6 +22,27 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
+// Caller audio that differs per seed, so byte-exact checks tell calls apart.
+inline std::vector<std::uint8_t> speech(std::size_t frames, unsigned seed) {
+  std::vector<std::uint8_t> audio(frames * 160);
+  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<std::uint8_t>((i * 13 + seed * 29) % 253);
+  return audio;
+}
+
+inline std::vector<std::uint8_t> concat(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The voice webhook's form as Twilio posts it (the parameters the gateway reads).
+inline twilio::form_params voice_form(const std::string& call_sid) {
+  twilio::form_params f;
+  f.add("CallSid", call_sid);
+  f.add("From", "+15551230001");
+  f.add("To", "+15559870002");
+  return f;
+}
+
 inline app::config gateway_config() {
   app::config c;
   c.bind_address = "127.0.0.1";
@@ -58,13 +79,19 @@ struct gateway {
   }
   ~gateway() { app::set_log_sink(nullptr); }
 
-  sim::options caller(std::vector<std::uint8_t> audio = {}) const {
+  // A caller that hangs up 600 ms after its audio; or, with `expected_bytes`, as soon as it heard that much
+  // agent audio (20 s at most), so slow sanitizer builds do not cut the answer short.
+  sim::options caller(std::vector<std::uint8_t> audio = {}, std::size_t expected_bytes = 0) const {
     sim::options o;
     o.port = port;
     o.public_base_url = server->config().public_base_url;
     o.auth_token = server->config().twilio_auth_token;
     o.caller_audio = std::move(audio);
     o.linger = std::chrono::milliseconds(600);
+    if (expected_bytes > 0) {
+      o.hang_up_after_bytes = expected_bytes;
+      o.linger = std::chrono::seconds(20);
+    }
     return o;
   }
 

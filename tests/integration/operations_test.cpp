@@ -9,23 +9,6 @@ using namespace voicebridge;
 using namespace voicebridge::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::vector<std::uint8_t> speech(std::size_t frames, unsigned seed) {
-  std::vector<std::uint8_t> audio(frames * 160);
-  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<std::uint8_t>((i * 7 + seed * 41) % 249);
-  return audio;
-}
-
-twilio::form_params voice_form(const std::string& call_sid) {
-  twilio::form_params f;
-  f.add("CallSid", call_sid);
-  f.add("From", "+15551230001");
-  f.add("To", "+15559870002");
-  return f;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(limits)
 

@@ -9,12 +9,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::vector<std::uint8_t> speech(std::size_t frames, unsigned seed) {
-  std::vector<std::uint8_t> audio(frames * 160);
-  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<std::uint8_t>((i * 5 + seed * 43) % 241);
-  return audio;
-}
-
 fake::agent_script slow_agent(int connect_delay_ms) {
   fake::agent_script script;
   script.greeting = speech(5, 1);
@@ -27,19 +21,6 @@ app::config with_prewarm(bool on, std::chrono::milliseconds timeout = 15s) {
   c.prewarm = on;
   c.prewarm_timeout = timeout;
   return c;
-}
-
-twilio::form_params voice_form(const std::string& call_sid) {
-  twilio::form_params f;
-  f.add("CallSid", call_sid);
-  f.add("From", "+15551230001");
-  f.add("To", "+15559870002");
-  return f;
-}
-
-std::vector<std::uint8_t> concat(std::vector<std::uint8_t> a, const std::vector<std::uint8_t>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
 }
 
 }  // namespace
@@ -55,10 +36,8 @@ BOOST_AUTO_TEST_CASE(time_from_start_to_first_audio_drops_by_the_connect_delay) 
     const auto script = slow_agent(500);
     gateway gw(with_prewarm(on), script);
     const auto hits = app::metrics().prewarms.value("hit");
-    auto o = gw.caller(audio);
+    auto o = gw.caller(audio, script.greeting.size() + audio.size());
     o.stream_delay = 600ms;
-    o.hang_up_after_bytes = script.greeting.size() + audio.size();
-    o.linger = 20s;
     auto s = gw.run(sim::run_call(o));
     gw.settle();
     BOOST_TEST_REQUIRE(s.error == "");
@@ -114,10 +93,8 @@ BOOST_AUTO_TEST_CASE(a_failed_prewarm_falls_back_to_connecting_at_start) {
   gateway gw(with_prewarm(true), script);
   const auto failed = app::metrics().prewarms.value("failed");
   const auto audio = speech(15, 4);
-  auto o = gw.caller(audio);
+  auto o = gw.caller(audio, script.greeting.size() + audio.size());
   o.stream_delay = 200ms;  // the pre-warm has failed by then
-  o.hang_up_after_bytes = script.greeting.size() + audio.size();
-  o.linger = 20s;
   auto s = gw.run(sim::run_call(o));
   gw.settle();
   BOOST_TEST(s.error == "");

@@ -43,12 +43,6 @@ app::config client_view() {  // what the tests need to sign requests as Twilio
   return c;
 }
 
-std::vector<std::uint8_t> speech(std::size_t frames, unsigned seed) {
-  std::vector<std::uint8_t> audio(frames * 160);
-  for (std::size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<std::uint8_t>((i * 11 + seed * 37) % 247);
-  return audio;
-}
-
 // The test's own event loop (Twilio's side), on a thread of its own.
 struct client_loop {
   asio::io_context io;
