@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <map>
 
+#include <arpa/inet.h>
+
 namespace voicebridge::app {
 namespace {
 
@@ -128,6 +130,11 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     const auto colon = v->rfind(':');
     if (colon == std::string::npos || colon == 0) throw config_error("METRICS_ADDRESS: expected host:port, got '" + *v + "'");
     parse_int<std::uint16_t>("METRICS_ADDRESS", v->substr(colon + 1), 0, 65535);
+    std::string host = v->substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, host.c_str(), ip) != 1 && inet_pton(AF_INET6, host.c_str(), ip) != 1)
+      throw config_error("METRICS_ADDRESS: the host must be an IP address (127.0.0.1:9100, [::1]:9100), got '" + *v + "'");
     c.metrics_address = *v;
   }
   if (auto v = get("BUSY_MESSAGE")) c.busy_message = *v;

@@ -62,6 +62,37 @@ BOOST_AUTO_TEST_CASE(invalid_values_name_the_variable) {
   BOOST_TEST(error_of({{"ELEVENLABS_BASE_URL", "wss://api.elevenlabs.io"}}).starts_with("ELEVENLABS_BASE_URL:"));
 }
 
+BOOST_AUTO_TEST_CASE(service_limits_and_prewarm_settings) {
+  const auto d = load_config(env({}));
+  BOOST_TEST(d.max_calls == 2000u);
+  BOOST_TEST(d.threads == 0u);  // one per core
+  BOOST_TEST(d.drain_timeout.count() == 300);
+  BOOST_TEST(d.prewarm);
+  BOOST_TEST(d.metrics_address.empty());
+  const auto c = load_config(env({{"MAX_CALLS", "5"}, {"THREADS", "3"}, {"DRAIN_TIMEOUT_S", "0"},
+                                  {"METRICS_ADDRESS", "127.0.0.1:9100"}, {"PREWARM", "0"},
+                                  {"PREWARM_TIMEOUT_MS", "2500"}, {"MAX_HTTP_HEADER_BYTES", "4096"},
+                                  {"AGENT_IDLE_TIMEOUT_MS", "9000"}, {"BUSY_MESSAGE", "Busy, sorry."}}));
+  BOOST_TEST(c.max_calls == 5u);
+  BOOST_TEST(c.threads == 3u);
+  BOOST_TEST(c.drain_timeout.count() == 0);
+  BOOST_TEST(c.metrics_address == "127.0.0.1:9100");
+  BOOST_TEST(!c.prewarm);
+  BOOST_TEST(c.prewarm_timeout.count() == 2500);
+  BOOST_TEST(c.max_http_header == 4096u);
+  BOOST_TEST(c.agent_idle_timeout.count() == 9000);
+  BOOST_TEST(c.busy_message == "Busy, sorry.");
+  BOOST_TEST(error_of({{"MAX_CALLS", "0"}}).starts_with("MAX_CALLS:"));
+  BOOST_TEST(error_of({{"THREADS", "many"}}).starts_with("THREADS:"));
+  BOOST_TEST(error_of({{"DRAIN_TIMEOUT_S", "-1"}}).starts_with("DRAIN_TIMEOUT_S:"));
+  BOOST_TEST(error_of({{"METRICS_ADDRESS", "9100"}}).starts_with("METRICS_ADDRESS:"));
+  BOOST_TEST(error_of({{"METRICS_ADDRESS", "127.0.0.1:99999"}}).starts_with("METRICS_ADDRESS:"));
+  BOOST_TEST(error_of({{"METRICS_ADDRESS", "localhost:9100"}}).starts_with("METRICS_ADDRESS:"));
+  BOOST_TEST(load_config(env({{"METRICS_ADDRESS", "[::1]:9100"}})).metrics_address == "[::1]:9100");
+  BOOST_TEST(error_of({{"PREWARM", "yes"}}).starts_with("PREWARM:"));
+  BOOST_TEST(error_of({{"MAX_HTTP_HEADER_BYTES", "10"}}).starts_with("MAX_HTTP_HEADER_BYTES:"));
+}
+
 BOOST_AUTO_TEST_CASE(secrets_are_checked_but_never_echoed) {
   const auto e = error_of({{"TWILIO_STREAM_TOKEN", "short-secret"}});
   BOOST_TEST(e.starts_with("TWILIO_STREAM_TOKEN:"));
