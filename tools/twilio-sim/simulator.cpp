@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -178,6 +179,7 @@ class stream_session {
     if (auto* media = std::get_if<twilio::outbound_media>(&parsed->message)) {
       auto bytes = util::base64_decode(media->payload);
       if (!s_.time_to_first_audio) s_.time_to_first_audio = since(started_at_);
+      if (o_.tag_frames) time_echo(*bytes);
       ++s_.frames_received;
       s_.bytes_received += bytes->size();
       s_.received_audio.insert(s_.received_audio.end(), bytes->begin(), bytes->end());
@@ -193,6 +195,25 @@ class stream_session {
       queued_total_ = played_total_;
       echo_played_marks();  // after `clear`, every pending mark comes back right away
     }
+  }
+
+  // Tag: 4 magic bytes, then the frame's index (little-endian), in place of the frame's first 8 samples.
+  static constexpr std::size_t frame_tag_bytes = 8;
+  static constexpr std::array<std::uint8_t, 4> frame_tag_magic{0xA5, 0x5A, 0x3C, 0xC3};
+  static void write_tag(std::uint8_t* at, std::uint32_t index) {
+    std::copy(frame_tag_magic.begin(), frame_tag_magic.end(), at);
+    for (int i = 0; i < 4; ++i) at[4 + i] = static_cast<std::uint8_t>(index >> (8 * i));
+  }
+  void time_echo(const std::vector<std::uint8_t>& bytes) {
+    if (bytes.size() < frame_tag_bytes || !std::equal(frame_tag_magic.begin(), frame_tag_magic.end(), bytes.begin())) return;
+    std::uint32_t index = 0;
+    for (int i = 0; i < 4; ++i) index |= static_cast<std::uint32_t>(bytes[4 + i]) << (8 * i);
+    if (index >= sent_at_.size()) return;
+    ++s_.tagged_received;
+    if (last_echo_ && index <= *last_echo_) ++s_.tagged_out_of_order;
+    last_echo_ = std::max(index, last_echo_.value_or(0));
+    s_.round_trips_us.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - sent_at_[index]).count()));
   }
 
   void echo_played_marks() {
@@ -214,8 +235,17 @@ class stream_session {
       const auto elapsed = since(started_at_);
       if (offset < audio.size()) {
         const std::size_t n = std::min(audio::mulaw_frame_bytes, audio.size() - offset);
+        std::span<const std::uint8_t> frame = std::span(audio).subspan(offset, n);
+        std::array<std::uint8_t, audio::mulaw_frame_bytes> tagged;
+        if (o_.tag_frames && n >= frame_tag_bytes) {
+          std::copy(frame.begin(), frame.end(), tagged.begin());
+          write_tag(tagged.data(), static_cast<std::uint32_t>(sent_at_.size()));
+          sent_at_.push_back(clock::now());
+          ++s_.tagged_sent;
+          frame = std::span<const std::uint8_t>(tagged.data(), n);
+        }
         twilio::media_message m{++seq_, "inbound", ++chunk, static_cast<std::uint64_t>(chunk - 1) * 20,
-                                util::base64_encode(std::span(audio).subspan(offset, n))};
+                                util::base64_encode(frame)};
         send(twilio::serialize_inbound_media(s_.stream_sid, m));
         offset += n;
         ++s_.frames_sent;
@@ -248,6 +278,8 @@ class stream_session {
     }
   }
 
+  std::vector<clock::time_point> sent_at_;  // of each tagged frame
+  std::optional<std::uint32_t> last_echo_;
   websocket::stream<beast::tcp_stream>& ws_;
   const options& o_;
   call_summary& s_;

@@ -28,6 +28,8 @@ struct options {
   std::uint64_t hang_up_after_bytes = 0;   // > 0: hang up once this much agent audio arrived (linger is the cap)
   std::chrono::milliseconds max_call{60000};
   std::chrono::milliseconds stream_delay{0};  // webhook answer -> stream upgrade (Twilio's own call set-up)
+  // Load tests: each caller frame starts with a tag (magic + sequence number) and an echo of it is timed.
+  bool tag_frames = false;
 
   // Deviations for negative tests.
   bool sign_webhook = true;
@@ -55,6 +57,9 @@ struct call_summary {
   bool server_closed = false;
   std::chrono::milliseconds duration{0};
   std::vector<std::string> protocol_errors;  // anything the gateway sent that Twilio would reject
+  // With tag_frames: the round trip of every tagged frame that came back, and how they came back.
+  std::vector<std::uint32_t> round_trips_us;
+  std::uint64_t tagged_sent = 0, tagged_received = 0, tagged_out_of_order = 0;
   std::string error;                          // why the call could not be run
 };
 
