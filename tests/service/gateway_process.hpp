@@ -31,7 +31,10 @@ class gateway_process {
     std::vector<std::string> vars;
     for (char** e = environ; *e; ++e) {
       const std::string var = *e;
-      if (!env.contains(var.substr(0, var.find('=')))) vars.push_back(var);
+      const std::string name = var.substr(0, var.find('='));
+      // Never the test runner's own systemd supervision: the gateway would notify (or be watched by) it.
+      if (name == "NOTIFY_SOCKET" || name.starts_with("WATCHDOG_")) continue;
+      if (!env.contains(name)) vars.push_back(var);
     }
     for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
     std::vector<char*> envp;
