@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -107,8 +108,12 @@ struct server::impl {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(self->io), use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
-        // EMFILE and friends: log and keep serving the calls we have.
+        // EMFILE and friends: log, count, and keep serving the calls we have; a short pause, or a full
+        // descriptor table would make this loop spin.
+        metrics().limit_hits.inc("accept_failed");
         log(log_level::error, "accept failed", {{"error", ec.message()}});
+        asio::steady_timer pause(self->io, std::chrono::milliseconds(100));
+        co_await pause.async_wait(use_tuple);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
