@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -23,7 +24,8 @@ namespace voicebridge::testing {
 
 class gateway_process {
  public:
-  explicit gateway_process(const std::map<std::string, std::string>& env) {
+  // `wrapper`: a command the binary runs under (e.g. {"prlimit", "--nofile=40"}), found on PATH.
+  explicit gateway_process(const std::map<std::string, std::string>& env, std::vector<std::string> wrapper = {}) {
     const char* binary = std::getenv("VOICEBRIDGE_BIN");
     BOOST_TEST_REQUIRE(binary != nullptr, "VOICEBRIDGE_BIN is not set (meson sets it)");
     int fds[2];
@@ -44,8 +46,11 @@ class gateway_process {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    char* argv[] = {const_cast<char*>(binary), nullptr};
-    const int rc = posix_spawn(&pid_, binary, &actions, nullptr, argv, envp.data());
+    wrapper.push_back(binary);
+    std::vector<char*> argv;
+    for (auto& a : wrapper) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     BOOST_TEST_REQUIRE(rc == 0, "cannot start " << binary);

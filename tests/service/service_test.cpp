@@ -195,6 +195,47 @@ BOOST_AUTO_TEST_CASE(a_second_signal_exits_at_once) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(service_limits)
+
+// A full descriptor table: accept fails with EMFILE. The listener must pause between attempts (not spin and
+// flood the log), count it, and serve again once descriptors are free.
+BOOST_AUTO_TEST_CASE(accept_failures_pause_are_counted_and_recover) {
+  if (std::system("command -v prlimit >/dev/null") != 0) {
+    BOOST_TEST_MESSAGE("skipped: prlimit (util-linux) not installed");
+    return;
+  }
+  gateway_process gw(service_env({{"THREADS", "1"}}), {"prlimit", "--nofile=48"});
+  const auto port = gw.port();
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> held;
+  asio::io_context io;
+  for (int i = 0; i < 80; ++i) {
+    auto s = std::make_unique<asio::ip::tcp::socket>(io);
+    boost::system::error_code ec;
+    s->connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) held.push_back(std::move(s));
+  }
+  BOOST_TEST_REQUIRE(gw.wait_for_log("accept failed"), gw.log());
+  std::this_thread::sleep_for(1s);
+  const auto text = gw.log();
+  std::size_t failures = 0;
+  for (auto p = text.find("accept failed"); p != std::string::npos; p = text.find("accept failed", p + 1)) ++failures;
+  BOOST_TEST(failures <= 30u, failures << " accept failures logged in about a second: the loop spins");
+  held.clear();
+  client_loop client;
+  http_result health;
+  for (int i = 0; i < 20 && health.status != 200; ++i) {
+    std::this_thread::sleep_for(200ms);
+    health = client.get(http_call(port, http::verb::get, "/healthz"));
+  }
+  BOOST_TEST(health.status == 200u);
+  auto metrics = client.get(http_call(port, http::verb::get, "/metrics"));
+  BOOST_TEST(metrics.body.find("voicebridge_limit_hits_total{limit=\"accept_failed\"}") != std::string::npos);
+  gw.signal(SIGTERM);
+  BOOST_TEST(gw.wait_exit(10s).value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(service_threads)
 
 // Several io threads, calls on strands, the agent client included: every call byte-exact both ways.
@@ -237,7 +278,9 @@ BOOST_AUTO_TEST_CASE(twenty_calls_over_four_threads_are_byte_exact_and_metrics_p
   std::string body;
   for (int i = 0; i < 50; ++i) {  // the gateway ends its side of the calls just after the callers
     body = client.get(http_call(metrics_port, http::verb::get, "/metrics")).body;
-    if (body.find("voicebridge_calls_total{outcome=\"served\"} 20\n") != std::string::npos) break;
+    if (body.find("voicebridge_calls_total{outcome=\"served\"} 20\n") != std::string::npos &&
+        body.find("voicebridge_active_calls 0\n") != std::string::npos)
+      break;
     std::this_thread::sleep_for(100ms);
   }
   BOOST_TEST(body.find("voicebridge_calls_total{outcome=\"served\"} 20\n") != std::string::npos, body);
