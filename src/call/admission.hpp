@@ -30,11 +30,6 @@ class admission {
     std::lock_guard lock(mutex_);
     pending_.erase(call_sid);
   }
-  std::size_t pending(clock::time_point now = clock::now()) {
-    std::lock_guard lock(mutex_);
-    expire(now);
-    return pending_.size();
-  }
 
  private:
   void expire(clock::time_point now) {

@@ -553,7 +553,7 @@ std::unique_ptr<call::agent> make_agent(const asio::any_io_executor& executor, c
   return result;
 }
 
-struct prewarm_pool::impl : std::enable_shared_from_this<impl> {
+struct prewarm_pool::impl {
   struct entry {
     std::shared_ptr<session> conversation;
     asio::any_io_executor executor;
@@ -638,11 +638,6 @@ std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& st
   metrics().prewarms.inc("hit");
   return std::make_unique<adopted_agent>(found.conversation, found.executor, call_executor, std::move(caller),
                                          impl_->settings, start);
-}
-
-std::size_t prewarm_pool::pending() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->pending.size();
 }
 
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {

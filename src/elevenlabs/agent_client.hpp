@@ -32,7 +32,6 @@ struct agent_settings {
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
   std::shared_ptr<boost::asio::ssl::context> tls;  // for https base URLs; shared by all calls
-  bool prewarm = true;                           // open the conversation at the webhook (prewarm_pool)
   std::chrono::milliseconds prewarm_timeout{15000};  // how long a pre-warmed conversation waits for its stream
 };
 
@@ -67,7 +66,6 @@ class prewarm_pool {
   // it was ready, the returned agent falls back to a fresh connection itself.
   std::unique_ptr<call::agent> adopt(const twilio::start_message& start, const boost::asio::any_io_executor& call_executor,
                                      std::weak_ptr<call::caller_link> caller);
-  std::size_t pending() const;
 
  private:
   struct impl;

@@ -53,7 +53,6 @@ elevenlabs::agent_settings agent_settings(const app::config& config) {
   s.idle_timeout = config.agent_idle_timeout;
   s.dtmf_as_user_message = config.dtmf_as_user_message;
   s.config_override_json = config.agent_config_override;
-  s.prewarm = config.prewarm;
   s.prewarm_timeout = config.prewarm_timeout;
   if (s.base_url.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
   return s;
