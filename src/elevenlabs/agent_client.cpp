@@ -458,12 +458,12 @@ class conversation final : public session {
 };
 
 // One conversation of the configured transport, not yet attached to a caller.
-std::shared_ptr<session> make_session(const asio::any_io_executor& executor, const agent_settings& settings,
+std::unique_ptr<session> make_session(const asio::any_io_executor& executor, const agent_settings& settings,
                                       std::string call_sid, dynamic_variables variables) {
   if (settings.base_url.starts_with("https://"))
-    return std::make_shared<conversation<tls_ws>>(executor, settings, std::move(call_sid), std::move(variables),
+    return std::make_unique<conversation<tls_ws>>(executor, settings, std::move(call_sid), std::move(variables),
                                                   *settings.tls);
-  return std::make_shared<conversation<plain_ws>>(executor, settings, std::move(call_sid), std::move(variables));
+  return std::make_unique<conversation<plain_ws>>(executor, settings, std::move(call_sid), std::move(variables));
 }
 
 // A pre-warmed conversation adopted by a call: it runs on its own strand, the call on another.
@@ -542,13 +542,7 @@ dynamic_variables variables_from_parameters(const std::vector<std::pair<std::str
 
 std::unique_ptr<call::agent> make_agent(const asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start) {
-  std::unique_ptr<session> result;
-  if (settings.base_url.starts_with("https://"))
-    result = std::make_unique<conversation<tls_ws>>(executor, settings, start.call_sid,
-                                                    variables_from_parameters(start.custom_parameters), *settings.tls);
-  else
-    result = std::make_unique<conversation<plain_ws>>(executor, settings, start.call_sid,
-                                                      variables_from_parameters(start.custom_parameters));
+  auto result = make_session(executor, settings, start.call_sid, variables_from_parameters(start.custom_parameters));
   result->attach(caller, nullptr);
   return result;
 }
