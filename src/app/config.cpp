@@ -66,6 +66,18 @@ std::string config::stream_url() const {
   return "ws://" + public_base_url.substr(7) + std::string(stream_path);
 }
 
+std::optional<host_port> split_host_port(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  const std::string_view port = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || port.empty() || value > 65535) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host_port{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
 env_lookup process_environment() {
   return [](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str())) return std::string(v);
@@ -127,13 +139,10 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   if (auto v = get("DRAIN_TIMEOUT_S"))
     c.drain_timeout = std::chrono::seconds(parse_int<long long>("DRAIN_TIMEOUT_S", *v, 0, 86400));
   if (auto v = get("METRICS_ADDRESS")) {
-    const auto colon = v->rfind(':');
-    if (colon == std::string::npos || colon == 0) throw config_error("METRICS_ADDRESS: expected host:port, got '" + *v + "'");
-    parse_int<std::uint16_t>("METRICS_ADDRESS", v->substr(colon + 1), 0, 65535);
-    std::string host = v->substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const auto address = split_host_port(*v);
+    if (!address) throw config_error("METRICS_ADDRESS: expected host:port with a port up to 65535, got '" + *v + "'");
     unsigned char ip[16];
-    if (inet_pton(AF_INET, host.c_str(), ip) != 1 && inet_pton(AF_INET6, host.c_str(), ip) != 1)
+    if (inet_pton(AF_INET, address->host.c_str(), ip) != 1 && inet_pton(AF_INET6, address->host.c_str(), ip) != 1)
       throw config_error("METRICS_ADDRESS: the host must be an IP address (127.0.0.1:9100, [::1]:9100), got '" + *v + "'");
     c.metrics_address = *v;
   }

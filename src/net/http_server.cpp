@@ -99,6 +99,18 @@ struct server::impl {
     }
   }
 
+  // Binds, listens and starts accepting; the bound port (useful with port 0). Throws on bind errors.
+  static std::uint16_t open_listener(const std::shared_ptr<impl>& self, tcp::acceptor& acceptor,
+                                     const std::string& host, std::uint16_t port, listener_kind kind) {
+    const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(self->io, listen(self, acceptor, kind), log_if_failed);
+    return acceptor.local_endpoint().port();
+  }
+
   // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
   // Each connection gets a strand of its own: with several io threads, a call's coroutines never run
   // concurrently, and nothing a call owns needs a lock.
@@ -287,29 +299,14 @@ server::server(asio::io_context& io, app::config config) : impl_(std::make_share
 server::~server() { stop_accepting(); }
 
 std::uint16_t server::start() {
-  auto& acceptor = impl_->acceptor;
-  const tcp::endpoint endpoint(asio::ip::make_address(impl_->config.bind_address), impl_->config.port);
-  acceptor.open(endpoint.protocol());
-  acceptor.set_option(asio::socket_base::reuse_address(true));
-  acceptor.bind(endpoint);
-  acceptor.listen(asio::socket_base::max_listen_connections);
-  asio::co_spawn(impl_->io, impl::listen(impl_, acceptor, listener_kind::main), log_if_failed);
-  const auto port = acceptor.local_endpoint().port();
-  log(log_level::info, "listening", {{"address", impl_->config.bind_address}, {"port", port},
-                                     {"stream_url", impl_->config.stream_url()}});
-  if (const auto& admin = impl_->config.metrics_address; !admin.empty()) {
-    const auto colon = admin.rfind(':');
-    std::string host = admin.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);  // [::1]:9100
-    const tcp::endpoint admin_endpoint(asio::ip::make_address(host),
-                                       static_cast<std::uint16_t>(std::stoi(admin.substr(colon + 1))));
-    auto& admin_acceptor = impl_->admin_acceptor;
-    admin_acceptor.open(admin_endpoint.protocol());
-    admin_acceptor.set_option(asio::socket_base::reuse_address(true));
-    admin_acceptor.bind(admin_endpoint);
-    admin_acceptor.listen();
-    asio::co_spawn(impl_->io, impl::listen(impl_, admin_acceptor, listener_kind::admin), log_if_failed);
-    log(log_level::info, "metrics listening", {{"address", host}, {"port", admin_acceptor.local_endpoint().port()}});
+  const auto& config = impl_->config;
+  const auto port = impl::open_listener(impl_, impl_->acceptor, config.bind_address, config.port, listener_kind::main);
+  log(log_level::info, "listening", {{"address", config.bind_address}, {"port", port}, {"stream_url", config.stream_url()}});
+  if (!config.metrics_address.empty()) {
+    const auto admin = app::split_host_port(config.metrics_address);
+    if (!admin) throw std::invalid_argument("METRICS_ADDRESS is not host:port");
+    const auto admin_port = impl::open_listener(impl_, impl_->admin_acceptor, admin->host, admin->port, listener_kind::admin);
+    log(log_level::info, "metrics listening", {{"address", admin->host}, {"port", admin_port}});
   }
   return port;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "voicebridge/app/log.hpp"
@@ -66,6 +67,13 @@ struct config {
   std::string stream_url() const;
   std::string url_for(std::string_view path) const { return public_base_url + std::string(path); }
 };
+
+// "127.0.0.1:9100" or "[::1]:9100" -> host (without brackets) and port; nullopt if it is not host:port.
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::optional<host_port> split_host_port(std::string_view text);
 
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
 env_lookup process_environment();
