@@ -263,12 +263,8 @@ struct server::impl {
     }
     auto answer = twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
     // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
-    if (answer.status == 200 && prewarms) {
-      std::vector<std::pair<std::string, std::string>> parameters{{"call_sid", call_sid}};
-      for (auto [param, name] : {std::pair{"From", "from"}, std::pair{"To", "to"}})
-        if (auto value = params.get_or(param, ""); !value.empty()) parameters.emplace_back(name, value);
-      prewarms->open(call_sid, elevenlabs::variables_from_parameters(parameters));
-    }
+    if (answer.status == 200 && prewarms)
+      prewarms->open(call_sid, elevenlabs::variables_from_parameters(twilio::call_parameters(params)));
     return answer;
   }
 

@@ -60,6 +60,16 @@ std::variant<form_params, http_answer> authenticate_request(const twilio_request
   return params;
 }
 
+std::vector<std::pair<std::string, std::string>> call_parameters(const form_params& params) {
+  std::vector<std::pair<std::string, std::string>> parameters{{"call_sid", std::string(params.get_or("CallSid", ""))}};
+  for (auto [param, name] : {std::pair{"From", "from"}, std::pair{"To", "to"}}) {
+    const auto value = params.get_or(param, "");
+    if (!value.empty() && std::string_view(name).size() + value.size() <= max_parameter_chars)
+      parameters.emplace_back(name, value);
+  }
+  return parameters;
+}
+
 http_answer answer_voice_webhook(const form_params& params, const app::config& config,
                                  std::chrono::system_clock::time_point now) {
   const std::string call_sid(params.get_or("CallSid", ""));
@@ -72,12 +82,7 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
   twiml.connect_action = config.url_for(app::stream_ended_path);
   twiml.parameters.emplace_back(stream_token_parameter,
                                 mint_stream_token(config.twilio_stream_token, call_sid, now + config.stream_token_ttl));
-  twiml.parameters.emplace_back("call_sid", call_sid);
-  for (auto [param, name] : {std::pair{"From", "from"}, std::pair{"To", "to"}}) {
-    const auto value = params.get_or(param, "");
-    if (!value.empty() && std::string_view(name).size() + value.size() <= max_parameter_chars)
-      twiml.parameters.emplace_back(name, value);
-  }
+  for (auto& parameter : call_parameters(params)) twiml.parameters.push_back(std::move(parameter));
   log(log_level::info, "voice webhook accepted",
       {{"call_sid", call_sid}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
        {"call_status", params.get_or("CallStatus", "")}});

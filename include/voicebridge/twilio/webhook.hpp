@@ -4,7 +4,9 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
@@ -26,6 +28,10 @@ struct twilio_request {
 
 // The request's parameters if it is signed by Twilio, else the error answer (400/403/415/500) to send.
 std::variant<form_params, http_answer> authenticate_request(const twilio_request& request, const app::config& config);
+
+// The call's non-secret <Parameter>s (call_sid, from, to; each within Twilio's size limit): what the stream's
+// `start` will carry besides the stream token, and what a pre-warmed agent is told before it.
+std::vector<std::pair<std::string, std::string>> call_parameters(const form_params& params);
 
 // TwiML that connects the call to our Media Stream, with a per-call stream token in a <Parameter>.
 http_answer answer_voice_webhook(const form_params& params, const app::config& config,
