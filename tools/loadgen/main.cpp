@@ -123,7 +123,6 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   std::vector<sim::call_summary> results(cfg.calls);
-  unsigned finished = 0;
   const long idle_rss = cfg.gateway_pid ? rss_kib(cfg.gateway_pid) : 0;
   const double gateway_cpu_before = cfg.gateway_pid ? cpu_seconds(cfg.gateway_pid) : 0;
   const double own_cpu_before = own_cpu_seconds();
@@ -139,7 +138,9 @@ int main(int argc, char** argv) {
     o.tag_frames = true;
     o.max_call = std::chrono::milliseconds(cfg.seconds * 1000 + 30000);
     const auto start_in = std::chrono::milliseconds(cfg.calls > 1 ? cfg.ramp_ms * i / (cfg.calls - 1) : 0);
-    asio::co_spawn(io, one_call(std::move(o), start_in, results[i]), [&](std::exception_ptr) { ++finished; });
+    asio::co_spawn(io, one_call(std::move(o), start_in, results[i]), [&results, i](std::exception_ptr e) {
+      if (e) results[i].error = "the simulated call threw";  // counted as not established
+    });
   }
   // RSS under load: sampled in the middle of the run, when every call is up.
   long loaded_rss = 0;
