@@ -100,6 +100,13 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     if (auto v = get(name)) out = parse_int<std::size_t>(name, *v, min, max);
   };
 
+  auto flag = [&](const std::string& name, bool& out) {
+    if (auto v = get(name)) {
+      if (*v != "0" && *v != "1") throw config_error(name + ": expected 1 or 0, got '" + *v + "'");
+      out = *v == "1";
+    }
+  };
+
   config c;
   if (auto v = get("BIND_ADDRESS")) c.bind_address = *v;
   if (auto v = get("PORT")) c.port = parse_int<std::uint16_t>("PORT", *v, 0, 65535);
@@ -169,14 +176,51 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     if (ec || !parsed.is_object()) throw config_error("ELEVENLABS_CONFIG_OVERRIDE: not a JSON object");
     c.agent_config_override = *v;
   }
-  if (auto v = get("PREWARM")) {
-    if (*v != "0" && *v != "1") throw config_error("PREWARM: expected 1 or 0, got '" + *v + "'");
-    c.prewarm = *v == "1";
-  }
+  flag("PREWARM", c.prewarm);
   millis("PREWARM_TIMEOUT_MS", c.prewarm_timeout);
-  if (auto v = get("LOCAL_GREETING_WAV")) {
-    if (!std::filesystem::is_regular_file(*v)) throw config_error("LOCAL_GREETING_WAV: no such file '" + *v + "'");
-    c.local_greeting_wav = *v;
+  auto wav_file = [&](const std::string& name, std::optional<std::filesystem::path>& out) {
+    if (auto v = get(name)) {
+      if (!std::filesystem::is_regular_file(*v)) throw config_error(name + ": no such file '" + *v + "'");
+      out = *v;
+    }
+  };
+  wav_file("LOCAL_GREETING_WAV", c.local_greeting_wav);
+  if (auto v = get("LOCAL_AGENT")) {
+    if (*v != "voicemail" && *v != "echo") throw config_error("LOCAL_AGENT: expected voicemail or echo, got '" + *v + "'");
+    c.local_agent = *v == "echo" ? local_agent_kind::echo : local_agent_kind::voicemail;
+  }
+  if (auto v = get("LOCAL_GREETING_TEXT")) c.local_greeting_text = *v;
+  wav_file("FALLBACK_PROMPT_WAV", c.fallback_prompt_wav);
+  if (auto v = get("FALLBACK_TEXT")) c.fallback_text = *v;
+  if (auto v = get("FALLBACK_LANGUAGE")) c.fallback_language = *v;
+  if (auto v = get("VOICEMAIL_MAX_S"))
+    c.voicemail_max_length = std::chrono::seconds(parse_int<long long>("VOICEMAIL_MAX_S", *v, 1, 3600));
+  if (auto v = get("VOICEMAIL_SILENCE_MS"))
+    c.voicemail_silence = std::chrono::milliseconds(parse_int<long long>("VOICEMAIL_SILENCE_MS", *v, 0, 600'000));
+  if (auto v = get("STATE_DIR")) c.state_dir = *v;
+  else if (auto d = get("STATE_DIRECTORY")) c.state_dir = d->substr(0, d->find(':'));  // systemd: the first one
+  flag("RECORD_CALLS", c.record_calls);
+  if (auto v = get("DATABASE_URL")) {
+    if (!v->starts_with("postgres://") && !v->starts_with("postgresql://"))
+      throw config_error("DATABASE_URL: expected postgres://user@host/db (unset: SQLite in the state directory)");
+    c.database_url = *v;
+  }
+  if (auto v = get("ADMIN_TOKEN")) {
+    if (v->size() < 16) throw config_error("ADMIN_TOKEN: must be at least 16 characters");
+    c.admin_token = *v;
+  }
+  if (auto v = get("TWILIO_ACCOUNT_SID")) c.twilio_account_sid = *v;
+  if (auto v = get("TWILIO_API_BASE")) {
+    auto parsed = boost::urls::parse_absolute_uri(*v);
+    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty())
+      throw config_error("TWILIO_API_BASE: expected https://host[:port], got '" + *v + "'");
+    c.twilio_api_base = *v;
+  }
+  if (auto v = get("OPERATOR_NUMBER")) c.operator_number = *v;
+  if (auto v = get("OPERATOR_KEY")) {
+    if (v->size() != 1 || std::string_view("0123456789*#").find((*v)[0]) == std::string_view::npos)
+      throw config_error("OPERATOR_KEY: expected one keypad key (0-9, * or #), got '" + *v + "'");
+    c.operator_key = (*v)[0];
   }
   return c;
 }

@@ -152,6 +152,10 @@ std::string render_metrics() {
              m.agent_close_codes);
   e.labelled("rejected_streams_total", "reason", "Media streams refused, by reason.", m.rejected_streams);
   e.labelled("limit_hits_total", "limit", "Configured limits reached, by limit.", m.limit_hits);
+  e.labelled("recording_failures_total", "reason", "Recordings stopped or not started, by reason.",
+             m.recording_failures);
+  e.labelled("fallbacks_total", "reason", "Calls handed to the fallback prompt and voicemail, by reason.", m.fallbacks);
+  e.labelled("record_writes_total", "result", "Call record writes, by result.", m.record_writes);
   e.histogram("event_loop_lag_seconds", "How late a periodic event-loop timer fires.", m.event_loop_lag_seconds);
   e.gauge("draining", "1 while the gateway drains before exit.", m.draining);
   return e.take();

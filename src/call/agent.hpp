@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "records/call_record.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 
 namespace voicebridge::call {
@@ -19,6 +20,15 @@ class caller_link {
   virtual void hang_up() = 0;      // end the stream once queued audio is sent
 };
 
+// How an agent's run ended. The call falls back to the prompt and voicemail on anything but `served`; an
+// `unreachable` agent is tried once more first.
+enum class agent_end {
+  served,                 // the conversation ran until either side ended it
+  unreachable,            // never got going for a reason that may pass (connect, TLS, 5xx, 429, early close)
+  refused,                // never got going and never will by retrying (1008, quota, bad credentials)
+  failed_mid_call,        // failed after the caller had heard it
+};
+
 class agent {
  public:
   virtual ~agent() = default;
@@ -27,9 +37,10 @@ class agent {
   virtual void on_dtmf(char digit) = 0;
   virtual void on_mark(std::string_view name) = 0;
   virtual void on_caller_hangup() = 0;
-  // Runs the conversation; returns when it is over (either side ended it). False when the agent failed
-  // the caller (unreachable, refused, error close): the call then ends with the apology TwiML.
-  virtual boost::asio::awaitable<bool> run() = 0;
+  // Runs the conversation; returns when it is over.
+  virtual boost::asio::awaitable<agent_end> run() = 0;
+  // After run(): what the agent knows for the call record (conversation id, transcript, voicemail, ...).
+  virtual void describe(records::call_record&) const {}
 };
 
 }  // namespace voicebridge::call

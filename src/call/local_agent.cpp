@@ -1,35 +1,13 @@
 #include "call/local_agent.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <cmath>
-#include <numbers>
-
+#include "call/playback.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
-#include "voicebridge/audio/g711.hpp"
-#include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::call {
 namespace asio = boost::asio;
 using app::log;
 using app::log_level;
-
-std::vector<std::uint8_t> make_greeting_tone() {
-  std::vector<std::int16_t> pcm;
-  auto tone = [&](double hz, int ms) {
-    const int n = 8 * ms;
-    for (int i = 0; i < n; ++i) {
-      const double fade = std::min({1.0, i / 80.0, (n - i) / 80.0});  // 10 ms ramps: no clicks
-      pcm.push_back(static_cast<std::int16_t>(9000 * fade * std::sin(2 * std::numbers::pi * hz * i / 8000.0)));
-    }
-  };
-  auto silence = [&](int ms) { pcm.insert(pcm.end(), static_cast<std::size_t>(8 * ms), 0); };
-  tone(440, 300);
-  silence(100);
-  tone(660, 300);
-  silence(100);
-  return audio::mulaw_encode(pcm);
-}
 
 local_agent::local_agent(const asio::any_io_executor& executor, caller_link& caller,
                          std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw, std::string call_sid)
@@ -56,23 +34,13 @@ void local_agent::on_caller_hangup() {
   echo_.close();
 }
 
-asio::awaitable<bool> local_agent::run() {
-  // Greeting: one 160-byte frame every 20 ms on an absolute schedule, so timer jitter does not accumulate.
-  asio::steady_timer pace(executor_);
-  auto next = std::chrono::steady_clock::now();
-  const auto& greeting = *greeting_;
+asio::awaitable<agent_end> local_agent::run() {
   app::metrics().first_agent_audio_seconds.observe(std::chrono::steady_clock::now() - created_);
-  for (std::size_t offset = 0; offset < greeting.size() && !hung_up_; offset += audio::mulaw_frame_bytes) {
-    const std::size_t n = std::min(audio::mulaw_frame_bytes, greeting.size() - offset);
-    caller_.send_audio(util::base64_encode(std::span(greeting).subspan(offset, n)));
-    next += std::chrono::milliseconds(20);
-    pace.expires_at(next);
-    co_await pace.async_wait(asio::use_awaitable);
-  }
+  co_await play_paced(executor_, caller_, *greeting_, hung_up_);
   if (!hung_up_) caller_.send_mark("greeting-end");
   // Echo: everything the caller said, in order, including what arrived during the greeting.
   while (auto payload = co_await echo_.pop()) caller_.send_audio(std::move(*payload));
-  co_return true;
+  co_return agent_end::served;
 }
 
 }  // namespace voicebridge::call

@@ -1,5 +1,5 @@
-// The embedded agent used when no cloud agent is configured: greets with a tone or a WAV (paced in
-// 20 ms frames, as a real agent's audio would be played), then echoes the caller's audio back.
+// The embedded echo agent (LOCAL_AGENT=echo, for tests and latency checks without a cloud account): greets
+// with a tone or a WAV, then echoes the caller's audio back.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
@@ -12,9 +12,6 @@
 
 namespace voicebridge::call {
 
-// Default greeting: two short beeps (8 kHz mu-law).
-std::vector<std::uint8_t> make_greeting_tone();
-
 class local_agent final : public agent {
  public:
   local_agent(const boost::asio::any_io_executor& executor, caller_link& caller,
@@ -24,7 +21,7 @@ class local_agent final : public agent {
   void on_dtmf(char digit) override;
   void on_mark(std::string_view name) override;
   void on_caller_hangup() override;
-  boost::asio::awaitable<bool> run() override;
+  boost::asio::awaitable<agent_end> run() override;
 
   static constexpr std::size_t max_echo_frames = 1000;  // 20 s of caller audio held while greeting
 

@@ -13,6 +13,8 @@
 #include "call/limit_log.hpp"
 #include "call/local_agent.hpp"
 #include "call/message_queue.hpp"
+#include "call/recording.hpp"
+#include "records/record_writer.hpp"
 #include "util/overloaded.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -60,9 +62,14 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   asio::awaitable<void> run() {
     co_await (read_loop() && write_loop() && agent_loop());
-    if (served_) services_.completed.add(call_sid_);
-    const char* outcome = served_ ? "served" : started_ ? "agent_failed" : refused_ ? "rejected" : "abandoned";
+    const std::string outcome = !record_.outcome.empty() ? record_.outcome
+                                : refused_ || authenticated_ ? records::outcome::rejected
+                                                             : "abandoned";
+    if (outcome == records::outcome::agent || outcome == records::outcome::voicemail ||
+        outcome == records::outcome::fallback)
+      services_.completed.add(call_sid_);
     metrics().calls.inc(outcome);
+    if (authenticated_) save_record(outcome);  // only authenticated calls: nobody else can write records
     log(log_level::info, "call ended",
         {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}, {"outcome", outcome}, {"frames_in", frames_in_}, {"bytes_in", bytes_in_},
          {"frames_out", frames_out_}, {"dropped_out", dropped_out_},
@@ -72,6 +79,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   // caller_link
   void send_audio(std::string payload) override {
+    if (recorder_ && !closing_) {
+      if (auto audio = util::base64_decode(payload)) recorder_->agent_audio(*audio);
+    }
     ++frames_out_;
     metrics().frames_to_caller.inc();
     metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
@@ -82,6 +92,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (closing_) return;
     out_.clear();
     queued_bytes_ = 0;
+    if (recorder_) recorder_->agent_cleared();
     enqueue(twilio::serialize_clear(stream_sid_));
   }
   void hang_up() override { request_close(websocket::close_code::normal, "call ended"); }
@@ -135,6 +146,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       buffer.consume(buffer.size());
     }
     // The socket is gone: nothing more will come from the caller.
+    caller_gone_ = true;
     starts_.close();
     if (agent_) agent_->on_caller_hangup();
     out_.close();
@@ -171,6 +183,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
                    [&](twilio::media_message& m) { on_media(m); },
                    [&](twilio::dtmf_message& m) {
                      if (!started_) return refuse(websocket::close_code::policy_error, "before_start", "dtmf before start");
+                     if (record_.dtmf.size() < records::call_record::max_dtmf) record_.dtmf += m.digit[0];
                      agent_->on_dtmf(m.digit[0]);
                    },
                    [&](twilio::mark_message& m) {
@@ -179,6 +192,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
                    [&](twilio::stop_message&) {
                      log(log_level::info, "stop", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
                      end_reason_ = "twilio stop";
+                     caller_gone_ = true;
                      if (agent_) agent_->on_caller_hangup();
                      else request_close(websocket::close_code::normal, "stop before start");
                    },
@@ -206,13 +220,28 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     }
     if ((!start.encoding.empty() && start.encoding != "audio/x-mulaw") ||
         (start.sample_rate != 0 && start.sample_rate != 8000) || (start.channels != 0 && start.channels != 1))
+    authenticated_ = true;
+    record_.call_sid = call_sid_;
+    record_.stream_sid = start.stream_sid;
+    record_.started = std::chrono::system_clock::now();
+    record_.from = start.parameter("from") ? *start.parameter("from") : "";
+    record_.to = start.parameter("to") ? *start.parameter("to") : "";
+    if ((!start.encoding.empty() && start.encoding != "audio/x-mulaw") ||
+        (start.sample_rate != 0 && start.sample_rate != 8000) || (start.channels != 0 && start.channels != 1))
       return refuse(websocket::close_code::unknown_data, "unsupported_format", "unsupported media format " + start.encoding);
     started_ = true;
     stream_sid_ = start.stream_sid;
+    start_ = start;
     services_.admitted.stream_started(call_sid_);
     log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
-    if (services_.agent.agent_id.empty())
+    if (config_.record_calls) {
+      if (auto file = wav_writer::create(recording_path(config_.recordings_dir(), call_sid_, "call"), 2, call_sid_))
+        recorder_.emplace(std::move(file));
+    }
+    if (services_.agent.agent_id.empty() && config_.local_agent == app::local_agent_kind::echo)
       agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
+    else if (services_.agent.agent_id.empty())
+      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.local_voicemail, call_sid_);
     else if (services_.prewarms)  // the conversation opened at the webhook, if it is waiting for us
       agent_ = services_.prewarms->adopt(start, ws_.get_executor(), weak_from_this());
     if (!agent_) agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start);
@@ -228,6 +257,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     metrics().bytes_from_caller.inc(bytes);
     if (frames_in_ % media_log_every == 0)
       log(log_level::info, "media", {{"call_sid", call_sid_}, {"frames", frames_in_}, {"bytes", bytes_in_}});
+    if (recorder_) {
+      if (auto audio = util::base64_decode(media.payload)) recorder_->caller_audio(*audio);
+    }
     agent_->on_caller_audio(media);
   }
 
@@ -274,9 +306,39 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       co_return;
     }
     if (!std::get<0>(first)) co_return;  // the socket closed before `start`
-    // An agent that failed leaves the call unserved: Twilio's <Connect action> request then gets the apology.
-    served_ = co_await agent_->run();
-    request_close(websocket::close_code::normal, served_ ? "call ended" : "agent unavailable");
+    auto end = co_await agent_->run();
+    if (end == agent_end::unreachable && !caller_gone_ && !closing_) {
+      // Once more with a fresh connection (and a fresh signed URL): most such failures are momentary.
+      agent_->describe(record_);
+      log(log_level::warn, "agent unreachable: trying once more", {{"call_sid", call_sid_}});
+      agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start_);
+      end = co_await agent_->run();
+    }
+    if (end != agent_end::served && !caller_gone_ && !closing_) {
+      // Never dead air: the fallback prompt, the tone, and the caller's message.
+      agent_->describe(record_);
+      const char* why = end == agent_end::failed_mid_call ? "failed_mid_call" : end == agent_end::refused ? "refused" : "unreachable";
+      metrics().fallbacks.inc(why);
+      log(log_level::warn, "agent failed the caller: fallback prompt and voicemail", {{"call_sid", call_sid_}, {"reason", why}});
+      clear_audio();  // a failed agent's queued audio would delay the prompt
+      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.fallback, call_sid_);
+      end = co_await agent_->run();
+    }
+    record_.outcome = end == agent_end::served ? records::outcome::agent : records::outcome::agent_failed;
+    agent_->describe(record_);
+    request_close(websocket::close_code::normal, end == agent_end::served ? "call ended" : "agent unavailable");
+  }
+
+  void save_record(const std::string& outcome) {
+    record_.outcome = outcome;
+    record_.ended = std::chrono::system_clock::now();
+    if (end_reason_.size() > 200) end_reason_.resize(200);
+    record_.end_reason = end_reason_;
+    if (recorder_) {
+      recorder_->finish();
+      if (recorder_->file().data_bytes() > 0) record_.recording_path = recorder_->file().path().string();
+    }
+    services_.records.submit(std::move(record_));
   }
 
   ws_stream& ws_;
@@ -287,11 +349,15 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   message_queue<bool> starts_;
   asio::steady_timer timer_;
   std::unique_ptr<agent> agent_;
+  twilio::start_message start_;  // for a second connection attempt
+  records::call_record record_;
+  std::optional<call_recorder> recorder_;  // RECORD_CALLS
   limit_log limits_;
   std::chrono::steady_clock::time_point began_;
   std::string call_sid_, stream_sid_, end_reason_;
+  bool authenticated_ = false;  // `start` proved itself (the record may be written)
   bool started_ = false;
-  bool served_ = false;
+  bool caller_gone_ = false;
   bool closing_ = false;
   bool refused_ = false;
   std::size_t queued_bytes_ = 0;

@@ -11,8 +11,13 @@
 #include "call/admission.hpp"
 #include "call/call_registry.hpp"
 #include "call/completed_calls.hpp"
+#include "call/voicemail_agent.hpp"
 #include "elevenlabs/agent_client.hpp"
 #include "voicebridge/app/config.hpp"
+
+namespace voicebridge::records {
+class record_writer;
+}
 
 namespace voicebridge::call {
 
@@ -24,7 +29,10 @@ struct stream_services {
   completed_calls& completed;
   call_registry& active;
   admission& admitted;
-  std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw;
+  std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw;  // the echo agent's greeting
+  voicemail_settings local_voicemail;  // the local demo agent: greeting, tone, message
+  voicemail_settings fallback;         // when the agent cannot answer: fallback prompt, tone, message
+  records::record_writer& records;
   elevenlabs::agent_settings agent;  // used when agent.agent_id is set
   elevenlabs::prewarm_pool* prewarms = nullptr;  // set when pre-warming is on
 };

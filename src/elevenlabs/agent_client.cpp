@@ -130,7 +130,7 @@ class conversation final : public session {
 
   void on_caller_hangup() override { close(); }  // the writer then closes the agent socket with 1000
 
-  asio::awaitable<bool> run() override {
+  asio::awaitable<call::agent_end> run() override {
     bool connected = false;
     if (prewarmed_) {  // adopted: the conversation has been running since the webhook
       while (!ended_) {
@@ -141,15 +141,28 @@ class conversation final : public session {
     } else {
       connected = co_await serve(nullptr);
     }
-    if (!connected) co_return false;
-    if (caller_gone_) co_return true;
-    if (close_code_ != static_cast<int>(websocket::close_code::normal)) co_return false;
+    if (!connected) co_return refused_ ? call::agent_end::refused : call::agent_end::unreachable;
+    if (caller_gone_) co_return call::agent_end::served;
+    if (close_code_ != static_cast<int>(websocket::close_code::normal)) {
+      if (first_audio_logged_) co_return call::agent_end::failed_mid_call;
+      // It closed before the caller heard anything: a policy close or a quota error will not pass.
+      const bool permanent = close_code_ == static_cast<int>(websocket::close_code::policy_error) || quota_error_;
+      co_return permanent ? call::agent_end::refused : call::agent_end::unreachable;
+    }
     // The agent said goodbye (end_call): let it finish playing, then end the Twilio leg.
     caller_->send_mark(std::string(goodbye_mark));
     goodbye_.expires_after(settings_.goodbye_cap);
     co_await goodbye_.async_wait(use_tuple);
     caller_->hang_up();
-    co_return true;
+    co_return call::agent_end::served;
+  }
+
+  void describe(records::call_record& record) const override {
+    if (!conversation_id_.empty()) record.conversation_id = conversation_id_;
+    if (first_audio_ms_) record.first_agent_audio_ms = first_audio_ms_;
+    record.barge_ins += barge_ins_;
+    if (connected_) record.agent_close_codes.push_back(close_code_);
+    record.transcript.insert(record.transcript.end(), facts_.transcript.begin(), facts_.transcript.end());
   }
 
   asio::awaitable<void> prewarm(std::function<void(bool)> on_result, std::function<bool()> expire,
@@ -271,7 +284,10 @@ class conversation final : public session {
     if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); ec)
       co_return fail_signed("read: " + ec.message());
     const auto& res = parser.get();
-    if (res.result_int() != 200) co_return fail_signed("refused: HTTP " + std::to_string(res.result_int()));
+    if (res.result_int() != 200) {
+      refused_ = res.result_int() == 401 || res.result_int() == 403 || res.result_int() == 404;  // key or agent wrong
+      co_return fail_signed("refused: HTTP " + std::to_string(res.result_int()));
+    }
     boost::json::error_code jec;
     auto body = boost::json::parse(res.body(), jec);
     const auto* url = !jec && body.is_object() ? body.get_object().if_contains("signed_url") : nullptr;
@@ -313,15 +329,23 @@ class conversation final : public session {
     log(log_level::debug, "agent handshake", {{"call_sid", call_sid_}, {"host", host}, {"port", port}, {"target", target}});
     websocket::response_type res;
     auto [hec] = co_await ws_.async_handshake(res, host + ":" + port, target, use_tuple);
-    if (hec) co_return fail("upgrade refused: HTTP " + std::to_string(res.result_int()));
+    if (hec) {
+      // 4xx other than 429 (concurrency limit) will not pass by trying again.
+      const unsigned status = res.result_int();
+      refused_ = status >= 400 && status < 500 && status != 429;
+      co_return fail("upgrade refused: HTTP " + std::to_string(status));
+    }
     ws_.text(true);
     auto [wec, wn] = co_await ws_.async_write(asio::buffer(serialize_initiation(init_)), use_tuple);
     if (wec) co_return fail("send initiation: " + wec.message());
     beast::flat_buffer buffer;
     auto [rec2, rn] = co_await ws_.async_read(buffer, use_tuple);
     if (rec2) {
-      if (rec2 == websocket::error::closed)
+      if (rec2 == websocket::error::closed) {
+        refused_ = ws_.reason().code == websocket::close_code::policy_error ||
+                   std::string_view(ws_.reason().reason.c_str()).find("quota") != std::string_view::npos;
         co_return fail("closed before metadata: " + std::to_string(ws_.reason().code) + " " + std::string(ws_.reason().reason.c_str()));
+      }
       co_return fail("read metadata: " + rec2.message());
     }
     auto first = parse_server_message(beast::buffers_to_string(buffer.data()));
@@ -394,11 +418,20 @@ class conversation final : public session {
                      out_.push(serialize_tool_result(t.tool_call_id, known ? "ok" : "unknown tool " + t.tool_name, !known));
                    },
                    [&](agent_error& e) {
+                     if (e.message.find("quota") != std::string::npos || e.error_type.find("quota") != std::string::npos)
+                       quota_error_ = true;
                      log(log_level::error, "agent error",
                          {{"call_sid", call_sid_}, {"code", e.code.value_or(0)}, {"type", e.error_type}, {"message", e.message}});
                    },
-                   [&](user_transcript& t) { log(log_level::debug, "user transcript", {{"call_sid", call_sid_}, {"text", t.text}}); },
-                   [&](agent_response& r) { log(log_level::debug, "agent response", {{"call_sid", call_sid_}, {"text", r.text}}); },
+                   [&](user_transcript& t) {
+                     log(log_level::debug, "user transcript", {{"call_sid", call_sid_}, {"text", t.text}});
+                     facts_.add_user_text(std::move(t.text), t.event_id);
+                   },
+                   [&](agent_response& r) {
+                     log(log_level::debug, "agent response", {{"call_sid", call_sid_}, {"text", r.text}});
+                     facts_.add_agent_text(std::move(r.text), r.event_id);
+                   },
+                   [&](agent_response_correction& c) { facts_.correct_agent_text(c.event_id, std::move(c.corrected)); },
                    [&](auto&) {},
                },
                *parsed);
@@ -409,6 +442,7 @@ class conversation final : public session {
       first_audio_logged_ = true;
       const auto now = std::chrono::steady_clock::now();
       metrics().first_agent_audio_seconds.observe(now - attached_at_);
+      first_audio_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(now - attached_at_).count();
       if (prewarmed_) metrics().first_agent_audio_from_webhook_seconds.observe(now - created_);
       log(log_level::info, "first agent audio",
           {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
@@ -453,6 +487,10 @@ class conversation final : public session {
   bool caller_gone_ = false;
   bool first_audio_logged_ = false;
   bool prewarmed_ = false, connected_ = false, ended_ = false;
+  bool refused_ = false;      // failed in a way that trying again will not fix (4xx, 1008, quota)
+  bool quota_error_ = false;  // an error event about quota arrived
+  records::call_record facts_;  // transcript lines, for the call record
+  std::optional<std::int64_t> first_audio_ms_;
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point attached_at_ = created_;
 };
@@ -470,63 +508,35 @@ std::unique_ptr<session> make_session(const asio::any_io_executor& executor, con
 class adopted_agent final : public call::agent {
  public:
   adopted_agent(std::shared_ptr<session> session, asio::any_io_executor session_executor,
-                asio::any_io_executor call_executor, std::weak_ptr<call::caller_link> caller,
-                const agent_settings& settings, twilio::start_message start)
-      : bridge_(session, session_executor),
-        call_executor_(std::move(call_executor)),
-        caller_(std::move(caller)),
-        settings_(settings),
-        start_(std::move(start)) {
-    auto link = std::make_shared<call::caller_on_strand>(call_executor_, caller_);
-    asio::dispatch(session_executor, [session, link] { session->attach(*link, link); });
+                const asio::any_io_executor& call_executor, std::weak_ptr<call::caller_link> caller)
+      : bridge_(session, session_executor), session_(std::move(session)) {
+    auto link = std::make_shared<call::caller_on_strand>(call_executor, std::move(caller));
+    asio::dispatch(session_executor, [s = session_, link] { s->attach(*link, link); });
   }
 
-  void on_caller_audio(const twilio::media_message& media) override {
-    if (fallback_) return fallback_->on_caller_audio(media);
-    bridge_.on_caller_audio(media);
-  }
-  void on_dtmf(char digit) override {
-    if (fallback_) return fallback_->on_dtmf(digit);
-    bridge_.on_dtmf(digit);
-  }
-  void on_mark(std::string_view name) override {
-    if (fallback_) return fallback_->on_mark(name);
-    bridge_.on_mark(name);
-  }
-  void on_caller_hangup() override {
-    caller_gone_ = true;
-    if (fallback_) return fallback_->on_caller_hangup();
-    bridge_.on_caller_hangup();
-  }
+  void on_caller_audio(const twilio::media_message& media) override { bridge_.on_caller_audio(media); }
+  void on_dtmf(char digit) override { bridge_.on_dtmf(digit); }
+  void on_mark(std::string_view name) override { bridge_.on_mark(name); }
+  void on_caller_hangup() override { bridge_.on_caller_hangup(); }
 
-  asio::awaitable<bool> run() override {
-    auto session = std::static_pointer_cast<elevenlabs::session>(bridge_.target());
-    // The conversation's run() on its own strand; this coroutine resumes on the call's.
-    auto there = run_session(session);
-    const bool served = co_await asio::co_spawn(bridge_.executor(), std::move(there), asio::use_awaitable);
-    if (served || session->connected() || caller_gone_) co_return served;
-    // The pre-warmed connection failed before it was ready: connect as without pre-warm.
-    metrics().prewarms.inc("failed_after_adoption");
-    auto caller = caller_.lock();
-    if (!caller) co_return false;
-    fallback_ = make_agent(call_executor_, *caller, settings_, start_);
-    const bool ok = co_await fallback_->run();
-    co_return ok;
+  asio::awaitable<call::agent_end> run() override {
+    // The conversation's run() on its own strand; this coroutine resumes on the call's. Once it returned,
+    // the conversation does nothing more and may be read from here.
+    auto there = run_session(session_);
+    const auto end = co_await asio::co_spawn(bridge_.executor(), std::move(there), asio::use_awaitable);
+    if (end == call::agent_end::unreachable && !session_->connected()) metrics().prewarms.inc("failed_after_adoption");
+    co_return end;
   }
+  void describe(records::call_record& record) const override { session_->describe(record); }
 
  private:
-  static asio::awaitable<bool> run_session(std::shared_ptr<session> session) {
-    const bool ok = co_await session->run();
-    co_return ok;
+  static asio::awaitable<call::agent_end> run_session(std::shared_ptr<session> session) {
+    const auto end = co_await session->run();
+    co_return end;
   }
 
   call::agent_on_strand bridge_;
-  asio::any_io_executor call_executor_;
-  std::weak_ptr<call::caller_link> caller_;
-  const agent_settings& settings_;
-  twilio::start_message start_;
-  std::unique_ptr<call::agent> fallback_;
-  bool caller_gone_ = false;
+  std::shared_ptr<session> session_;
 };
 
 }  // namespace
@@ -630,8 +640,7 @@ std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& st
     impl_->pending.erase(it);
   }
   metrics().prewarms.inc("hit");
-  return std::make_unique<adopted_agent>(found.conversation, found.executor, call_executor, std::move(caller),
-                                         impl_->settings, start);
+  return std::make_unique<adopted_agent>(found.conversation, found.executor, call_executor, std::move(caller));
 }
 
 std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {

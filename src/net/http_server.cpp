@@ -7,14 +7,20 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <charconv>
 
 #include "call/completed_calls.hpp"
 #include "call/local_agent.hpp"
+#include "call/playback.hpp"
 #include "call/twilio_stream.hpp"
+#include "net/calls_api.hpp"
+#include "records/record_writer.hpp"
+#include "voicebridge/audio/speech.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/audio/wav.hpp"
@@ -37,11 +43,56 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
-std::shared_ptr<const std::vector<std::uint8_t>> load_greeting(const app::config& config) {
-  if (!config.local_greeting_wav) return std::make_shared<const std::vector<std::uint8_t>>(call::make_greeting_tone());
-  auto wav = audio::read_wav_file(*config.local_greeting_wav);
-  if (!wav) throw app::config_error("LOCAL_GREETING_WAV: " + wav.error().message);
-  return std::make_shared<const std::vector<std::uint8_t>>(audio::to_mulaw_8k(*wav));
+using audio_ptr = std::shared_ptr<const std::vector<std::uint8_t>>;
+
+// A prompt from a WAV file (any rate and format) if one is configured, else `text` spoken with espeak-ng;
+// done once at start-up, and a failure stops the start naming the variable.
+audio_ptr load_prompt(const std::optional<std::filesystem::path>& wav_file, const char* wav_variable,
+                      const std::string& text, const std::string& language) {
+  if (wav_file) {
+    auto wav = audio::read_wav_file(*wav_file);
+    if (!wav) throw app::config_error(std::string(wav_variable) + ": " + wav.error().message);
+    return std::make_shared<const std::vector<std::uint8_t>>(audio::to_mulaw_8k(*wav));
+  }
+  auto spoken = audio::synthesize_mulaw(text, language);
+  if (!spoken) throw app::config_error("FALLBACK_LANGUAGE: " + spoken.error().message);
+  return std::make_shared<const std::vector<std::uint8_t>>(std::move(*spoken));
+}
+
+audio_ptr load_echo_greeting(const app::config& config) {
+  if (config.local_greeting_wav) return load_prompt(config.local_greeting_wav, "LOCAL_GREETING_WAV", "", "");
+  return std::make_shared<const std::vector<std::uint8_t>>(call::make_greeting_tone());
+}
+
+call::voicemail_settings voicemail(const app::config& config, audio_ptr prompt) {
+  return {std::move(prompt), std::make_shared<const std::vector<std::uint8_t>>(call::make_voicemail_tone()),
+          config.recordings_dir(), config.voicemail_max_length, config.voicemail_silence};
+}
+
+// The state directory (recordings, SQLite, spool) and the call store; a state directory that cannot be
+// made, or a SQLite file that cannot be opened, stops the start. PostgreSQL may be down at start: records
+// are spooled until it answers.
+std::shared_ptr<records::call_store> open_store(const app::config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.recordings_dir(), ec);
+  if (ec) throw app::config_error("STATE_DIR: cannot create " + config.recordings_dir().string() + ": " + ec.message());
+  try {
+    if (config.database_url.empty()) {
+      auto store = std::make_shared<records::call_store>(records::open_sqlite(config.state_dir / "calls.sqlite3"));
+      store->migrate();
+      return store;
+    }
+    auto store = std::make_shared<records::call_store>(records::open_postgres(config.database_url));
+    try {
+      store->migrate();
+    } catch (const records::store_error& e) {
+      log(log_level::error, "call records: PostgreSQL unavailable at start; records are spooled until it answers",
+          {{"error", e.what()}});
+    }
+    return store;
+  } catch (const records::store_error& e) {
+    throw app::config_error(std::string("DATABASE_URL: ") + e.what());
+  }
 }
 
 elevenlabs::agent_settings agent_settings(const app::config& config) {
@@ -82,6 +133,8 @@ struct server::impl {
   call::completed_calls completed;
   call::call_registry active;
   call::admission admitted;
+  records::record_writer records;
+  asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
   call::stream_services services;
   std::optional<elevenlabs::prewarm_pool> prewarms;
   std::atomic<bool> draining = false;
@@ -92,7 +145,20 @@ struct server::impl {
         acceptor(io_),
         admin_acceptor(io_),
         admitted(config.prewarm_timeout),
-        services{config, completed, active, admitted, load_greeting(config), agent_settings(config)} {
+        records(open_store(config), config.state_dir / "records.spool"),
+        services{config,
+                 completed,
+                 active,
+                 admitted,
+                 load_echo_greeting(config),
+                 voicemail(config, config.elevenlabs_agent_id.empty() && config.local_agent == app::local_agent_kind::voicemail
+                                       ? load_prompt(config.local_greeting_wav, "LOCAL_GREETING_WAV",
+                                                     config.local_greeting_text, config.fallback_language)
+                                       : nullptr),
+                 voicemail(config, load_prompt(config.fallback_prompt_wav, "FALLBACK_PROMPT_WAV", config.fallback_text,
+                                               config.fallback_language)),
+                 records,
+                 agent_settings(config)} {
     if (!config.elevenlabs_agent_id.empty() && config.prewarm) {
       prewarms.emplace(io, services.agent);
       services.prewarms = &*prewarms;
@@ -160,6 +226,11 @@ struct server::impl {
         co_await upgrade(std::move(stream), std::move(req));
         co_return;
       }
+      if (kind == listener_kind::main && is_calls_api(req.target())) {
+        // Answered from the database (on its own thread) or streamed from a file.
+        if (!co_await serve_calls_api(stream, req, records.store(), database_pool, config)) break;
+        continue;
+      }
       response res = handle(req, kind);
       const bool keep_alive = res.keep_alive();
       if (!co_await write(stream, std::move(res)) || !keep_alive) break;
@@ -214,7 +285,7 @@ struct server::impl {
       return res;
     }
     if (kind == listener_kind::admin) return text_response(404, "not found\n", req.version(), req.keep_alive());
-    if (path == app::voice_webhook_path || path == app::stream_ended_path) {
+    if (path == app::voice_webhook_path || path == app::stream_ended_path || path == app::status_callback_path) {
       if (req.method() != http::verb::post) return method_not_allowed(req);
       auto res = twilio_response(req, path);
       metrics().webhook_responses.inc(std::to_string(res.result_int()));
@@ -235,6 +306,8 @@ struct server::impl {
     if (auto* params = std::get_if<twilio::form_params>(&auth)) {
       if (path == app::voice_webhook_path) {
         answer = answer_voice_webhook(*params);
+      } else if (path == app::status_callback_path) {
+        answer = answer_status_callback(*params);
       } else {
         const std::string call_sid(params->get_or("CallSid", ""));
         const bool served = completed.contains(call_sid);
@@ -256,9 +329,16 @@ struct server::impl {
     const std::string call_sid(params.get_or("CallSid", ""));
     if (twilio::is_valid_sid(call_sid) && !admitted.try_admit(call_sid, active.size(), config.max_calls)) {
       metrics().limit_hits.inc("max_calls");
-      metrics().calls.inc("busy");
+      metrics().calls.inc(records::outcome::busy);
       log(log_level::warn, "voice webhook: at MAX_CALLS, answering busy",
           {{"call_sid", call_sid}, {"max_calls", config.max_calls}});
+      records::call_record busy;
+      busy.call_sid = call_sid;
+      busy.from = params.get_or("From", "");
+      busy.to = params.get_or("To", "");
+      busy.started = busy.ended = std::chrono::system_clock::now();
+      busy.outcome = records::outcome::busy;
+      records.submit(std::move(busy));
       return twilio::answer_busy(config);
     }
     auto answer = twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
@@ -266,6 +346,21 @@ struct server::impl {
     if (answer.status == 200 && prewarms)
       prewarms->open(call_sid, elevenlabs::variables_from_parameters(twilio::call_parameters(params)));
     return answer;
+  }
+
+  // Twilio's call status callback: the call's final status and duration complete its record.
+  twilio::http_answer answer_status_callback(const twilio::form_params& params) {
+    const std::string call_sid(params.get_or("CallSid", ""));
+    if (!twilio::is_valid_sid(call_sid)) return {400, "text/plain", "missing or malformed CallSid\n"};
+    records::status_update update{call_sid, std::string(params.get_or("CallStatus", "")), std::nullopt};
+    if (update.status.size() > 32) update.status.resize(32);
+    const std::string duration(params.get_or("CallDuration", ""));
+    std::int64_t seconds = 0;
+    auto [end, ec] = std::from_chars(duration.data(), duration.data() + duration.size(), seconds);
+    if (!duration.empty() && ec == std::errc() && end == duration.data() + duration.size()) update.duration_s = seconds;
+    log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration}});
+    records.submit(std::move(update));
+    return {204, "text/plain", ""};
   }
 
   static response method_not_allowed(const request& req) {
@@ -328,5 +423,7 @@ std::uint16_t server::metrics_port() const {
 
 std::size_t server::active_calls() const { return impl_->active.size(); }
 const app::config& server::config() const { return impl_->config; }
+const std::vector<std::uint8_t>& server::fallback_prompt() const { return *impl_->services.fallback.prompt; }
+bool server::wait_records_stored(std::chrono::milliseconds timeout) { return impl_->records.wait_stored(timeout); }
 
 }  // namespace voicebridge::net

@@ -54,8 +54,8 @@ BOOST_AUTO_TEST_SUITE(metrics_format)
 
 BOOST_AUTO_TEST_CASE(exposition_parses_and_histograms_are_cumulative) {
   auto& m = metrics();
-  m.calls.inc("served");
-  m.calls.inc("served");
+  m.calls.inc("agent");
+  m.calls.inc("agent");
   m.rejected_streams.inc("weird \"reason\"\\x");  // escaping, even though our reasons are plain words
   m.agent_connect_seconds.observe(0.004);
   m.agent_connect_seconds.observe(0.2);
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(exposition_parses_and_histograms_are_cumulative) {
   BOOST_TEST(families.at("voicebridge_active_calls").type == "gauge");
   const auto& calls = families.at("voicebridge_calls_total");
   BOOST_TEST(calls.type == "counter");
-  BOOST_TEST(calls.samples.at("voicebridge_calls_total{outcome=\"served\"}") >= 2);
+  BOOST_TEST(calls.samples.at("voicebridge_calls_total{outcome=\"agent\"}") >= 2);
   BOOST_TEST(families.at("voicebridge_rejected_streams_total").samples.contains(
       R"(voicebridge_rejected_streams_total{reason="weird \"reason\"\\x"})"));
   BOOST_TEST(families.at("voicebridge_caller_frames_total").samples.at("voicebridge_caller_frames_total{direction=\"in\"}") >= 7);

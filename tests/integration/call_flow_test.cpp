@@ -6,6 +6,7 @@
 #include "voicebridge/twilio/stream_token.hpp"
 
 #include "call/local_agent.hpp"
+#include "call/playback.hpp"
 
 using namespace voicebridge;
 using namespace voicebridge::testing;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "fake-elevenlabs/fake_agent.hpp"
+#include "temp_dir.hpp"
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/net/server.hpp"
@@ -52,6 +53,9 @@ inline app::config gateway_config() {
   c.twilio_stream_token = "integration-stream-token-key";
   c.stream_auth_timeout = std::chrono::milliseconds(500);
   c.log_level_ = app::log_level::debug;
+  c.local_agent = app::local_agent_kind::echo;
+  c.fallback_text = "Please leave a message.";  // short: the fallback tests hear all of it  // byte-exact checks; the voicemail demo has its own tests
+  c.state_dir = make_temp_dir();                // removed with the gateway
   return c;
 }
 
@@ -77,7 +81,12 @@ struct gateway {
     server = std::make_unique<net::server>(io, std::move(config));
     port = server->start();
   }
-  ~gateway() { app::set_log_sink(nullptr); }
+  ~gateway() {
+    const auto state_dir = server->config().state_dir;
+    server.reset();  // its record writer stores what is queued first
+    app::set_log_sink(nullptr);
+    remove_temp_dir(state_dir);
+  }
 
   // A caller that hangs up 600 ms after its audio; or, with `expected_bytes`, as soon as it heard that much
   // agent audio (20 s at most), so slow sanitizer builds do not cut the answer short.
@@ -212,6 +221,18 @@ inline asio::awaitable<raw_stream_result> raw_stream(std::uint16_t port, std::st
     buffer.consume(buffer.size());
   }
   co_return r;
+}
+
+// The caller heard the fallback prompt from its start (as far as the call lasted): after any agent audio,
+// and at least one whole frame of it.
+inline bool heard_fallback(const sim::call_summary& s, const net::server& gateway) {
+  const auto& prompt = gateway.fallback_prompt();
+  const auto& heard = s.received_audio;
+  const auto first_frame_end = prompt.begin() + 160;
+  const auto at = std::search(heard.begin(), heard.end(), prompt.begin(), first_frame_end);
+  if (at == heard.end()) return false;
+  const auto n = std::min<std::ptrdiff_t>(heard.end() - at, static_cast<std::ptrdiff_t>(prompt.size()));
+  return std::equal(at, at + n, prompt.begin());
 }
 
 inline std::string stream_signature(const app::config& c) {

@@ -3,6 +3,7 @@
 
 #include "integration/gateway_fixture.hpp"
 #include "call/local_agent.hpp"
+#include "call/playback.hpp"
 #include "voicebridge/app/metrics.hpp"
 
 using namespace voicebridge;
@@ -72,7 +73,7 @@ BOOST_AUTO_TEST_SUITE(metrics_live)
 
 BOOST_AUTO_TEST_CASE(one_call_moves_the_counters) {
   auto& m = app::metrics();
-  const auto served = m.calls.value("served");
+  const auto served = m.calls.value("agent");
   const auto frames_in = m.frames_from_caller.value(), frames_out = m.frames_to_caller.value();
   const auto ttfa = m.first_agent_audio_seconds.count();
   const auto status_200 = m.webhook_responses.value("200");
@@ -80,7 +81,7 @@ BOOST_AUTO_TEST_CASE(one_call_moves_the_counters) {
   auto s = gw.run(sim::run_call(gw.caller(speech(20, 4))));
   gw.settle();
   BOOST_TEST(s.error == "");
-  BOOST_TEST(m.calls.value("served") == served + 1);
+  BOOST_TEST(m.calls.value("agent") == served + 1);
   BOOST_TEST(m.frames_from_caller.value() - frames_in == 20u);
   BOOST_TEST(m.frames_to_caller.value() - frames_out == s.frames_received);
   BOOST_TEST(m.first_agent_audio_seconds.count() == ttfa + 1);
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(one_call_moves_the_counters) {
   BOOST_TEST(m.active_calls.value() == 0);
   auto r = gw.run(http_call(gw.port, http::verb::get, "/metrics"));
   BOOST_TEST(r.status == 200u);
-  BOOST_TEST(r.body.find("voicebridge_calls_total{outcome=\"served\"}") != std::string::npos);
+  BOOST_TEST(r.body.find("voicebridge_calls_total{outcome=\"agent\"}") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(admin_address_serves_metrics_and_the_main_port_does_not) {

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -25,7 +27,9 @@ namespace voicebridge::testing {
 class gateway_process {
  public:
   // `wrapper`: a command the binary runs under (e.g. {"prlimit", "--nofile=40"}), found on PATH.
+  // A STATE_DIR made by make_temp_dir is removed with the process.
   explicit gateway_process(const std::map<std::string, std::string>& env, std::vector<std::string> wrapper = {}) {
+    if (auto it = env.find("STATE_DIR"); it != env.end()) state_dir_ = it->second;
     const char* binary = std::getenv("VOICEBRIDGE_BIN");
     BOOST_TEST_REQUIRE(binary != nullptr, "VOICEBRIDGE_BIN is not set (meson sets it)");
     int fds[2];
@@ -70,6 +74,7 @@ class gateway_process {
       wait_exit(std::chrono::seconds(10));
     }
     reader_.join();
+    if (!state_dir_.empty()) remove_temp_dir(state_dir_);
   }
 
   // Waits until the log contains `needle`; returns the log from that line on.
@@ -116,6 +121,7 @@ class gateway_process {
 
  private:
   pid_t pid_ = -1;
+  std::filesystem::path state_dir_;
   std::thread reader_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "call/local_agent.hpp"
+#include "call/playback.hpp"
 #include "integration/gateway_fixture.hpp"
 #include "service/gateway_process.hpp"
 
@@ -31,6 +31,8 @@ std::map<std::string, std::string> service_env(std::map<std::string, std::string
                                          {"TWILIO_AUTH_TOKEN", auth_token},
                                          {"TWILIO_STREAM_TOKEN", "service-test-stream-token-key"},
                                          {"THREADS", "2"},
+                                         {"LOCAL_AGENT", "echo"},
+                                         {"STATE_DIR", make_temp_dir().string()},
                                          {"LOG_LEVEL", "info"}};
   for (auto& [k, v] : extra) env[k] = v;
   return env;
@@ -278,12 +280,12 @@ BOOST_AUTO_TEST_CASE(twenty_calls_over_four_threads_are_byte_exact_and_metrics_p
   std::string body;
   for (int i = 0; i < 50; ++i) {  // the gateway ends its side of the calls just after the callers
     body = client.get(http_call(metrics_port, http::verb::get, "/metrics")).body;
-    if (body.find("voicebridge_calls_total{outcome=\"served\"} 20\n") != std::string::npos &&
+    if (body.find("voicebridge_calls_total{outcome=\"agent\"} 20\n") != std::string::npos &&
         body.find("voicebridge_active_calls 0\n") != std::string::npos)
       break;
     std::this_thread::sleep_for(100ms);
   }
-  BOOST_TEST(body.find("voicebridge_calls_total{outcome=\"served\"} 20\n") != std::string::npos, body);
+  BOOST_TEST(body.find("voicebridge_calls_total{outcome=\"agent\"} 20\n") != std::string::npos, body);
   BOOST_TEST(body.find("voicebridge_caller_frames_total{direction=\"in\"} 1000\n") != std::string::npos);
   BOOST_TEST(body.find("voicebridge_active_calls 0\n") != std::string::npos);
   BOOST_TEST(body.find("voicebridge_agent_connect_seconds_count 20\n") != std::string::npos);

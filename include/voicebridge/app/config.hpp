@@ -19,6 +19,9 @@ struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What answers when no ElevenLabs agent is configured.
+enum class local_agent_kind { voicemail, echo };
+
 struct config {
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = 8080;
@@ -60,8 +63,35 @@ struct config {
   bool prewarm = true;  // PREWARM: open the agent conversation at the webhook, while the phone rings
   std::chrono::milliseconds prewarm_timeout{15000};  // how long it waits for the call's stream
 
-  // The embedded local agent (used when no ElevenLabs agent is configured).
+  // The embedded local agent (used when no ElevenLabs agent is configured): a voicemail demo (greeting
+  // spoken with espeak-ng, tone, message) or an echo (LOCAL_AGENT=echo; greeting tone or LOCAL_GREETING_WAV).
+  local_agent_kind local_agent = local_agent_kind::voicemail;
   std::optional<std::filesystem::path> local_greeting_wav;
+  std::string local_greeting_text =
+      "Hello, you have reached the voice bridge demo. Please leave a message after the tone.";
+
+  // When the agent cannot answer: a prompt (FALLBACK_PROMPT_WAV, or FALLBACK_TEXT spoken with espeak-ng in
+  // FALLBACK_LANGUAGE), a tone, then voicemail.
+  std::optional<std::filesystem::path> fallback_prompt_wav;
+  std::string fallback_text =
+      "Sorry, our assistant is not available right now. Please leave a message after the tone, and we will call you back.";
+  std::string fallback_language = "en";  // an espeak-ng voice: en, en-us, de, fr, ...
+  std::chrono::seconds voicemail_max_length{120};
+  std::chrono::milliseconds voicemail_silence{5000};  // 0: silence does not end a message
+
+  // Calls on disk and in the database.
+  std::filesystem::path state_dir = "voicebridge-state";  // STATE_DIR, else systemd's STATE_DIRECTORY
+  bool record_calls = false;  // RECORD_CALLS: both directions of every call, as a two-channel WAV
+  std::string database_url;   // DATABASE_URL: postgres://... or postgresql://...; empty: SQLite in state_dir
+  std::string admin_token;    // ADMIN_TOKEN: bearer token of the read API (/api/calls); empty: API off
+
+  // Transfer to a human over Twilio's REST API (the agent's transfer_to_number tool, or OPERATOR_KEY).
+  std::string twilio_account_sid;
+  std::string twilio_api_base = "https://api.twilio.com";
+  std::string operator_number;  // OPERATOR_NUMBER, E.164; empty: the operator key does nothing
+  char operator_key = '0';
+
+  std::filesystem::path recordings_dir() const { return state_dir / "recordings"; }
 
   // Derived: wss://host/ws/twilio/stream (ws:// for an http base URL, for local runs).
   std::string stream_url() const;
@@ -86,5 +116,7 @@ inline constexpr std::string_view stream_ended_path = "/api/twilio/voice/stream-
 inline constexpr std::string_view stream_path = "/ws/twilio/stream";
 inline constexpr std::string_view health_path = "/healthz";
 inline constexpr std::string_view metrics_path = "/metrics";
+inline constexpr std::string_view status_callback_path = "/api/twilio/voice/status";
+inline constexpr std::string_view calls_api_path = "/api/calls";
 
 }  // namespace voicebridge::app

@@ -78,6 +78,9 @@ struct gateway_metrics {
   labelled_counter agent_close_codes;  // by WebSocket close code ("none" when the socket just dropped)
   labelled_counter rejected_streams;   // by reason
   labelled_counter limit_hits;         // by limit
+  labelled_counter recording_failures; // by reason: disk_full, open, write, fsync
+  labelled_counter fallbacks;          // by reason: unreachable, failed_mid_call
+  labelled_counter record_writes;      // by result: stored, spooled, replayed, failed
   histogram event_loop_lag_seconds;
   gauge draining;
 };

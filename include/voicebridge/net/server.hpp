@@ -1,7 +1,9 @@
 // The voicebridge HTTP/WebSocket server: Twilio's webhooks, the Media Streams endpoint and health.
 #pragma once
 #include <cstdint>
+#include <chrono>
 #include <memory>
+#include <vector>
 
 #include "voicebridge/app/config.hpp"
 
@@ -30,6 +32,10 @@ class server {
   std::uint16_t metrics_port() const;  // 0 without METRICS_ADDRESS
   std::size_t active_calls() const;
   const app::config& config() const;
+  // The fallback prompt as callers hear it (8 kHz mu-law), synthesized or converted at start-up.
+  const std::vector<std::uint8_t>& fallback_prompt() const;
+  // Until every call record handed over so far is in the database, or the timeout passed (false).
+  bool wait_records_stored(std::chrono::milliseconds timeout);
 
  private:
   struct impl;

@@ -1,0 +1,137 @@
+#include "net/calls_api.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/twilio/form.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/util/crypto.hpp"
+
+namespace voicebridge::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using app::log;
+using app::log_level;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using request = http::request<http::string_body>;
+
+struct api_answer {
+  unsigned status = 200;
+  std::string body;  // JSON, or an error text
+  std::filesystem::path file;  // set: stream this WAV instead
+};
+
+api_answer error(unsigned status, std::string text) { return {status, std::move(text) + "\n", {}}; }
+
+// The record as the API shows it: the stored JSON plus where to fetch its audio.
+boost::json::value with_links(const records::call_record& record) {
+  auto value = boost::json::parse(records::to_json(record));
+  auto& o = value.as_object();
+  const std::string base = std::string(app::calls_api_path) + "/" + record.call_sid;
+  o["recording_url"] = record.recording_path.empty() ? boost::json::value(nullptr) : boost::json::value(base + "/recording");
+  o["voicemail_url"] = record.voicemail_path.empty() ? boost::json::value(nullptr) : boost::json::value(base + "/voicemail");
+  return value;
+}
+
+bool authorized(const request& req, const app::config& config) {
+  const std::string_view header = req[http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  return header.starts_with(scheme) && util::constant_time_equal(header.substr(scheme.size()), config.admin_token);
+}
+
+// Runs on the database thread: the store's calls may block (a PostgreSQL that does not answer).
+api_answer query(const std::string& target, records::call_store& store) {
+  const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+  if (path == app::calls_api_path || path == std::string(app::calls_api_path) + "/") {
+    std::size_t limit = 50;
+    if (const auto q = target.find('?'); q != std::string::npos) {
+      auto form = twilio::parse_form(std::string_view(target).substr(q + 1));
+      if (!form) return error(400, "malformed query");
+      if (auto text = form->get("limit")) {
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+        if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > 1000)
+          return error(400, "limit must be an integer from 1 to 1000");
+      }
+    }
+    boost::json::array calls;
+    for (const auto& record : store.recent(limit)) calls.push_back(with_links(record));
+    return {200, boost::json::serialize(boost::json::object{{"calls", std::move(calls)}}), {}};
+  }
+  std::string_view rest = path.substr(app::calls_api_path.size() + 1);
+  const auto slash = rest.find('/');
+  const std::string call_sid(rest.substr(0, slash));
+  const std::string_view part = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (!twilio::is_valid_sid(call_sid) || (part != "" && part != "recording" && part != "voicemail"))
+    return error(404, "not found");
+  auto record = store.find(call_sid);
+  if (!record) return error(404, "no such call");
+  if (part.empty()) return {200, boost::json::serialize(with_links(*record)), {}};
+  // Only paths the gateway itself stored are served: nothing in the request names a file.
+  const std::string& file = part == "recording" ? record->recording_path : record->voicemail_path;
+  if (file.empty()) return error(404, "this call has no " + std::string(part));
+  return {200, {}, file};
+}
+
+}  // namespace
+
+bool is_calls_api(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path == app::calls_api_path || path.starts_with(std::string(app::calls_api_path) + "/");
+}
+
+asio::awaitable<bool> serve_calls_api(beast::tcp_stream& stream, const request& req, records::call_store& store,
+                                      asio::thread_pool& database_pool, const app::config& config) {
+  api_answer answer;
+  if (config.admin_token.empty()) {
+    answer = error(404, "the read API is off: set ADMIN_TOKEN");
+  } else if (!authorized(req, config)) {
+    answer = error(401, "a bearer token is required");
+  } else if (req.method() != http::verb::get) {
+    answer = error(405, "method not allowed");
+  } else {
+    std::string target(req.target());
+    auto task = [&target, &store]() -> asio::awaitable<api_answer> { co_return query(target, store); };
+    try {
+      answer = co_await asio::co_spawn(database_pool, task, asio::use_awaitable);
+    } catch (const records::store_error& e) {
+      log(log_level::error, "read API: database unavailable", {{"error", e.what()}});
+      answer = error(503, "call records are unavailable right now");
+    }
+  }
+  stream.expires_after(config.http_timeout);
+  if (!answer.file.empty()) {
+    http::response<http::file_body> res{http::status::ok, req.version()};
+    beast::error_code ec;
+    res.body().open(answer.file.c_str(), beast::file_mode::scan, ec);
+    if (!ec) {
+      res.set(http::field::server, "voicebridge");
+      res.set(http::field::content_type, "audio/wav");
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      auto [wec, n] = co_await http::async_write(stream, res, use_tuple);
+      co_return !wec && req.keep_alive();
+    }
+    log(log_level::error, "read API: recording file missing", {{"path", answer.file.string()}, {"error", ec.message()}});
+    answer = error(404, "the audio file is gone");
+  }
+  http::response<http::string_body> res{static_cast<http::status>(answer.status), req.version()};
+  res.set(http::field::server, "voicebridge");
+  res.set(http::field::content_type, answer.status == 200 ? "application/json" : "text/plain");
+  if (answer.status == 401) res.set(http::field::www_authenticate, "Bearer");
+  res.body() = std::move(answer.body);
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  auto [wec, n] = co_await http::async_write(stream, res, use_tuple);
+  co_return !wec && req.keep_alive();
+}
+
+}  // namespace voicebridge::net

@@ -1,0 +1,29 @@
+// The read API over call records, for the business's own tools:
+//   GET /api/calls?limit=N              newest first (N: 1-1000, default 50)
+//   GET /api/calls/{callSid}            one record, with its transcript and links to its audio
+//   GET /api/calls/{callSid}/recording  the full-call recording (WAV), streamed from disk
+//   GET /api/calls/{callSid}/voicemail  the caller's message (WAV)
+// Every request needs "Authorization: Bearer <ADMIN_TOKEN>" (401 otherwise); without ADMIN_TOKEN the API
+// is off (404).
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <string_view>
+
+#include "records/call_store.hpp"
+#include "voicebridge/app/config.hpp"
+
+namespace voicebridge::net {
+
+bool is_calls_api(std::string_view target);
+
+// Answers one request; false when the connection is to be closed.
+boost::asio::awaitable<bool> serve_calls_api(boost::beast::tcp_stream& stream,
+                                             const boost::beast::http::request<boost::beast::http::string_body>& req,
+                                             records::call_store& store, boost::asio::thread_pool& database_pool,
+                                             const app::config& config);
+
+}  // namespace voicebridge::net

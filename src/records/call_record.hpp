@@ -1,0 +1,60 @@
+// What the business keeps of every call: who called, how it ended, what was said, where the audio is.
+// One record per call SID, written once the call's stream ends and completed by Twilio's status callback.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "voicebridge/util/result.hpp"
+
+namespace voicebridge::records {
+
+// How the call ended for the caller (also the `outcome` label of voicebridge_calls_total).
+namespace outcome {
+inline constexpr const char* agent = "agent";            // the agent (or the local echo agent) served it
+inline constexpr const char* voicemail = "voicemail";    // the caller left a message
+inline constexpr const char* fallback = "fallback";      // the fallback prompt played; no message was left
+inline constexpr const char* agent_failed = "agent_failed";  // the agent failed and the caller was gone first
+inline constexpr const char* rejected = "rejected";      // an authenticated stream that was refused
+inline constexpr const char* busy = "busy";              // answered with the busy message at MAX_CALLS
+}  // namespace outcome
+
+struct transcript_line {
+  std::string role;  // "user" or "agent"
+  std::string text;
+  std::int64_t event_id = 0;
+};
+
+struct call_record {
+  std::string call_sid, stream_sid, conversation_id, from, to;
+  std::chrono::system_clock::time_point started{}, ended{};
+  std::string outcome;
+  std::string end_reason;
+  std::optional<std::int64_t> first_agent_audio_ms;  // from the stream's start
+  std::uint64_t barge_ins = 0;
+  std::vector<int> agent_close_codes;  // one per agent connection the call used
+  std::string dtmf;                    // keys the caller pressed, in order
+  std::vector<transcript_line> transcript;
+  std::string recording_path, voicemail_path;  // absolute, empty when there is none
+  // From Twilio's call status callback.
+  std::string twilio_status;
+  std::optional<std::int64_t> twilio_duration_s;
+
+  // Agent text as the caller heard it: an agent_response_correction replaces the line of its event.
+  void add_user_text(std::string text, std::int64_t event_id);
+  void add_agent_text(std::string text, std::int64_t event_id);
+  void correct_agent_text(std::int64_t event_id, std::string corrected);
+
+  static constexpr std::size_t max_transcript_lines = 2000;
+  static constexpr std::size_t max_line_bytes = 4096;
+  static constexpr std::size_t max_dtmf = 256;
+};
+
+// The JSON the read API serves and the spool stores (times in milliseconds since the epoch).
+std::string to_json(const call_record& record);
+util::result<call_record> record_from_json(std::string_view text);
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t);
+
+}  // namespace voicebridge::records

@@ -1,0 +1,122 @@
+#include "records/call_store.hpp"
+
+#include <charconv>
+
+#include "voicebridge/app/log.hpp"
+
+namespace voicebridge::records {
+namespace {
+
+// Applied in order, each once; the schema_version table says how far a database is.
+const std::vector<std::vector<std::string>> migrations{
+    {
+        "CREATE TABLE calls ("
+        " call_sid TEXT PRIMARY KEY,"
+        " started_at_ms BIGINT,"
+        " ended_at_ms BIGINT,"
+        " outcome TEXT,"
+        " from_number TEXT,"
+        " to_number TEXT,"
+        " record TEXT,"  // the whole record as JSON (transcript, codes, paths)
+        " twilio_status TEXT,"
+        " twilio_duration_s BIGINT)",
+        "CREATE INDEX calls_started ON calls (started_at_ms)",
+    },
+};
+
+std::optional<std::int64_t> to_int(const sql_value& v) {
+  if (!v) return std::nullopt;
+  std::int64_t out = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || end != v->data() + v->size()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+void call_store::migrate() {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+}
+
+void call_store::migrate_locked() {
+  if (migrated_) return;
+  db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const auto rows = db_->exec("SELECT MAX(version) FROM schema_version");
+  const auto current = rows.empty() ? std::nullopt : to_int(rows[0][0]);
+  for (std::size_t v = static_cast<std::size_t>(current.value_or(0)); v < migrations.size(); ++v) {
+    db_->exec("BEGIN");
+    try {
+      for (const auto& statement : migrations[v]) db_->exec(statement);
+      db_->exec("INSERT INTO schema_version (version) VALUES ($1)", {std::to_string(v + 1)});
+      db_->exec("COMMIT");
+    } catch (...) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const store_error&) {
+      }
+      throw;
+    }
+    app::log(app::log_level::info, "call records: schema migrated", {{"database", db_->kind()}, {"version", v + 1}});
+  }
+  migrated_ = true;
+}
+
+void call_store::save(const call_record& r) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  db_->exec(
+      "INSERT INTO calls (call_sid, started_at_ms, ended_at_ms, outcome, from_number, to_number, record)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+      " ON CONFLICT (call_sid) DO UPDATE SET started_at_ms = excluded.started_at_ms,"
+      " ended_at_ms = excluded.ended_at_ms, outcome = excluded.outcome, from_number = excluded.from_number,"
+      " to_number = excluded.to_number, record = excluded.record",
+      {r.call_sid, std::to_string(epoch_ms(r.started)), std::to_string(epoch_ms(r.ended)), r.outcome, r.from, r.to,
+       to_json(r)});
+}
+
+void call_store::save_status(const status_update& u) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  db_->exec(
+      "INSERT INTO calls (call_sid, twilio_status, twilio_duration_s) VALUES ($1, $2, $3)"
+      " ON CONFLICT (call_sid) DO UPDATE SET twilio_status = excluded.twilio_status,"
+      " twilio_duration_s = COALESCE(excluded.twilio_duration_s, calls.twilio_duration_s)",
+      {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt});
+}
+
+std::vector<call_record> call_store::recent(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  return to_records(db_->exec(
+      "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls"
+      " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $1",
+      {std::to_string(limit)}));
+}
+
+std::optional<call_record> call_store::find(const std::string& call_sid) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  auto records = to_records(db_->exec(
+      "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls WHERE call_sid = $1", {call_sid}));
+  if (records.empty()) return std::nullopt;
+  return std::move(records.front());
+}
+
+std::vector<call_record> call_store::to_records(const std::vector<sql_row>& rows) {
+  std::vector<call_record> out;
+  for (const auto& row : rows) {
+    call_record r;
+    if (row[1]) {
+      auto parsed = record_from_json(*row[1]);
+      if (parsed) r = std::move(*parsed);
+    }
+    r.call_sid = row[0].value_or("");
+    r.twilio_status = row[2].value_or("");
+    r.twilio_duration_s = to_int(row[3]);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace voicebridge::records

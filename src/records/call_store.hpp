@@ -1,0 +1,63 @@
+// Call records in a database: SQLite (embedded, the default) or PostgreSQL, behind one small interface.
+// The SQL is the same for both (upserts keyed by call SID, so writes can be replayed); each backend only
+// runs statements. Thread-safe: the record writer and the read API share a store.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "records/call_record.hpp"
+
+namespace voicebridge::records {
+
+// The database could not do it (down, unreachable, full). The message never holds credentials.
+struct store_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Twilio's call status callback: the call's final status and duration.
+struct status_update {
+  std::string call_sid, status;
+  std::optional<std::int64_t> duration_s;
+};
+
+using sql_value = std::optional<std::string>;  // nullopt: NULL
+using sql_row = std::vector<sql_value>;
+
+// One database connection that runs one statement at a time, with $1, $2, ... parameters.
+class sql_connection {
+ public:
+  virtual ~sql_connection() = default;
+  virtual std::vector<sql_row> exec(const std::string& sql, const std::vector<sql_value>& params = {}) = 0;
+  virtual const char* kind() const = 0;
+};
+
+std::unique_ptr<sql_connection> open_sqlite(const std::filesystem::path& file);  // throws store_error
+// Connects on first use and again after a failure, so a database that comes back is used again.
+std::unique_ptr<sql_connection> open_postgres(const std::string& url);
+
+class call_store {
+ public:
+  explicit call_store(std::unique_ptr<sql_connection> connection) : db_(std::move(connection)) {}
+
+  void migrate();  // brings the schema up to date; idempotent
+  void save(const call_record& record);  // insert or replace; keeps a status already stored
+  void save_status(const status_update& update);  // inserts a bare row if the record is not there yet
+  std::vector<call_record> recent(std::size_t limit);  // newest first
+  std::optional<call_record> find(const std::string& call_sid);
+  const char* kind() const { return db_->kind(); }
+
+ private:
+  void migrate_locked();
+  std::vector<call_record> to_records(const std::vector<sql_row>& rows);
+
+  std::mutex mutex_;
+  std::unique_ptr<sql_connection> db_;
+  bool migrated_ = false;
+};
+
+}  // namespace voicebridge::records

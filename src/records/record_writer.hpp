@@ -1,0 +1,57 @@
+// Gets call records into the database without ever holding up a call: calls hand records to a bounded
+// queue and return; one writer thread stores them. While the database is down, records go to a local
+// spool file (fsync'd, one JSON line each) and are replayed, in order, once it answers again; the spool
+// survives a restart. Writes are upserts by call SID, so a replay that is interrupted can run again.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "records/call_store.hpp"
+
+namespace voicebridge::records {
+
+class record_writer {
+ public:
+  record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file,
+                std::chrono::milliseconds retry_every = std::chrono::milliseconds(1000));
+  ~record_writer();  // stores (or spools) what is queued, then stops
+  record_writer(const record_writer&) = delete;
+  record_writer& operator=(const record_writer&) = delete;
+
+  void submit(call_record record);
+  void submit(status_update update);
+
+  call_store& store() { return *store_; }
+  // Until everything submitted so far is in the database (true) or the timeout passes (false). For tests
+  // and the drain at shutdown.
+  bool wait_stored(std::chrono::milliseconds timeout);
+
+  static constexpr std::size_t max_queued = 10000;
+
+ private:
+  using operation = std::variant<call_record, status_update>;
+  void run();
+  void apply(const operation& op);
+  bool replay_spool();  // true when the spool is empty afterwards
+  void spool(const operation& op);
+
+  std::shared_ptr<call_store> store_;
+  std::filesystem::path spool_file_;
+  std::chrono::milliseconds retry_every_;
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<operation> queue_;
+  bool spool_pending_ = false;  // the spool file holds operations not yet in the database
+  std::uint64_t spooled_by_submitters_ = 0;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::mutex spool_mutex_;  // the spool file is appended to by the writer, and by submitters when the queue is full
+  std::thread thread_;
+};
+
+}  // namespace voicebridge::records
