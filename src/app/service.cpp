@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
@@ -101,6 +102,8 @@ asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, a
 }  // namespace
 
 int run_service(const config& config) {
+  // A file size limit must fail the write (recordings: counted, logged, the call goes on), not kill every call.
+  ::signal(SIGXFSZ, SIG_IGN);
   const unsigned threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
   net::server server(io, config);

@@ -218,8 +218,6 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     } else if (auth_ == upgrade_auth::none) {
       return refuse(websocket::close_code::policy_error, "no_credentials", "no credentials");
     }
-    if ((!start.encoding.empty() && start.encoding != "audio/x-mulaw") ||
-        (start.sample_rate != 0 && start.sample_rate != 8000) || (start.channels != 0 && start.channels != 1))
     authenticated_ = true;
     record_.call_sid = call_sid_;
     record_.stream_sid = start.stream_sid;

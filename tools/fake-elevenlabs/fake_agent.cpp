@@ -173,6 +173,13 @@ struct fake_agent_server::impl {
           }
           out.push(json::serialize(json::object{{"type", "ping"}, {"ping_event", {{"event_id", 4242}, {"ping_ms", nullptr}}}}));
           say(script.greeting);
+          if (script.transcripts) {  // what a real agent says of its greeting, then corrects (elevenlabs.md §1.6)
+            out.push(json::serialize(json::object{{"type", "agent_response"},
+                {"agent_response_event", {{"agent_response", "Hello, how can I help you today?"}, {"event_id", event_id}}}}));
+            out.push(json::serialize(json::object{{"type", "agent_response_correction"},
+                {"agent_response_correction_event", {{"original_agent_response", "Hello, how can I help you today?"},
+                                                     {"corrected_agent_response", "Hello, how can I"}, {"event_id", event_id}}}}));
+          }
           ++event_id;
           if (!script.tool_call_after_greeting.empty())
             out.push(json::serialize(json::object{{"type", "client_tool_call"},
@@ -184,6 +191,9 @@ struct fake_agent_server::impl {
           auto bytes = util::base64_decode(chunk->get_string());
           if (bytes) record.caller_audio.insert(record.caller_audio.end(), bytes->begin(), bytes->end());
           ++frames;
+          if (script.transcripts && frames == 10)
+            out.push(json::serialize(json::object{{"type", "user_transcript"},
+                {"user_transcription_event", {{"user_transcript", "I would like to book a table."}, {"event_id", event_id}}}}));
           if (script.interrupt_after_frames && frames == script.interrupt_after_frames) {
             out.push(json::serialize(json::object{{"type", "interruption"}, {"interruption_event", {{"event_id", event_id}}}}));
             out.push(audio_message(chunk->get_string(), event_id));  // a straggler of the interrupted turn

@@ -24,6 +24,8 @@ struct agent_script {
   int metadata_delay_ms = 0;                   // a slow agent: caller audio arrives before it is ready
   int connect_delay_ms = 0;                    // held before the upgrade is answered (TLS + handshake latency)
   int refuse_first_upgrades = 0;               // the first N conversation upgrades get 503
+  bool transcripts = false;                    // agent_response (+ a correction) after the greeting, and a
+                                               // user_transcript after 10 caller frames
   std::string api_key;                         // set: a private agent; get-signed-url checks xi-api-key and the
                                                // socket requires a conversation_signature it issued
   std::string tls_certificate_chain;           // PEM files: serve https/wss instead of http/ws
