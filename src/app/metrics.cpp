@@ -156,6 +156,7 @@ std::string render_metrics() {
              m.recording_failures);
   e.labelled("fallbacks_total", "reason", "Calls handed to the fallback prompt and voicemail, by reason.", m.fallbacks);
   e.labelled("record_writes_total", "result", "Call record writes, by result.", m.record_writes);
+  e.labelled("transfers_total", "result", "Transfers to a human over Twilio's REST API, by result.", m.transfers);
   e.histogram("event_loop_lag_seconds", "How late a periodic event-loop timer fires.", m.event_loop_lag_seconds);
   e.gauge("draining", "1 while the gateway drains before exit.", m.draining);
   return e.take();

@@ -18,6 +18,9 @@ class caller_link {
   virtual void send_mark(std::string name) = 0;
   virtual void clear_audio() = 0;  // drop queued audio and flush Twilio's playback buffer
   virtual void hang_up() = 0;      // end the stream once queued audio is sent
+  // Hand the caller to a human at `number` (E.164) through Twilio's REST API; the stream ends when Twilio
+  // redirects the call. A failure (no Twilio account configured, REST error) is logged, and the call goes on.
+  virtual void transfer(const std::string& number) = 0;
 };
 
 // How an agent's run ended. The call falls back to the prompt and voicemail on anything but `served`; an

@@ -29,6 +29,9 @@ class caller_on_strand final : public caller_link {
   void hang_up() override {
     forward([](caller_link& c) { c.hang_up(); });
   }
+  void transfer(const std::string& number) override {
+    forward([number](caller_link& c) { c.transfer(number); });
+  }
 
  private:
   template <class F>

@@ -3,6 +3,8 @@
 #include "call/twilio_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,6 +24,7 @@
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
+#include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/base64.hpp"
 #include "voicebridge/util/crypto.hpp"
 
@@ -62,11 +65,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   asio::awaitable<void> run() {
     co_await (read_loop() && write_loop() && agent_loop());
-    const std::string outcome = !record_.outcome.empty() ? record_.outcome
+    const std::string outcome = !record_.transferred_to.empty() ? records::outcome::transferred
+                                : !record_.outcome.empty() ? record_.outcome
                                 : refused_ || authenticated_ ? records::outcome::rejected
                                                              : "abandoned";
     if (outcome == records::outcome::agent || outcome == records::outcome::voicemail ||
-        outcome == records::outcome::fallback)
+        outcome == records::outcome::fallback || outcome == records::outcome::transferred)
       services_.completed.add(call_sid_);
     metrics().calls.inc(outcome);
     if (authenticated_) save_record(outcome);  // only authenticated calls: nobody else can write records
@@ -97,7 +101,34 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   }
   void hang_up() override { request_close(websocket::close_code::normal, "call ended"); }
 
+  void transfer(const std::string& number) override {
+    if (transferring_ || closing_) return;
+    if (config_.twilio_account_sid.empty() || !twilio::is_e164(number)) {
+      log(log_level::error, "transfer refused: set TWILIO_ACCOUNT_SID, and dial an E.164 number",
+          {{"call_sid", call_sid_}, {"number", number}});
+      return;
+    }
+    transferring_ = true;
+    asio::co_spawn(ws_.get_executor(), redirect_to(shared_from_this(), number), asio::detached);
+  }
+
   // The drain deadline passed: end the call as a hang-up would (agent socket closed with 1000).
+  // Twilio runs the new TwiML (<Dial>) and ends this stream with `stop`; until then the call goes on.
+  static asio::awaitable<void> redirect_to(std::shared_ptr<twilio_call> self, std::string number) {
+    const std::string twiml = twilio::render_dial(number);
+    log(log_level::info, "transferring the call", {{"call_sid", self->call_sid_}, {"number", number}});
+    const auto result = co_await twilio::update_call_twiml(self->services_.rest, self->call_sid_, twiml);
+    self->transferring_ = false;
+    if (result.ok()) {
+      self->record_.transferred_to = number;
+      app::metrics().transfers.inc("ok");
+      log(log_level::info, "call transferred", {{"call_sid", self->call_sid_}, {"number", number}});
+    } else {
+      app::metrics().transfers.inc("failed");
+      log(log_level::error, "transfer failed: the call goes on", {{"call_sid", self->call_sid_}, {"error", result.error}});
+    }
+  }
+
   void end_for_drain() { request_close(websocket::close_code::going_away, "gateway shutting down"); }
 
  private:
@@ -184,7 +215,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
                    [&](twilio::dtmf_message& m) {
                      if (!started_) return refuse(websocket::close_code::policy_error, "before_start", "dtmf before start");
                      if (record_.dtmf.size() < records::call_record::max_dtmf) record_.dtmf += m.digit[0];
-                     agent_->on_dtmf(m.digit[0]);
+                     if (m.digit[0] == config_.operator_key && !config_.operator_number.empty())
+                       transfer(config_.operator_number);  // "0 for an operator": a human, not the agent
+                     else
+                       agent_->on_dtmf(m.digit[0]);
                    },
                    [&](twilio::mark_message& m) {
                      if (started_) agent_->on_mark(m.name);
@@ -357,6 +391,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   bool started_ = false;
   bool caller_gone_ = false;
   bool closing_ = false;
+  bool transferring_ = false;
   bool refused_ = false;
   std::size_t queued_bytes_ = 0;
   std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;

@@ -13,6 +13,7 @@
 #include "call/completed_calls.hpp"
 #include "call/voicemail_agent.hpp"
 #include "elevenlabs/agent_client.hpp"
+#include "twilio/rest_client.hpp"
 #include "voicebridge/app/config.hpp"
 
 namespace voicebridge::records {
@@ -33,6 +34,7 @@ struct stream_services {
   voicemail_settings local_voicemail;  // the local demo agent: greeting, tone, message
   voicemail_settings fallback;         // when the agent cannot answer: fallback prompt, tone, message
   records::record_writer& records;
+  twilio::rest_settings rest;  // transfers
   elevenlabs::agent_settings agent;  // used when agent.agent_id is set
   elevenlabs::prewarm_pool* prewarms = nullptr;  // set when pre-warming is on
 };

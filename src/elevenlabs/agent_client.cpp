@@ -33,6 +33,7 @@
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/elevenlabs/agent_messages.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
+#include "voicebridge/twilio/twiml.hpp"
 
 namespace voicebridge::elevenlabs {
 namespace asio = boost::asio;
@@ -413,10 +414,7 @@ class conversation final : public session {
                      log(log_level::info, "barge-in", {{"call_sid", call_sid_}, {"event_id", i.event_id}});
                    },
                    [&](ping_event& p) { out_.push(serialize_pong(p.event_id)); },
-                   [&](client_tool_call& t) {
-                     const bool known = t.tool_name == "end_call" || t.tool_name == "hang_up";
-                     out_.push(serialize_tool_result(t.tool_call_id, known ? "ok" : "unknown tool " + t.tool_name, !known));
-                   },
+                   [&](client_tool_call& t) { on_tool_call(t); },
                    [&](agent_error& e) {
                      if (e.message.find("quota") != std::string::npos || e.error_type.find("quota") != std::string::npos)
                        quota_error_ = true;
@@ -435,6 +433,33 @@ class conversation final : public session {
                    [&](auto&) {},
                },
                *parsed);
+  }
+
+  // Client tools the gateway itself provides: end_call / hang_up (the agent closes next), and
+  // transfer_to_number {"phone_number": "+1..."} (also "transfer_number" or "number"), done over Twilio's REST API.
+  void on_tool_call(const client_tool_call& t) {
+    if (t.tool_name == "end_call" || t.tool_name == "hang_up") {
+      out_.push(serialize_tool_result(t.tool_call_id, "ok", false));
+      return;
+    }
+    if (t.tool_name != "transfer_to_number") {
+      out_.push(serialize_tool_result(t.tool_call_id, "unknown tool " + t.tool_name, true));
+      return;
+    }
+    std::string number;
+    boost::json::error_code ec;
+    auto parameters = boost::json::parse(t.parameters_json, ec);
+    for (const char* key : {"phone_number", "transfer_number", "number"}) {
+      const auto* v = !ec && parameters.is_object() ? parameters.get_object().if_contains(key) : nullptr;
+      if (v && v->is_string()) number = std::string(v->get_string());
+    }
+    if (!twilio::is_e164(number) || !caller_) {
+      out_.push(serialize_tool_result(t.tool_call_id, "transfer_to_number needs phone_number in E.164 (+15551234567)", true));
+      return;
+    }
+    log(log_level::info, "agent asked for a transfer", {{"call_sid", call_sid_}, {"number", number}});
+    caller_->transfer(number);
+    out_.push(serialize_tool_result(t.tool_call_id, "transferring the caller", false));
   }
 
   void deliver_audio(std::string audio_base64, std::int64_t event_id) {

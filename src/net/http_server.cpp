@@ -109,6 +109,12 @@ elevenlabs::agent_settings agent_settings(const app::config& config) {
   return s;
 }
 
+twilio::rest_settings rest_settings(const app::config& config) {
+  twilio::rest_settings s{config.twilio_api_base, config.twilio_account_sid, config.twilio_auth_token, nullptr};
+  if (s.api_base.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
+  return s;
+}
+
 // Logs what escapes a connection coroutine; a bug in one connection never takes the server down.
 void log_if_failed(std::exception_ptr e) {
   if (!e) return;
@@ -158,6 +164,7 @@ struct server::impl {
                  voicemail(config, load_prompt(config.fallback_prompt_wav, "FALLBACK_PROMPT_WAV", config.fallback_text,
                                                config.fallback_language)),
                  records,
+                 rest_settings(config),
                  agent_settings(config)} {
     if (!config.elevenlabs_agent_id.empty() && config.prewarm) {
       prewarms.emplace(io, services.agent);

@@ -58,6 +58,7 @@ std::string to_json(const call_record& r) {
                  {"barge_ins", r.barge_ins},
                  {"agent_close_codes", std::move(codes)},
                  {"dtmf", r.dtmf},
+                 {"transferred_to", r.transferred_to},
                  {"transcript", std::move(transcript)},
                  {"recording_path", r.recording_path},
                  {"voicemail_path", r.voicemail_path},
@@ -75,7 +76,7 @@ util::result<call_record> record_from_json(std::string_view text) {
   r.call_sid = std::move(call_sid);
   for (auto [key, field] : {std::pair{"stream_sid", &r.stream_sid}, {"conversation_id", &r.conversation_id},
                             {"from", &r.from}, {"to", &r.to}, {"outcome", &r.outcome}, {"end_reason", &r.end_reason},
-                            {"dtmf", &r.dtmf}, {"recording_path", &r.recording_path},
+                            {"dtmf", &r.dtmf}, {"transferred_to", &r.transferred_to}, {"recording_path", &r.recording_path},
                             {"voicemail_path", &r.voicemail_path}, {"twilio_status", &r.twilio_status}}) {
     VB_TRY(s, util::string_field(o, key, false));
     *field = std::move(s);

@@ -19,6 +19,7 @@ inline constexpr const char* fallback = "fallback";      // the fallback prompt 
 inline constexpr const char* agent_failed = "agent_failed";  // the agent failed and the caller was gone first
 inline constexpr const char* rejected = "rejected";      // an authenticated stream that was refused
 inline constexpr const char* busy = "busy";              // answered with the busy message at MAX_CALLS
+inline constexpr const char* transferred = "transferred";  // handed to a human (<Dial>) over the REST API
 }  // namespace outcome
 
 struct transcript_line {
@@ -36,6 +37,7 @@ struct call_record {
   std::uint64_t barge_ins = 0;
   std::vector<int> agent_close_codes;  // one per agent connection the call used
   std::string dtmf;                    // keys the caller pressed, in order
+  std::string transferred_to;          // the number a transfer dialled
   std::vector<transcript_line> transcript;
   std::string recording_path, voicemail_path;  // absolute, empty when there is none
   // From Twilio's call status callback.

@@ -2,6 +2,8 @@
 
 #include <tinyxml2.h>
 
+#include <algorithm>
+
 namespace voicebridge::twilio {
 namespace {
 
@@ -63,6 +65,17 @@ std::string render_hangup() {
   twiml_document d;
   d.add(d.response, "Hangup");
   return d.str();
+}
+
+std::string render_dial(const std::string& number) {
+  twiml_document d;
+  d.add(d.response, "Dial")->SetText(number.c_str());
+  return d.str();
+}
+
+bool is_e164(std::string_view number) {
+  if (number.size() < 9 || number.size() > 16 || number[0] != '+' || number[1] == '0') return false;
+  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace voicebridge::twilio

@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "integration/gateway_fixture.hpp"
+#include "integration/test_pki.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/twilio/form.hpp"
 
@@ -126,35 +127,6 @@ BOOST_AUTO_TEST_CASE(twenty_concurrent_calls_are_each_byte_exact) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-namespace {
-
-// A throwaway CA and a server certificate for "localhost" only, made with the openssl tool.
-struct test_pki {
-  std::string dir;
-  test_pki() {
-    char tmpl[] = "/tmp/voicebridge-pki-XXXXXX";
-    dir = mkdtemp(tmpl);
-    const std::string script = "cd " + dir + " && "
-        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=voicebridge-test-ca 2>/dev/null && "
-        "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null && "
-        "printf 'subjectAltName=DNS:localhost\\n' > san.ext && "
-        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext 2>/dev/null";
-    BOOST_REQUIRE_MESSAGE(std::system(script.c_str()) == 0, "openssl could not make the test CA");
-  }
-  ~test_pki() { std::system(("rm -rf " + dir).c_str()); }
-};
-
-// Trusts only `ca_file` (or the system store when empty) for the lifetime of the object.
-struct trusted_ca {
-  explicit trusted_ca(const std::string& ca_file) {
-    if (ca_file.empty()) unsetenv("SSL_CERT_FILE");
-    else setenv("SSL_CERT_FILE", ca_file.c_str(), 1);
-  }
-  ~trusted_ca() { unsetenv("SSL_CERT_FILE"); }
-};
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(agent_tls)
 

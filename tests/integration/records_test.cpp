@@ -8,6 +8,8 @@
 #include "call/playback.hpp"
 #include "integration/gateway_fixture.hpp"
 #include "integration/postgres_server.hpp"
+#include "integration/test_pki.hpp"
+#include "fake-twilio-api/fake_twilio_api.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/audio/wav.hpp"
 
@@ -300,6 +302,84 @@ BOOST_AUTO_TEST_CASE(postgresql_outage_during_calls_loses_nothing) {
   }
   auto list = api_get(gw, "/api/calls?limit=100");
   BOOST_TEST(boost::json::parse(list.body).at("calls").as_array().size() == 6u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(transfer)
+
+namespace {
+// The fake Twilio REST API over HTTPS (a test CA), on a loop of its own: the gateway must know its port
+// before it starts. Its records are read once its thread has stopped.
+struct twilio_api_fixture {
+  test_pki pki;
+  trusted_ca trust{pki.dir + "/ca.pem"};
+  boost::asio::io_context io;
+  fake::fake_twilio_api api;
+  std::thread thread;
+  twilio_api_fixture(const std::string& account_sid, const std::string& token)
+      : api(io, {account_sid, token, pki.dir + "/server.pem", pki.dir + "/server.key"}), thread([this] { io.run(); }) {}
+  ~twilio_api_fixture() { stop(); }
+  void stop() {
+    io.stop();
+    if (thread.joinable()) thread.join();
+  }
+  std::string base() const { return "https://localhost:" + std::to_string(api.port()); }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(agent_tool_and_operator_key_update_the_live_call_over_twilio_rest) {
+  auto config = records_config();
+  config.twilio_account_sid = "AC" + std::string(32, '1');
+  config.operator_number = "+15550002222";
+  twilio_api_fixture twilio(config.twilio_account_sid, config.twilio_auth_token);
+  config.twilio_api_base = twilio.base();
+  fake::agent_script script;
+  script.greeting = speech(5, 96);
+  script.tool_call_after_greeting = "transfer_to_number";
+  script.tool_parameters_json = R"({"phone_number":"+15550001111"})";
+  gateway gw(config, script);
+  auto o = gw.caller(speech(100, 27));
+  o.dtmf = {{1000ms, '0'}};  // "0 for an operator"
+  auto s = gw.run(sim::run_call(o));
+  gw.settle();
+  twilio.stop();
+  const auto& updates = twilio.api.updates();
+  BOOST_TEST_REQUIRE(updates.size() == 2u);
+  for (const auto& u : updates) {
+    BOOST_TEST(u.answered == 200u);  // Basic auth, account, form fields all as Twilio wants them
+    BOOST_TEST(u.call_sid == s.call_sid);
+  }
+  BOOST_TEST(updates[0].twiml.find("<Dial>+15550001111</Dial>") != std::string::npos, updates[0].twiml);
+  BOOST_TEST(updates[1].twiml.find("<Dial>+15550002222</Dial>") != std::string::npos, updates[1].twiml);
+  BOOST_TEST_REQUIRE(gw.agent->record().tool_results.size() == 1u);
+  BOOST_TEST(gw.agent->record().tool_results[0].find("\"is_error\":false") != std::string::npos);
+  BOOST_TEST(gw.agent->record().contextual_updates.empty());  // the operator key went to Twilio, not the agent
+  auto record = call_record(gw, s.call_sid);
+  BOOST_TEST(record.at("outcome").as_string() == "transferred");
+  BOOST_TEST(record.at("transferred_to").as_string() == "+15550002222");
+  BOOST_TEST(record.at("dtmf").as_string() == "0");
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_transfer_is_logged_and_the_call_goes_on) {
+  auto config = records_config();
+  config.twilio_account_sid = "AC" + std::string(32, '2');
+  twilio_api_fixture twilio(config.twilio_account_sid, "not-the-gateways-token");
+  config.twilio_api_base = twilio.base();
+  fake::agent_script script;
+  script.tool_call_after_greeting = "transfer_to_number";
+  script.tool_parameters_json = R"({"phone_number":"+15550003333"})";
+  gateway gw(config, script);
+  const auto caller = speech(40, 28);
+  auto s = gw.run(sim::run_call(gw.caller(caller, caller.size())));
+  gw.settle();
+  twilio.stop();
+  BOOST_TEST_REQUIRE(twilio.api.updates().size() == 1u);
+  BOOST_TEST(twilio.api.updates()[0].answered == 401u);
+  BOOST_TEST(s.received_audio == caller);  // the echo carried on
+  BOOST_TEST(gw.logs.str().find("transfer failed: the call goes on") != std::string::npos);
+  BOOST_TEST(gw.logs.str().find("HTTP 401") != std::string::npos);
+  BOOST_TEST(call_record(gw, s.call_sid).at("outcome").as_string() == "agent");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

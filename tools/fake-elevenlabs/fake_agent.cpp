@@ -184,7 +184,7 @@ struct fake_agent_server::impl {
           if (!script.tool_call_after_greeting.empty())
             out.push(json::serialize(json::object{{"type", "client_tool_call"},
                 {"client_tool_call", {{"tool_name", script.tool_call_after_greeting}, {"tool_call_id", "toolu_1"},
-                                      {"parameters", {{"reason", "test"}}}, {"event_id", event_id}}}}));
+                                      {"parameters", json::parse(script.tool_parameters_json)}, {"event_id", event_id}}}}));
           continue;
         }
         if (const auto* chunk = o.if_contains("user_audio_chunk"); chunk && chunk->is_string()) {

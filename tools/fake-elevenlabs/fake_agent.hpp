@@ -17,6 +17,7 @@ struct agent_script {
   bool echo = true;                            // send each caller chunk back as agent audio
   int interrupt_after_frames = 0;              // > 0: barge-in after that many caller frames
   std::string tool_call_after_greeting;        // a client tool name to call once the greeting is sent
+  std::string tool_parameters_json = R"({"reason":"test"})";  // and its parameters
   int close_1008_after_frames = 0;             // > 0: error event + close 1008 (e.g. a rejected override)
   int end_call_after_frames = 0;               // > 0: say a goodbye (the greeting again) and close 1000
   int quota_error_after_metadata = false;      // flat quota error + close 1002 right after the metadata

@@ -81,6 +81,7 @@ struct gateway_metrics {
   labelled_counter recording_failures; // by reason: disk_full, open, write, fsync
   labelled_counter fallbacks;          // by reason: unreachable, failed_mid_call
   labelled_counter record_writes;      // by result: stored, spooled, replayed, failed
+  labelled_counter transfers;          // by result: ok, failed
   histogram event_loop_lag_seconds;
   gauge draining;
 };

@@ -21,5 +21,9 @@ std::string render_connect_stream(const connect_stream_twiml& twiml);
 std::string render_say_hangup(const std::string& text, const std::string& language);
 // <Response><Hangup/></Response>
 std::string render_hangup();
+// <Dial>number</Dial>: a transfer to a human (the call's TwiML is replaced through the REST API).
+std::string render_dial(const std::string& number);
+// +, then 8 to 15 digits (E.164): what a transfer may dial.
+bool is_e164(std::string_view number);
 
 }  // namespace voicebridge::twilio
