@@ -97,6 +97,41 @@ BOOST_AUTO_TEST_CASE(secrets_are_checked_but_never_echoed) {
   const auto e = error_of({{"TWILIO_STREAM_TOKEN", "short-secret"}});
   BOOST_TEST(e.starts_with("TWILIO_STREAM_TOKEN:"));
   BOOST_TEST(e.find("short-secret") == std::string::npos);
+  const auto admin = error_of({{"ADMIN_TOKEN", "short-admin"}});
+  BOOST_TEST(admin.starts_with("ADMIN_TOKEN:"));
+  BOOST_TEST(admin.find("short-admin") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(fallback_records_and_transfer_settings) {
+  const auto d = load_config(env({}));
+  BOOST_TEST((d.local_agent == local_agent_kind::voicemail));
+  BOOST_TEST(d.fallback_language == "en");
+  BOOST_TEST(d.voicemail_max_length.count() == 120);
+  BOOST_TEST(!d.record_calls);
+  BOOST_TEST(d.database_url.empty());  // SQLite
+  BOOST_TEST(d.state_dir == "voicebridge-state");
+  BOOST_TEST(d.twilio_api_base == "https://api.twilio.com");
+  BOOST_TEST(d.operator_key == '0');
+  const auto c = load_config(env({{"LOCAL_AGENT", "echo"}, {"FALLBACK_LANGUAGE", "de"}, {"FALLBACK_TEXT", "Bitte"},
+                                  {"VOICEMAIL_MAX_S", "30"}, {"VOICEMAIL_SILENCE_MS", "0"}, {"RECORD_CALLS", "1"},
+                                  {"DATABASE_URL", "postgresql://vb@db.internal/calls"}, {"STATE_DIRECTORY", "/var/lib/voicebridge"},
+                                  {"TWILIO_ACCOUNT_SID", "AC1"}, {"OPERATOR_NUMBER", "+15550001111"}, {"OPERATOR_KEY", "#"}}));
+  BOOST_TEST((c.local_agent == local_agent_kind::echo));
+  BOOST_TEST(c.fallback_language == "de");
+  BOOST_TEST(c.voicemail_max_length.count() == 30);
+  BOOST_TEST(c.voicemail_silence.count() == 0);
+  BOOST_TEST(c.record_calls);
+  BOOST_TEST(c.state_dir == "/var/lib/voicebridge");  // systemd's StateDirectory=
+  BOOST_TEST(c.recordings_dir() == "/var/lib/voicebridge/recordings");
+  BOOST_TEST(c.operator_key == '#');
+  BOOST_TEST(load_config(env({{"STATE_DIR", "/srv/vb"}, {"STATE_DIRECTORY", "/var/lib/x"}})).state_dir == "/srv/vb");
+  BOOST_TEST(error_of({{"LOCAL_AGENT", "parrot"}}).starts_with("LOCAL_AGENT:"));
+  BOOST_TEST(error_of({{"RECORD_CALLS", "yes"}}).starts_with("RECORD_CALLS:"));
+  BOOST_TEST(error_of({{"DATABASE_URL", "mysql://x"}}).starts_with("DATABASE_URL:"));
+  BOOST_TEST(error_of({{"FALLBACK_PROMPT_WAV", "/nonexistent.wav"}}).starts_with("FALLBACK_PROMPT_WAV:"));
+  BOOST_TEST(error_of({{"VOICEMAIL_MAX_S", "0"}}).starts_with("VOICEMAIL_MAX_S:"));
+  BOOST_TEST(error_of({{"OPERATOR_KEY", "00"}}).starts_with("OPERATOR_KEY:"));
+  BOOST_TEST(error_of({{"TWILIO_API_BASE", "ftp://x"}}).starts_with("TWILIO_API_BASE:"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <fstream>
 
 #include "call/playback.hpp"
@@ -141,6 +142,22 @@ BOOST_AUTO_TEST_CASE(agent_failing_mid_call_hands_over_to_voicemail_and_keeps_th
   BOOST_TEST(transcript[1].at("role").as_string() == "user");
   BOOST_TEST(transcript[1].at("text").as_string() == "I would like to book a table.");
   BOOST_TEST(!record.at("voicemail_path").as_string().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_fallback_prompt_wav_of_any_rate_is_converted_at_start_up) {
+  temp_dir dir;
+  audio::pcm_audio wav{16000, 1, {}};
+  for (int i = 0; i < 16000; ++i) wav.samples.push_back(static_cast<std::int16_t>(8000 * std::sin(i * 0.05)));
+  const auto path = dir.path / "prompt.wav";
+  BOOST_TEST_REQUIRE(audio::write_file(path, audio::serialize_wav(wav)).has_value());
+  auto config = records_config();
+  config.fallback_prompt_wav = path;
+  gateway gw(config, fake::agent_script{});
+  gw.agent.reset();
+  BOOST_TEST((gw.server->fallback_prompt() == audio::to_mulaw_8k(wav)));
+  BOOST_TEST(gw.server->fallback_prompt().size() == 8000u);  // 1 s at 8 kHz
+  auto s = gw.run(sim::run_call(gw.caller(speech(10, 29))));
+  BOOST_TEST(heard_fallback(s, *gw.server));
 }
 
 BOOST_AUTO_TEST_CASE(local_demo_agent_greets_and_takes_a_message) {

@@ -236,6 +236,41 @@ BOOST_AUTO_TEST_CASE(accept_failures_pause_are_counted_and_recover) {
   BOOST_TEST(gw.wait_exit(10s).value_or(-1) == 0);
 }
 
+// The recording's file hits the file size limit (EFBIG, with SIGXFSZ ignored, exactly as a full disk gives
+// ENOSPC): the recording stops, is logged and counted, the file keeps what was flushed, the call goes on.
+BOOST_AUTO_TEST_CASE(a_full_disk_stops_the_recording_not_the_call) {
+  if (std::system("command -v prlimit >/dev/null") != 0) {
+    BOOST_TEST_MESSAGE("skipped: prlimit (util-linux) not installed");
+    return;
+  }
+  const std::string admin = "service-admin-token-0123456789";
+  // Two channels of 8 kHz mu-law are 16 kB/s: the limit is reached after about 3 s of the 6 s call.
+  gateway_process gw(service_env({{"RECORD_CALLS", "1"}, {"ADMIN_TOKEN", admin}}), {"prlimit", "--fsize=60000"});
+  const auto port = gw.port();
+  client_loop client;
+  const auto audio = speech(300, 3);
+  auto o = caller(port, audio);
+  o.hang_up_after_bytes = call::make_greeting_tone().size() + audio.size();
+  o.linger = 20s;
+  auto s = client.get(sim::run_call(o));
+  BOOST_TEST(s.error == "");
+  BOOST_TEST(s.received_audio == concat(call::make_greeting_tone(), audio));  // unharmed, byte-exact
+  BOOST_TEST_REQUIRE(gw.wait_for_log("recording stopped: the call goes on without it"), gw.log());
+  BOOST_TEST_REQUIRE(gw.wait_for_log("info call ended"), gw.log());
+  auto metrics = client.get(http_call(port, http::verb::get, "/metrics"));
+  BOOST_TEST(metrics.body.find("voicebridge_recording_failures_total{reason=\"disk_full\"} 1") != std::string::npos);
+  http_result record;
+  for (int i = 0; i < 20 && record.status != 200; ++i) {
+    std::this_thread::sleep_for(100ms);
+    record = client.get(http_call(port, http::verb::get, "/api/calls/" + s.call_sid, {}, {{"Authorization", "Bearer " + admin}}));
+  }
+  BOOST_TEST_REQUIRE(record.status == 200u, gw.log());
+  BOOST_TEST(record.body.find("\"outcome\":\"agent\"") != std::string::npos, record.body);
+  BOOST_TEST(record.body.find("\"recording_url\":\"/api/calls/") != std::string::npos, record.body);  // what was kept
+  gw.signal(SIGTERM);
+  BOOST_TEST(gw.wait_exit(10s).value_or(-1) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(service_threads)

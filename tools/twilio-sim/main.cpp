@@ -17,7 +17,8 @@ constexpr const char* usage = R"(usage: twilio-sim [options]
   --url URL            where voicebridge listens (default http://127.0.0.1:8080)
   --public-base-url U  the URL Twilio is configured with (default: PUBLIC_BASE_URL or --url)
   --auth-token T       Twilio auth token used to sign (default: TWILIO_AUTH_TOKEN)
-  --wav FILE           caller audio (any WAV; converted to 8 kHz mu-law); default: 3 s of a 300 Hz tone
+  --wav FILE           caller audio (any WAV; converted to 8 kHz mu-law); default: a 300 Hz tone
+  --seconds N          length of the default tone (default 3)
   --out FILE           write what the caller heard as a WAV
   --dtmf MS:KEY        press KEY MS milliseconds after start (repeatable)
   --linger-ms N        keep listening N ms after the caller audio ends (default 1500)
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   opts.public_base_url = env_or("PUBLIC_BASE_URL", "");
   opts.auth_token = env_or("TWILIO_AUTH_TOKEN", "");
   opts.linger = std::chrono::milliseconds(1500);
+  int tone_seconds = 3;
   bool json = false, have_wav = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
     else if (arg == "--auth-token") opts.auth_token = value();
     else if (arg == "--out") out_path = value();
     else if (arg == "--json") json = true;
+    else if (arg == "--seconds") tone_seconds = std::max(1, std::atoi(value().c_str()));
     else if (arg == "--linger-ms") opts.linger = std::chrono::milliseconds(std::atoi(value().c_str()));
     else if (arg == "--stream-delay-ms") opts.stream_delay = std::chrono::milliseconds(std::atoi(value().c_str()));
     else if (arg == "--wav") {
@@ -84,7 +87,7 @@ int main(int argc, char** argv) {
   while (opts.public_base_url.ends_with('/')) opts.public_base_url.pop_back();
   if (opts.auth_token.empty()) die("no auth token: pass --auth-token or set TWILIO_AUTH_TOKEN");
   if (!have_wav) {
-    std::vector<std::int16_t> tone(8000 * 3);
+    std::vector<std::int16_t> tone(8000 * static_cast<std::size_t>(tone_seconds));
     for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(6000 * std::sin(2 * 3.14159265 * 300 * i / 8000.0));
     opts.caller_audio = audio::mulaw_encode(tone);
   }
