@@ -199,6 +199,7 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     c.voicemail_silence = std::chrono::milliseconds(parse_int<long long>("VOICEMAIL_SILENCE_MS", *v, 0, 600'000));
   if (auto v = get("STATE_DIR")) c.state_dir = *v;
   else if (auto d = get("STATE_DIRECTORY")) c.state_dir = d->substr(0, d->find(':'));  // systemd: the first one
+  c.state_dir = std::filesystem::absolute(c.state_dir);  // records keep file paths: they must not depend on the cwd
   flag("RECORD_CALLS", c.record_calls);
   if (auto v = get("DATABASE_URL")) {
     if (!v->starts_with("postgres://") && !v->starts_with("postgresql://"))

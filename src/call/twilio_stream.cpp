@@ -50,6 +50,9 @@ struct close_request {
 using outbound_item = std::variant<std::string, close_request>;
 
 constexpr std::uint64_t media_log_every = 250;  // frames: one progress line per 5 s of caller audio
+// An agent that failed within this long (refused, reset, 5xx or 429, closed early) is tried once more
+// before the fallback prompt. A slower failure (a connect timeout) is not: the caller would wait twice.
+constexpr auto retry_window = std::chrono::milliseconds(1000);
 
 class twilio_call final : public caller_link, public std::enable_shared_from_this<twilio_call> {
  public:
@@ -112,23 +115,26 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     asio::co_spawn(ws_.get_executor(), redirect_to(shared_from_this(), number), asio::detached);
   }
 
-  // The drain deadline passed: end the call as a hang-up would (agent socket closed with 1000).
-  // Twilio runs the new TwiML (<Dial>) and ends this stream with `stop`; until then the call goes on.
+  // Twilio runs the new TwiML (<Dial>) and ends this stream with `stop`, possibly before its answer
+  // arrives: the record says "transferred" from the start and is corrected if Twilio refuses.
   static asio::awaitable<void> redirect_to(std::shared_ptr<twilio_call> self, std::string number) {
     const std::string twiml = twilio::render_dial(number);
     log(log_level::info, "transferring the call", {{"call_sid", self->call_sid_}, {"number", number}});
+    const std::string previous = self->record_.transferred_to;
+    self->record_.transferred_to = number;
     const auto result = co_await twilio::update_call_twiml(self->services_.rest, self->call_sid_, twiml);
     self->transferring_ = false;
     if (result.ok()) {
-      self->record_.transferred_to = number;
       app::metrics().transfers.inc("ok");
       log(log_level::info, "call transferred", {{"call_sid", self->call_sid_}, {"number", number}});
     } else {
+      self->record_.transferred_to = previous;
       app::metrics().transfers.inc("failed");
       log(log_level::error, "transfer failed: the call goes on", {{"call_sid", self->call_sid_}, {"error", result.error}});
     }
   }
 
+  // The drain deadline passed: end the call as a hang-up would (agent socket closed with 1000).
   void end_for_drain() { request_close(websocket::close_code::going_away, "gateway shutting down"); }
 
  private:
@@ -338,8 +344,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       co_return;
     }
     if (!std::get<0>(first)) co_return;  // the socket closed before `start`
+    const auto first_attempt = std::chrono::steady_clock::now();
     auto end = co_await agent_->run();
-    if (end == agent_end::unreachable && !caller_gone_ && !closing_) {
+    const bool failed_fast = std::chrono::steady_clock::now() - first_attempt < retry_window;
+    if (end == agent_end::unreachable && failed_fast && !caller_gone_ && !closing_) {
       // Once more with a fresh connection (and a fresh signed URL): most such failures are momentary.
       agent_->describe(record_);
       log(log_level::warn, "agent unreachable: trying once more", {{"call_sid", call_sid_}});

@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(fallback_records_and_transfer_settings) {
   BOOST_TEST(d.voicemail_max_length.count() == 120);
   BOOST_TEST(!d.record_calls);
   BOOST_TEST(d.database_url.empty());  // SQLite
-  BOOST_TEST(d.state_dir == "voicebridge-state");
+  BOOST_TEST(d.state_dir == std::filesystem::current_path() / "voicebridge-state");
   BOOST_TEST(d.twilio_api_base == "https://api.twilio.com");
   BOOST_TEST(d.operator_key == '0');
   const auto c = load_config(env({{"LOCAL_AGENT", "echo"}, {"FALLBACK_LANGUAGE", "de"}, {"FALLBACK_TEXT", "Bitte"},
