@@ -321,6 +321,35 @@ BOOST_AUTO_TEST_CASE(postgresql_outage_during_calls_loses_nothing) {
   BOOST_TEST(boost::json::parse(list.body).at("calls").as_array().size() == 6u);
 }
 
+BOOST_AUTO_TEST_CASE(records_spooled_while_postgresql_was_down_survive_a_restart) {
+  postgres_server pg;
+  if (!pg.available()) {
+    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
+    return;
+  }
+  BOOST_TEST_REQUIRE(pg.start(), pg.log());
+  temp_dir state;  // kept across the two gateways (each would remove a state directory of its own)
+  auto config = records_config();
+  remove_temp_dir(config.state_dir);
+  config.state_dir = state.path / "state";
+  config.database_url = pg.url();
+  std::string call_sid;
+  {
+    gateway gw(config);
+    BOOST_TEST_REQUIRE(gw.server->wait_records_stored(20s));  // the schema is there
+    BOOST_TEST_REQUIRE(pg.stop(), pg.log());
+    auto s = gw.run(sim::run_call(gw.caller(speech(5, 50))));
+    gw.settle();
+    call_sid = s.call_sid;
+    BOOST_TEST(!gw.server->wait_records_stored(500ms));
+  }  // the gateway stops with the record in its spool
+  BOOST_TEST(std::filesystem::file_size(config.state_dir / "records.spool") > 0u);
+  BOOST_TEST_REQUIRE(pg.start(), pg.log());
+  gateway restarted(config);
+  BOOST_TEST(call_record(restarted, call_sid).at("outcome").as_string() == "agent");
+  BOOST_TEST(std::filesystem::file_size(config.state_dir / "records.spool") == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(transfer)
