@@ -477,9 +477,13 @@ class conversation final : public session {
       audio_base64 = transcoder_->to_caller(audio_base64);
       if (audio_base64.empty()) return;
     }
+    // One mark per agent turn, before its first chunk: Twilio echoes it when that turn starts playing. A
+    // mark per chunk would double the messages (and syscalls) toward Twilio for nothing we use.
+    if (event_id != last_marked_turn_) {
+      last_marked_turn_ = event_id;
+      caller_->send_mark("turn-" + std::to_string(event_id));
+    }
     caller_->send_audio(std::move(audio_base64));
-    // Twilio echoes the mark once this chunk has played: what the caller actually heard.
-    caller_->send_mark("audio-" + std::to_string(event_id));
   }
 
   asio::awaitable<void> writer() {
@@ -516,6 +520,7 @@ class conversation final : public session {
   bool quota_error_ = false;  // an error event about quota arrived
   records::call_record facts_;  // transcript lines, for the call record
   std::optional<std::int64_t> first_audio_ms_;
+  std::optional<std::int64_t> last_marked_turn_;
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point attached_at_ = created_;
 };
