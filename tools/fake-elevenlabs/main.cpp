@@ -1,5 +1,6 @@
 // fake-elevenlabs: the local ElevenLabs agent stand-in.
-// Usage: fake-elevenlabs [--port N] [--greeting-wav F] [--connect-delay-ms N]
+// Usage: fake-elevenlabs [--port N] [--greeting-wav F] [--connect-delay-ms N] [--transcripts 1]
+//                        [--close-1008-after-frames N]
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -25,8 +26,13 @@ int main(int argc, char** argv) {
       script.greeting = audio::to_mulaw_8k(*wav);
     } else if (arg == "--connect-delay-ms") {
       script.connect_delay_ms = std::atoi(argv[i + 1]);  // as a far-away agent's TLS + handshake would take
+    } else if (arg == "--transcripts") {
+      script.transcripts = std::atoi(argv[i + 1]) != 0;  // agent_response (+ correction), user_transcript
+    } else if (arg == "--close-1008-after-frames") {
+      script.close_1008_after_frames = std::atoi(argv[i + 1]);  // an agent failing mid-call (the fallback demo)
     } else {
-      std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE] [--connect-delay-ms N]\n";
+      std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE] [--connect-delay-ms N] [--transcripts 1]\n"
+                   "                       [--close-1008-after-frames N]\n";
       return 2;
     }
   }
