@@ -50,8 +50,9 @@ void voicemail_agent::end_message() {
 }
 
 asio::awaitable<agent_end> voicemail_agent::run() {
-  co_await play_paced(executor_, caller_, *settings_.prompt, hung_up_);
-  co_await play_paced(executor_, caller_, *settings_.tone, hung_up_);
+  const std::span<const std::uint8_t> prompt(*settings_.prompt), tone(*settings_.tone);  // named: GCC 12
+  co_await play_paced(executor_, caller_, prompt, hung_up_);
+  co_await play_paced(executor_, caller_, tone, hung_up_);
   if (!hung_up_) {
     // The tone's last frame has just been sent: what the caller says from now on is the message.
     const auto path = recording_path(settings_.directory, call_sid_, "voicemail");
