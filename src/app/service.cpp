@@ -95,6 +95,8 @@ asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, a
       log(log_level::error, "calls still active after being ended", {{"active_calls", server.active_calls()}});
   }
   server.stop_accepting();
+  // The calls' files and records, written on their own threads, land before the process goes.
+  if (!server.flush_records(10s)) log(log_level::error, "call records or recordings still being written at exit");
   log(log_level::info, "drained, exiting");
   io.stop();
 }

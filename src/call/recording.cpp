@@ -4,6 +4,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <boost/asio/post.hpp>
+#include <future>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -19,9 +22,9 @@ using app::log_level;
 namespace {
 constexpr std::size_t flush_every_bytes = 8000;  // one second per channel
 
-bool write_all(int fd, const std::uint8_t* data, std::size_t size, off_t offset, bool positioned) {
+bool write_all(int fd, const std::uint8_t* data, std::size_t size, off_t offset) {
   while (size > 0) {
-    const ssize_t n = positioned ? ::pwrite(fd, data, size, offset) : ::write(fd, data, size);
+    const ssize_t n = ::pwrite(fd, data, size, offset);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       if (n == 0) errno = EIO;
@@ -43,8 +46,46 @@ std::filesystem::path recording_path(const std::filesystem::path& directory, std
   return directory / (name + "-" + std::string(kind) + ".wav");
 }
 
-std::unique_ptr<wav_writer> wav_writer::create(const std::filesystem::path& path, unsigned channels,
-                                               std::string call_sid) {
+struct wav_writer::disk_file {
+  int fd = -1;
+  std::filesystem::path path;
+  unsigned channels = 1;
+  std::string call_sid;
+  std::uint64_t data_bytes = 0;  // written, as the header says
+  std::atomic<bool> failed{false};
+
+  // Appends `data`, then rewrites the header for the new size.
+  void write(const std::vector<std::uint8_t>& data) {
+    if (failed || fd < 0) return;
+    const auto size = static_cast<std::uint32_t>(std::min<std::uint64_t>(data_bytes + data.size(), 0xFFFF'FFF0u));
+    const auto header = audio::wav_header(audio::wav_encoding::mulaw, 8000, channels, size);
+    const auto at = static_cast<off_t>(header.size() + data_bytes);  // the data chunk follows the header
+    if (!data.empty() && !write_all(fd, data.data(), data.size(), at)) return fail("write", errno);
+    data_bytes += data.size();
+    if (!write_all(fd, header.data(), header.size(), 0)) fail("write", errno);
+  }
+  void close() {
+    if (fd < 0) return;
+    if (!failed && data_bytes % 2 == 1) {  // RIFF chunks are padded to an even size
+      const std::uint8_t pad = 0;
+      const auto at = static_cast<off_t>(audio::wav_header(audio::wav_encoding::mulaw, 8000, channels, 0).size() + data_bytes);
+      if (!write_all(fd, &pad, 1, at)) fail("write", errno);
+    }
+    if (!failed && ::fsync(fd) != 0) fail("fsync", errno);
+    ::close(fd);
+    fd = -1;
+  }
+  void fail(const char* what, int error) {
+    failed = true;
+    app::metrics().recording_failures.inc(error == ENOSPC || error == EFBIG || error == EDQUOT ? "disk_full" : what);
+    log(log_level::error, "recording stopped: the call goes on without it",
+        {{"call_sid", call_sid}, {"path", path.string()}, {"step", what}, {"error", std::strerror(error)},
+         {"bytes_kept", data_bytes}});
+  }
+};
+
+std::unique_ptr<wav_writer> wav_writer::create(boost::asio::thread_pool& disk, const std::filesystem::path& path,
+                                               unsigned channels, std::string call_sid) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) {
     const int error = errno;
@@ -53,64 +94,53 @@ std::unique_ptr<wav_writer> wav_writer::create(const std::filesystem::path& path
                                                     {"error", std::strerror(error)}});
     return nullptr;
   }
-  auto writer = std::unique_ptr<wav_writer>(new wav_writer(fd, path, channels, std::move(call_sid)));
-  const auto header = audio::wav_header(audio::wav_encoding::mulaw, 8000, channels, 0);
-  if (!write_all(fd, header.data(), header.size(), 0, false)) writer->fail("write", errno);
+  auto file = std::make_shared<disk_file>();
+  file->fd = fd;
+  file->path = path;
+  file->channels = channels;
+  file->call_sid = std::move(call_sid);
+  auto writer = std::unique_ptr<wav_writer>(new wav_writer(disk, std::move(file)));
+  writer->hand_over(false);  // the header, for a file with no audio yet
   return writer;
 }
 
-wav_writer::wav_writer(int fd, std::filesystem::path path, unsigned channels, std::string call_sid)
-    : fd_(fd), path_(std::move(path)), channels_(channels), call_sid_(std::move(call_sid)) {
-  pending_.reserve(flush_every_bytes * channels);
+wav_writer::wav_writer(boost::asio::thread_pool& disk, std::shared_ptr<disk_file> file)
+    : pool_(disk), disk_(std::move(file)) {
+  pending_.reserve(flush_every_bytes * disk_->channels);
 }
 
 wav_writer::~wav_writer() { finish(); }
+bool wav_writer::failed() const { return disk_->failed; }
+const std::filesystem::path& wav_writer::path() const { return disk_->path; }
 
 void wav_writer::append(std::span<const std::uint8_t> interleaved) {
-  if (failed_ || fd_ < 0) return;
+  if (finished_ || disk_->failed) return;
   pending_.insert(pending_.end(), interleaved.begin(), interleaved.end());
-  if (pending_.size() >= flush_every_bytes * channels_) flush();
+  appended_ += interleaved.size();
+  if (pending_.size() >= flush_every_bytes * disk_->channels) hand_over(false);
 }
 
-// Appends what is pending, then rewrites the header for the new size: the file is a valid WAV after
-// every flush.
-bool wav_writer::flush() {
-  if (failed_ || fd_ < 0) return false;
-  if (!pending_.empty()) {
-    if (!write_all(fd_, pending_.data(), pending_.size(), 0, false)) {
-      fail("write", errno);
-      return false;
-    }
-    data_bytes_ += pending_.size();
-    pending_.clear();
-  }
-  const auto size = static_cast<std::uint32_t>(std::min<std::uint64_t>(data_bytes_, 0xFFFF'FFF0u));
-  const auto header = audio::wav_header(audio::wav_encoding::mulaw, 8000, channels_, size);
-  if (!write_all(fd_, header.data(), header.size(), 0, true)) {
-    fail("write", errno);
-    return false;
-  }
-  return true;
+void wav_writer::hand_over(bool last) {
+  std::vector<std::uint8_t> data;
+  data.swap(pending_);
+  if (!last) pending_.reserve(flush_every_bytes * disk_->channels);
+  boost::asio::post(pool_, [file = disk_, data = std::move(data), last] {
+    file->write(data);
+    if (last) file->close();
+  });
 }
 
 void wav_writer::finish() {
-  if (fd_ < 0) return;
-  if (flush() && data_bytes_ % 2 == 1) {  // RIFF chunks are padded to an even size
-    const std::uint8_t pad = 0;
-    if (!write_all(fd_, &pad, 1, 0, false)) fail("write", errno);
-  }
-  if (!failed_ && ::fsync(fd_) != 0) fail("fsync", errno);
-  ::close(fd_);
-  fd_ = -1;
+  if (finished_) return;
+  finished_ = true;
+  hand_over(true);
 }
 
-void wav_writer::fail(const char* what, int error) {
-  failed_ = true;
-  pending_.clear();
-  app::metrics().recording_failures.inc(error == ENOSPC || error == EFBIG || error == EDQUOT ? "disk_full" : what);
-  log(log_level::error, "recording stopped: the call goes on without it",
-      {{"call_sid", call_sid_}, {"path", path_.string()}, {"step", what}, {"error", std::strerror(error)},
-       {"bytes_kept", data_bytes_}});
+void wav_writer::wait_written() const {
+  std::promise<void> done;
+  auto written = done.get_future();
+  boost::asio::post(pool_, [&done] { done.set_value(); });
+  written.wait();
 }
 
 void call_recorder::caller_audio(std::span<const std::uint8_t> mulaw) {

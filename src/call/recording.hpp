@@ -1,11 +1,16 @@
-// Call audio on disk: mu-law WAV files (bit-exact call audio) written while the call runs. The data is
-// flushed about once a second with a header that describes it, so a crash loses at most the last second;
-// the file is fsync'd when finished. A write error (disk full) is logged and counted, the file is closed,
-// and the call goes on without it.
+// Call audio on disk: mu-law WAV files (bit-exact call audio) written while the call runs. The call's
+// thread only appends to a buffer; about once a second the buffer goes to the disk thread, which appends
+// it and rewrites the header for the new size, so the file is a valid WAV after every flush and a crash
+// loses at most the last second. At the end the disk thread fsyncs and closes it. A slow disk therefore
+// delays the file, never a call. A write error (disk full) is logged and counted, the file keeps what was
+// written, and the call goes on without it.
 #pragma once
+#include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -15,30 +20,33 @@ namespace voicebridge::call {
 
 class wav_writer {
  public:
-  // Creates `path` (never overwrites); nullptr after logging why when it cannot.
-  static std::unique_ptr<wav_writer> create(const std::filesystem::path& path, unsigned channels, std::string call_sid);
-  ~wav_writer();
+  // Creates `path` (never overwrites); nullptr after logging why when it cannot. `disk`: one thread, so
+  // the writes of a file (and whatever is posted after them) happen in order.
+  static std::unique_ptr<wav_writer> create(boost::asio::thread_pool& disk, const std::filesystem::path& path,
+                                            unsigned channels, std::string call_sid);
+  ~wav_writer();  // finishes, if finish() was not called
   wav_writer(const wav_writer&) = delete;
   wav_writer& operator=(const wav_writer&) = delete;
 
   void append(std::span<const std::uint8_t> interleaved);  // ignored once failed or finished
-  void finish();                                           // flush, fsync, close; idempotent
-  bool failed() const { return failed_; }
-  std::uint64_t data_bytes() const { return data_bytes_; }
-  const std::filesystem::path& path() const { return path_; }
+  // Flush, fsync and close on the disk thread. Idempotent.
+  void finish();
+  bool failed() const;
+  std::uint64_t bytes() const { return appended_; }  // all appended audio (on disk once finished, unless failed)
+  const std::filesystem::path& path() const;
+  // Blocks until everything handed to the disk thread so far is written (for tests).
+  void wait_written() const;
 
  private:
-  wav_writer(int fd, std::filesystem::path path, unsigned channels, std::string call_sid);
-  bool flush();
-  void fail(const char* what, int error);
+  struct disk_file;  // what only the disk thread touches (and the failure flag)
+  wav_writer(boost::asio::thread_pool& disk, std::shared_ptr<disk_file> file);
+  void hand_over(bool last);
 
-  int fd_;
-  std::filesystem::path path_;
-  unsigned channels_;
-  std::string call_sid_;
+  boost::asio::thread_pool& pool_;
+  std::shared_ptr<disk_file> disk_;
   std::vector<std::uint8_t> pending_;
-  std::uint64_t data_bytes_ = 0;
-  bool failed_ = false;
+  std::uint64_t appended_ = 0;
+  bool finished_ = false;
 };
 
 // The whole call as the caller lived it, two channels (left: the caller, right: what the caller heard).
@@ -54,6 +62,7 @@ class call_recorder {
   // The rest of the queued agent audio is written against silence (it plays after the caller's last frame).
   void finish();
   const wav_writer& file() const { return *file_; }
+  wav_writer& file() { return *file_; }
 
   static constexpr std::size_t max_agent_ahead = 8000 * 120;  // 2 min of queued agent audio
 

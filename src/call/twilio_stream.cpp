@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -273,7 +274,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     services_.admitted.stream_started(call_sid_);
     log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
     if (config_.record_calls) {
-      if (auto file = wav_writer::create(recording_path(config_.recordings_dir(), call_sid_, "call"), 2, call_sid_))
+      if (auto file = wav_writer::create(services_.disk, recording_path(config_.recordings_dir(), call_sid_, "call"), 2, call_sid_))
         recorder_.emplace(std::move(file));
     }
     if (services_.agent.agent_id.empty() && config_.local_agent == app::local_agent_kind::echo)
@@ -376,9 +377,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     record_.end_reason = end_reason_;
     if (recorder_) {
       recorder_->finish();
-      if (recorder_->file().data_bytes() > 0) record_.recording_path = recorder_->file().path().string();
+      if (recorder_->file().bytes() > 0) record_.recording_path = recorder_->file().path().string();
     }
-    services_.records.submit(std::move(record_));
+    // Through the disk thread, behind this call's files: the record is stored once its audio is durable.
+    asio::post(services_.disk, [&records = services_.records, record = std::move(record_)]() mutable {
+      records.submit(std::move(record));
+    });
   }
 
   ws_stream& ws_;

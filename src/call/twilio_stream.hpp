@@ -34,6 +34,7 @@ struct stream_services {
   voicemail_settings local_voicemail;  // the local demo agent: greeting, tone, message
   voicemail_settings fallback;         // when the agent cannot answer: fallback prompt, tone, message
   records::record_writer& records;
+  boost::asio::thread_pool& disk;  // recordings are written here, never on an io thread
   twilio::rest_settings rest;  // transfers
   elevenlabs::agent_settings agent;  // used when agent.agent_id is set
   elevenlabs::prewarm_pool* prewarms = nullptr;  // set when pre-warming is on

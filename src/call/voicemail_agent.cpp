@@ -56,7 +56,7 @@ asio::awaitable<agent_end> voicemail_agent::run() {
   if (!hung_up_) {
     // The tone's last frame has just been sent: what the caller says from now on is the message.
     const auto path = recording_path(settings_.directory, call_sid_, "voicemail");
-    message_ = wav_writer::create(path, 1, call_sid_);
+    message_ = wav_writer::create(*settings_.disk, path, 1, call_sid_);
     log(log_level::info, "voicemail recording", {{"call_sid", call_sid_}, {"path", path.string()}});
     done_.expires_after(settings_.max_length);
     while (!ended_) {
@@ -67,18 +67,17 @@ asio::awaitable<agent_end> voicemail_agent::run() {
   }
   if (message_) {
     message_->finish();
-    if (message_->data_bytes() > 0) kept_path_ = message_->path();
     log(log_level::info, "voicemail saved",
-        {{"call_sid", call_sid_}, {"path", message_->path().string()}, {"bytes", message_->data_bytes()},
-         {"complete", message_->failed() ? "false" : "true"}});
+        {{"call_sid", call_sid_}, {"path", message_->path().string()}, {"bytes", message_->bytes()}});
   }
   if (!hung_up_) caller_.hang_up();
   co_return agent_end::served;
 }
 
 void voicemail_agent::describe(records::call_record& record) const {
-  record.outcome = message_ && message_->data_bytes() > 0 ? records::outcome::voicemail : records::outcome::fallback;
-  record.voicemail_path = kept_path_.string();
+  const bool message = message_ && message_->bytes() > 0;
+  record.outcome = message ? records::outcome::voicemail : records::outcome::fallback;
+  if (message) record.voicemail_path = message_->path().string();
 }
 
 }  // namespace voicebridge::call

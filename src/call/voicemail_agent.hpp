@@ -19,6 +19,7 @@ struct voicemail_settings {
   std::shared_ptr<const std::vector<std::uint8_t>> prompt;  // 8 kHz mu-law
   std::shared_ptr<const std::vector<std::uint8_t>> tone;
   std::filesystem::path directory;
+  boost::asio::thread_pool* disk = nullptr;  // where the message is written (one thread)
   std::chrono::seconds max_length{120};
   std::chrono::milliseconds silence_timeout{5000};  // 0: only hang-up and max length end it
 };
@@ -50,7 +51,6 @@ class voicemail_agent final : public agent {
   std::chrono::milliseconds silent_for_{0};
   bool hung_up_ = false;
   bool ended_ = false;
-  std::filesystem::path kept_path_;  // the message file, once finished with audio in it
 };
 
 }  // namespace voicebridge::call

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <charconv>
+#include <future>
 
 #include "call/completed_calls.hpp"
 #include "call/local_agent.hpp"
@@ -64,9 +65,9 @@ audio_ptr load_echo_greeting(const app::config& config) {
   return std::make_shared<const std::vector<std::uint8_t>>(call::make_greeting_tone());
 }
 
-call::voicemail_settings voicemail(const app::config& config, audio_ptr prompt) {
+call::voicemail_settings voicemail(const app::config& config, audio_ptr prompt, asio::thread_pool& disk) {
   return {std::move(prompt), std::make_shared<const std::vector<std::uint8_t>>(call::make_voicemail_tone()),
-          config.recordings_dir(), config.voicemail_max_length, config.voicemail_silence};
+          config.recordings_dir(), &disk, config.voicemail_max_length, config.voicemail_silence};
 }
 
 // The state directory (recordings, SQLite, spool) and the call store; a state directory that cannot be
@@ -140,6 +141,7 @@ struct server::impl {
   call::call_registry active;
   call::admission admitted;
   records::record_writer records;
+  asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
   call::stream_services services;
   std::optional<elevenlabs::prewarm_pool> prewarms;
@@ -160,10 +162,13 @@ struct server::impl {
                  voicemail(config, config.elevenlabs_agent_id.empty() && config.local_agent == app::local_agent_kind::voicemail
                                        ? load_prompt(config.local_greeting_wav, "LOCAL_GREETING_WAV",
                                                      config.local_greeting_text, config.fallback_language)
-                                       : nullptr),
+                                       : nullptr,
+                           disk_pool),
                  voicemail(config, load_prompt(config.fallback_prompt_wav, "FALLBACK_PROMPT_WAV", config.fallback_text,
-                                               config.fallback_language)),
+                                               config.fallback_language),
+                           disk_pool),
                  records,
+                 disk_pool,
                  rest_settings(config),
                  agent_settings(config)} {
     if (!config.elevenlabs_agent_id.empty() && config.prewarm) {
@@ -171,6 +176,8 @@ struct server::impl {
       services.prewarms = &*prewarms;
     }
   }
+  // Every call has ended by now (each held this object): let the files and the records they queued land.
+  ~impl() { disk_pool.join(); }
 
   // Binds, listens and starts accepting; the bound port (useful with port 0). Throws on bind errors.
   static std::uint16_t open_listener(const std::shared_ptr<impl>& self, tcp::acceptor& acceptor,
@@ -431,6 +438,27 @@ std::uint16_t server::metrics_port() const {
 std::size_t server::active_calls() const { return impl_->active.size(); }
 const app::config& server::config() const { return impl_->config; }
 const std::vector<std::uint8_t>& server::fallback_prompt() const { return *impl_->services.fallback.prompt; }
-bool server::wait_records_stored(std::chrono::milliseconds timeout) { return impl_->records.wait_stored(timeout); }
+// Records reach the writer through the disk thread (behind their call's files): that drains first.
+static bool drain_disk(asio::thread_pool& disk, std::chrono::steady_clock::time_point deadline) {
+  auto drained = std::make_shared<std::promise<void>>();
+  auto done = drained->get_future();
+  asio::post(disk, [drained] { drained->set_value(); });
+  return done.wait_until(deadline) == std::future_status::ready;
+}
+
+static std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+}
+
+bool server::wait_records_stored(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  return drain_disk(impl_->disk_pool, deadline) && impl_->records.wait_stored(left_until(deadline));
+}
+
+bool server::flush_records(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  return drain_disk(impl_->disk_pool, deadline) && impl_->records.wait_handled(left_until(deadline));
+}
 
 }  // namespace voicebridge::net

@@ -100,6 +100,11 @@ bool record_writer::wait_stored(std::chrono::milliseconds timeout) {
   return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_ && !spool_pending_; });
 }
 
+bool record_writer::wait_handled(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
+}
+
 void record_writer::run() {
   auto next_attempt = std::chrono::steady_clock::now();
   for (;;) {
@@ -142,7 +147,7 @@ void record_writer::run() {
     // A submitter may have spooled (full queue) since the replay: then the spool is not empty yet.
     spool_pending_ = pending || spooled_by_submitters_ != spooled_before;
     busy_ = false;
-    if (queue_.empty() && !spool_pending_) idle_.notify_all();
+    if (queue_.empty()) idle_.notify_all();
   }
   std::lock_guard lock(mutex_);
   busy_ = false;

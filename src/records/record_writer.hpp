@@ -30,6 +30,8 @@ class record_writer {
   // Until everything submitted so far is in the database (true) or the timeout passes (false). For tests
   // and the drain at shutdown.
   bool wait_stored(std::chrono::milliseconds timeout);
+  // Until everything submitted so far is stored or spooled (true), or the timeout passes.
+  bool wait_handled(std::chrono::milliseconds timeout);
 
   static constexpr std::size_t max_queued = 10000;
 

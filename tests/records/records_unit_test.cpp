@@ -44,25 +44,29 @@ BOOST_AUTO_TEST_SUITE(recorder)
 BOOST_AUTO_TEST_CASE(a_recording_is_a_valid_wav_after_every_second_even_without_finish) {
   testing::temp_dir dir;
   const auto path = dir.path / "CAx-call.wav";
-  auto writer = call::wav_writer::create(path, 1, "CAx");
+  boost::asio::thread_pool disk(1);
+  auto writer = call::wav_writer::create(disk, path, 1, "CAx");
   BOOST_TEST_REQUIRE(writer != nullptr);
   const auto audio = bytes(20000, 1);  // 2.5 s
   for (std::size_t i = 0; i < audio.size(); i += 160) writer->append(std::span(audio).subspan(i, 160));
+  writer->wait_written();
   // A crash now: what is on disk is a valid WAV with all but the last (unflushed) second.
   auto on_disk = audio::parse_wav(read_all(path));
   BOOST_TEST_REQUIRE(on_disk.has_value(), on_disk.error().message);
   BOOST_TEST(on_disk->samples.size() >= 16000u);
   BOOST_TEST(on_disk->samples.size() <= audio.size());
   writer->finish();
+  writer->wait_written();
   const auto file = read_all(path);
   BOOST_TEST_REQUIRE(audio::parse_wav(file).has_value());
   BOOST_TEST((std::vector<std::uint8_t>(file.begin() + 58, file.begin() + 58 + 20000) == audio));
-  BOOST_TEST(call::wav_writer::create(path, 1, "CAx") == nullptr);  // never overwrites a recording
+  BOOST_TEST(call::wav_writer::create(disk, path, 1, "CAx") == nullptr);  // never overwrites a recording
 }
 
 BOOST_AUTO_TEST_CASE(agent_audio_is_placed_where_the_caller_heard_it_and_cleared_audio_dropped) {
   testing::temp_dir dir;
-  auto writer = call::wav_writer::create(dir.path / "CAy-call.wav", 2, "CAy");
+  boost::asio::thread_pool disk(1);
+  auto writer = call::wav_writer::create(disk, dir.path / "CAy-call.wav", 2, "CAy");
   call::call_recorder rec(std::move(writer));
   const auto caller = bytes(160 * 4, 2);
   const auto agent = bytes(160 * 3, 3);
@@ -72,6 +76,7 @@ BOOST_AUTO_TEST_CASE(agent_audio_is_placed_where_the_caller_heard_it_and_cleared
   rec.agent_cleared();                                   // barge-in: the 40 ms not yet heard are dropped
   rec.caller_audio(std::span(caller).subspan(320, 320));
   rec.finish();
+  rec.file().wait_written();
   const auto file = read_all(dir.path / "CAy-call.wav");
   BOOST_TEST_REQUIRE(audio::parse_wav(file).has_value());
   std::vector<std::uint8_t> left, right;
@@ -80,9 +85,9 @@ BOOST_AUTO_TEST_CASE(agent_audio_is_placed_where_the_caller_heard_it_and_cleared
     right.push_back(file[i + 1]);
   }
   BOOST_TEST(left == caller);
-  std::vector<std::uint8_t> heard(160, 0xFF);                     // silence while the caller spoke first
-  heard.insert(heard.end(), agent.begin(), agent.begin() + 160);  // the 20 ms heard before the clear
-  heard.insert(heard.end(), 320, 0xFF);
+  // Silence while the caller spoke first, the 20 ms of agent heard before the clear, silence again.
+  std::vector<std::uint8_t> heard(160 * 4, 0xFF);
+  std::copy(agent.begin(), agent.begin() + 160, heard.begin() + 160);
   BOOST_TEST(right == heard);
 }
 

@@ -34,8 +34,12 @@ class server {
   const app::config& config() const;
   // The fallback prompt as callers hear it (8 kHz mu-law), synthesized or converted at start-up.
   const std::vector<std::uint8_t>& fallback_prompt() const;
-  // Until every call record handed over so far is in the database, or the timeout passed (false).
+  // Until every call record handed over so far (after its call's files) is in the database, or the
+  // timeout passed (false).
   bool wait_records_stored(std::chrono::milliseconds timeout);
+  // Until every call's files are written and its record stored or spooled (the database may be down):
+  // before the process exits.
+  bool flush_records(std::chrono::milliseconds timeout);
 
  private:
   struct impl;
