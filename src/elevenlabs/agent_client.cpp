@@ -27,6 +27,7 @@
 #include "call/limit_log.hpp"
 #include "call/message_queue.hpp"
 #include "call/strand_bridge.hpp"
+#include "net/client.hpp"
 #include "util/overloaded.hpp"
 #include "elevenlabs/transcoder.hpp"
 #include "voicebridge/app/log.hpp"
@@ -246,23 +247,12 @@ class conversation final : public session {
     co_return ok;
   }
 
-  // Resolve and connect (Nagle off: audio frames are small); the reason on failure, empty on success.
-  asio::awaitable<std::string> connect_tcp(beast::tcp_stream& stream, const std::string& host, const std::string& port) {
-    tcp::resolver resolver(executor_);
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-    if (rec) co_return "resolve: " + rec.message();
-    if (auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple); cec) co_return "connect: " + cec.message();
-    beast::error_code ignored;
-    stream.socket().set_option(tcp::no_delay(true), ignored);
-    co_return std::string();
-  }
-
   asio::awaitable<std::optional<std::string>> fetch_signed_url(const std::string& host, const std::string& port) {
     beast::tcp_stream tcp(executor_);
-    if (auto error = co_await connect_tcp(tcp, host, port); !error.empty()) co_return fail_signed(error);
+    if (auto error = co_await net::connect_tcp(tcp, host, port); !error.empty()) co_return fail_signed(error);
     if constexpr (tls) {
       beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *settings_.tls);
-      if (auto ec = co_await tls_handshake(stream, host); ec) co_return fail_signed("TLS handshake: " + ec.message());
+      if (auto ec = co_await net::tls_client_handshake(stream, host); ec) co_return fail_signed("TLS handshake: " + ec.message());
       auto url = co_await get_signed_url(stream, host);
       co_return url;
     } else {
@@ -301,25 +291,15 @@ class conversation final : public session {
     return std::nullopt;
   }
 
-  // SNI, and the certificate must name the host we asked for (the chain is checked against the system
-  // store, or SSL_CERT_FILE).
-  template <class SslStream>
-  asio::awaitable<beast::error_code> tls_handshake(SslStream& ssl, const std::string& host) {
-    if (!SSL_set_tlsext_host_name(ssl.native_handle(), host.c_str())) co_return asio::ssl::error::stream_truncated;
-    ssl.set_verify_callback(asio::ssl::host_name_verification(host));
-    auto [ec] = co_await ssl.async_handshake(asio::ssl::stream_base::client, use_tuple);
-    co_return ec;
-  }
-
   bool fail(std::string reason) {
     log(log_level::error, "agent unavailable", {{"call_sid", call_sid_}, {"reason", reason}});
     return false;
   }
 
   asio::awaitable<bool> handshake(const std::string& host, const std::string& port, const std::string& target) {
-    if (auto error = co_await connect_tcp(beast::get_lowest_layer(ws_), host, port); !error.empty()) co_return fail(error);
+    if (auto error = co_await net::connect_tcp(beast::get_lowest_layer(ws_), host, port); !error.empty()) co_return fail(error);
     if constexpr (tls) {
-      if (auto ec = co_await tls_handshake(ws_.next_layer(), host); ec) co_return fail("TLS handshake: " + ec.message());
+      if (auto ec = co_await net::tls_client_handshake(ws_.next_layer(), host); ec) co_return fail("TLS handshake: " + ec.message());
     }
     beast::get_lowest_layer(ws_).expires_never();
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);

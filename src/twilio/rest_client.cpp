@@ -11,6 +11,7 @@
 #include <boost/url/parse.hpp>
 
 #include "voicebridge/twilio/form.hpp"
+#include "net/client.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::twilio {
@@ -66,21 +67,14 @@ asio::awaitable<rest_result> update_call_twiml(const rest_settings& settings, co
   const auto executor = co_await asio::this_coro::executor;
   beast::tcp_stream tcp_stream(executor);
   tcp_stream.expires_after(settings.timeout);  // one deadline for the whole exchange, TLS included
-  tcp::resolver resolver(executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-  if (rec) co_return rest_result{0, "resolve: " + rec.message()};
-  if (auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, use_tuple); cec)
-    co_return rest_result{0, "connect: " + cec.message()};
+  if (auto error = co_await net::connect_tcp(tcp_stream, host, port); !error.empty()) co_return rest_result{0, error};
   if (!tls) {
     auto result = co_await exchange(tcp_stream, req);
     co_return result;
   }
   if (!settings.tls) co_return rest_result{0, "no TLS context"};
   beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *settings.tls);
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) co_return rest_result{0, "TLS: SNI"};
-  stream.set_verify_callback(asio::ssl::host_name_verification(host));
-  if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple); ec)
-    co_return rest_result{0, "TLS handshake: " + ec.message()};
+  if (auto ec = co_await net::tls_client_handshake(stream, host); ec) co_return rest_result{0, "TLS handshake: " + ec.message()};
   auto result = co_await exchange(stream, req);
   co_return result;
 }

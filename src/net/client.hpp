@@ -1,0 +1,65 @@
+// Outbound connections to the services a call uses (ElevenLabs, an LLM): resolve + connect with Nagle off,
+// TLS with SNI and host name verification, and a WebSocket client over ws:// or wss:// chosen at run time.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace voicebridge::net {
+
+// Where a base URL points: http(s):// or ws(s)://host[:port], TLS for https and wss.
+struct service_address {
+  bool tls = false;
+  std::string host;
+  std::string port;
+};
+std::optional<service_address> parse_service_url(std::string_view url);
+
+// The reason it failed, empty on success.
+boost::asio::awaitable<std::string> connect_tcp(boost::beast::tcp_stream& stream, const std::string& host,
+                                                const std::string& port);
+// SNI, and the certificate must name `host` (the chain is checked against the context's trust store).
+boost::asio::awaitable<boost::beast::error_code> tls_client_handshake(
+    boost::beast::ssl_stream<boost::beast::tcp_stream>& stream, const std::string& host);
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// One WebSocket to a service. Not thread-safe: used from one call's executor. One read and one write may be
+// outstanding at a time (Beast's rule); the user keeps one writer.
+class ws_client {
+ public:
+  ws_client(const boost::asio::any_io_executor& executor, std::shared_ptr<boost::asio::ssl::context> tls);
+  ~ws_client();
+
+  struct connect_result {
+    std::string error;        // empty: connected
+    unsigned http_status = 0;  // a refused upgrade's status
+  };
+  // TCP, TLS (when the address says so), upgrade with `headers`. Unbounded: the caller races it with a deadline.
+  boost::asio::awaitable<connect_result> connect(const service_address& address, const std::string& target,
+                                                 const header_list& headers, std::chrono::milliseconds idle_timeout);
+  boost::asio::awaitable<boost::beast::error_code> read(boost::beast::flat_buffer& buffer);
+  boost::asio::awaitable<boost::beast::error_code> write(std::string_view text);
+  boost::asio::awaitable<void> close(boost::beast::websocket::close_code code);
+  boost::beast::websocket::close_reason reason() const;
+  bool is_open() const;
+
+ private:
+  using plain_ws = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  using tls_ws = boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  std::unique_ptr<plain_ws> plain_;
+  std::unique_ptr<tls_ws> tls_;
+};
+
+}  // namespace voicebridge::net
