@@ -4,6 +4,8 @@
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include <arpa/inet.h>
@@ -57,6 +59,54 @@ std::string normalize_base_url(const std::string& text) {
   std::string out = text;
   if (out.ends_with('/')) out.pop_back();
   return out;
+}
+
+// Ids that go into a URL path or query as they are.
+void require_id(const std::string& name, const std::string& value) {
+  if (value.empty() || value.size() > 128 || value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
+    throw config_error(name + ": expected letters, digits, '_' or '-', got '" + value + "'");
+}
+
+template <class Get>
+void load_pipeline_settings(const Get& get, config& c) {
+  if (auto v = get("AGENT_MODE")) {
+    if (*v == "local") c.agent_mode_setting = agent_mode::local;
+    else if (*v == "elevenlabs-agent") c.agent_mode_setting = agent_mode::elevenlabs_agent;
+    else if (*v == "pipeline") c.agent_mode_setting = agent_mode::pipeline;
+    else throw config_error("AGENT_MODE: expected local, elevenlabs-agent or pipeline, got '" + *v + "'");
+  }
+  if (c.mode() == agent_mode::elevenlabs_agent && c.elevenlabs_agent_id.empty())
+    throw config_error("ELEVENLABS_AGENT_ID: required with AGENT_MODE=elevenlabs-agent");
+  if (auto v = get("ELEVENLABS_VOICE_ID")) c.voice_id = *v;
+  if (auto v = get("TTS_MODEL_ID")) c.tts_model = *v;
+  if (auto v = get("STT_LANGUAGE")) c.stt_language = *v;
+  if (auto v = get("LLM_BASE_URL")) {
+    auto parsed = boost::urls::parse_absolute_uri(*v);
+    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->host().empty() ||
+        parsed->has_query() || parsed->has_userinfo())
+      throw config_error("LLM_BASE_URL: expected https://host[:port][/path] (the part before /chat/completions), got '" + *v + "'");
+    c.llm_base_url = *v;
+  }
+  if (auto v = get("LLM_API_KEY")) c.llm_api_key = *v;
+  if (auto v = get("LLM_MODEL")) c.llm_model = *v;
+  if (auto v = get("LLM_TIMEOUT_MS")) c.llm_timeout = std::chrono::milliseconds(parse_int<long long>("LLM_TIMEOUT_MS", *v, 100, 600'000));
+  if (auto v = get("SYSTEM_PROMPT")) c.system_prompt = *v;
+  if (auto v = get("SYSTEM_PROMPT_FILE")) {
+    std::ifstream file(*v);
+    if (!file) throw config_error("SYSTEM_PROMPT_FILE: cannot read '" + *v + "'");
+    c.system_prompt.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
+  if (auto v = get("PIPELINE_GREETING")) c.pipeline_greeting = *v;
+  // The TTS socket closes after 20 s without input (elevenlabs.md §2.2): the keep-alive must come sooner.
+  if (auto v = get("SPEECH_KEEPALIVE_MS"))
+    c.speech_keepalive = std::chrono::milliseconds(parse_int<long long>("SPEECH_KEEPALIVE_MS", *v, 100, 19'000));
+  if (c.mode() != agent_mode::pipeline) return;
+  require_id("ELEVENLABS_VOICE_ID", c.voice_id);
+  require_id("TTS_MODEL_ID", c.tts_model);
+  if (c.tts_model == "eleven_v3") throw config_error("TTS_MODEL_ID: eleven_v3 has no WebSocket input; use eleven_flash_v2_5");
+  if (!c.stt_language.empty()) require_id("STT_LANGUAGE", c.stt_language);
+  if (c.llm_base_url.empty()) throw config_error("LLM_BASE_URL: required with AGENT_MODE=pipeline");
+  if (c.llm_model.empty()) throw config_error("LLM_MODEL: required with AGENT_MODE=pipeline");
 }
 
 }  // namespace
@@ -178,6 +228,7 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   }
   flag("PREWARM", c.prewarm);
   millis("PREWARM_TIMEOUT_MS", c.prewarm_timeout);
+  load_pipeline_settings(get, c);
   auto wav_file = [&](const std::string& name, std::optional<std::filesystem::path>& out) {
     if (auto v = get(name)) {
       if (!std::filesystem::is_regular_file(*v)) throw config_error(name + ": no such file '" + *v + "'");

@@ -157,6 +157,12 @@ std::string render_metrics() {
   e.labelled("fallbacks_total", "reason", "Calls handed to the fallback prompt and voicemail, by reason.", m.fallbacks);
   e.labelled("record_writes_total", "result", "Call record writes, by result.", m.record_writes);
   e.labelled("transfers_total", "result", "Transfers to a human over Twilio's REST API, by result.", m.transfers);
+  e.histogram("turn_first_audio_seconds", "Pipeline mode: from the end of the caller's turn to the first audio of the answer.",
+              m.turn_first_audio_seconds);
+  e.labelled("llm_requests_total", "result", "Pipeline mode: LLM requests by result (ok, cancelled by a barge-in, failed).",
+             m.llm_requests);
+  e.labelled("speech_reconnects_total", "socket", "Pipeline mode: reconnections of the STT and TTS sockets.",
+             m.speech_reconnects);
   e.histogram("event_loop_lag_seconds", "How late a periodic event-loop timer fires.", m.event_loop_lag_seconds);
   e.gauge("draining", "1 while the gateway drains before exit.", m.draining);
   return e.take();

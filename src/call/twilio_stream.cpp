@@ -277,14 +277,25 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       if (auto file = wav_writer::create(services_.disk, recording_path(config_.recordings_dir(), call_sid_, "call"), 2, call_sid_))
         recorder_.emplace(std::move(file));
     }
-    if (services_.agent.agent_id.empty() && config_.local_agent == app::local_agent_kind::echo)
-      agent_ = std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
-    else if (services_.agent.agent_id.empty())
-      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.local_voicemail, call_sid_);
-    else if (services_.prewarms)  // the conversation opened at the webhook, if it is waiting for us
+    if (services_.prewarms)  // the conversation opened at the webhook, if it is waiting for us
       agent_ = services_.prewarms->adopt(start, ws_.get_executor(), weak_from_this());
-    if (!agent_) agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start);
+    if (!agent_) agent_ = fresh_agent();
     starts_.push(true);
+  }
+
+  // The configured agent, connecting now (not pre-warmed).
+  std::unique_ptr<agent> fresh_agent() {
+    switch (config_.mode()) {
+      case app::agent_mode::pipeline:
+        return make_pipeline_agent(ws_.get_executor(), *this, services_.pipeline, call_sid_);
+      case app::agent_mode::elevenlabs_agent:
+        return elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start_);
+      case app::agent_mode::local:
+        break;
+    }
+    if (config_.local_agent == app::local_agent_kind::echo)
+      return std::make_unique<local_agent>(ws_.get_executor(), *this, services_.greeting_mulaw, call_sid_);
+    return std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.local_voicemail, call_sid_);
   }
 
   void on_media(const twilio::media_message& media) {
@@ -352,7 +363,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       // Once more with a fresh connection (and a fresh signed URL): most such failures are momentary.
       agent_->describe(record_);
       log(log_level::warn, "agent unreachable: trying once more", {{"call_sid", call_sid_}});
-      agent_ = elevenlabs::make_agent(ws_.get_executor(), *this, services_.agent, start_);
+      agent_ = fresh_agent();
       end = co_await agent_->run();
     }
     if (end != agent_end::served && !caller_gone_ && !closing_) {

@@ -11,6 +11,7 @@
 #include "call/admission.hpp"
 #include "call/call_registry.hpp"
 #include "call/completed_calls.hpp"
+#include "call/pipeline_agent.hpp"
 #include "call/voicemail_agent.hpp"
 #include "elevenlabs/agent_client.hpp"
 #include "twilio/rest_client.hpp"
@@ -36,7 +37,8 @@ struct stream_services {
   records::record_writer& records;
   boost::asio::thread_pool& disk;  // recordings are written here, never on an io thread
   twilio::rest_settings rest;  // transfers
-  elevenlabs::agent_settings agent;  // used when agent.agent_id is set
+  elevenlabs::agent_settings agent;  // AGENT_MODE=elevenlabs-agent
+  pipeline_settings pipeline;        // AGENT_MODE=pipeline
   elevenlabs::prewarm_pool* prewarms = nullptr;  // set when pre-warming is on
 };
 

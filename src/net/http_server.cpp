@@ -110,6 +110,30 @@ elevenlabs::agent_settings agent_settings(const app::config& config) {
   return s;
 }
 
+call::pipeline_settings pipeline_settings(const app::config& config) {
+  call::pipeline_settings s;
+  s.speech_base_url = config.elevenlabs_base_url;
+  s.api_key = config.elevenlabs_api_key;
+  s.voice_id = config.voice_id;
+  s.tts_model = config.tts_model;
+  s.language = config.stt_language;
+  s.greeting = config.pipeline_greeting;
+  s.system_prompt = config.system_prompt;
+  s.connect_timeout = config.agent_connect_timeout;
+  s.idle_timeout = config.agent_idle_timeout;
+  s.stt_keepalive = s.tts_keepalive = config.speech_keepalive;
+  s.llm.base_url = config.llm_base_url;
+  s.llm.api_key = config.llm_api_key;
+  s.llm.model = config.llm_model;
+  s.llm.connect_timeout = config.llm_timeout;
+  s.llm.idle_timeout = config.llm_timeout;
+  if (config.mode() == app::agent_mode::pipeline) {
+    if (s.speech_base_url.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
+    if (s.llm.base_url.starts_with("https://")) s.llm.tls = elevenlabs::make_client_tls_context();
+  }
+  return s;
+}
+
 twilio::rest_settings rest_settings(const app::config& config) {
   twilio::rest_settings s{config.twilio_api_base, config.twilio_account_sid, config.twilio_auth_token, nullptr};
   if (s.api_base.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
@@ -159,7 +183,7 @@ struct server::impl {
                  active,
                  admitted,
                  load_echo_greeting(config),
-                 voicemail(config, config.elevenlabs_agent_id.empty() && config.local_agent == app::local_agent_kind::voicemail
+                 voicemail(config, config.mode() == app::agent_mode::local && config.local_agent == app::local_agent_kind::voicemail
                                        ? load_prompt(config.local_greeting_wav, "LOCAL_GREETING_WAV",
                                                      config.local_greeting_text, config.fallback_language)
                                        : nullptr,
@@ -170,8 +194,9 @@ struct server::impl {
                  records,
                  disk_pool,
                  rest_settings(config),
-                 agent_settings(config)} {
-    if (!config.elevenlabs_agent_id.empty() && config.prewarm) {
+                 agent_settings(config),
+                 pipeline_settings(config)} {
+    if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) {
       prewarms.emplace(io, services.agent);
       services.prewarms = &*prewarms;
     }

@@ -134,4 +134,50 @@ BOOST_AUTO_TEST_CASE(fallback_records_and_transfer_settings) {
   BOOST_TEST(error_of({{"TWILIO_API_BASE", "ftp://x"}}).starts_with("TWILIO_API_BASE:"));
 }
 
+BOOST_AUTO_TEST_CASE(agent_mode_follows_the_agent_id_unless_set) {
+  BOOST_TEST((load_config(env({})).mode() == agent_mode::local));
+  BOOST_TEST((load_config(env({{"ELEVENLABS_AGENT_ID", "agent_1"}})).mode() == agent_mode::elevenlabs_agent));
+  BOOST_TEST((load_config(env({{"ELEVENLABS_AGENT_ID", "agent_1"}, {"AGENT_MODE", "local"}})).mode() == agent_mode::local));
+  BOOST_TEST(error_of({{"AGENT_MODE", "elevenlabs-agent"}}).starts_with("ELEVENLABS_AGENT_ID:"));
+  BOOST_TEST(error_of({{"AGENT_MODE", "parrot"}}).starts_with("AGENT_MODE:"));
+}
+
+BOOST_AUTO_TEST_CASE(pipeline_mode_needs_a_voice_and_a_model) {
+  const std::map<std::string, std::string> pipeline{{"AGENT_MODE", "pipeline"},
+                                                    {"ELEVENLABS_VOICE_ID", "voice_1"},
+                                                    {"LLM_BASE_URL", "https://llm.example/v1"},
+                                                    {"LLM_MODEL", "gpt-test"},
+                                                    {"LLM_API_KEY", "sk-test"},
+                                                    {"STT_LANGUAGE", "de"},
+                                                    {"SPEECH_KEEPALIVE_MS", "5000"},
+                                                    {"PIPELINE_GREETING", "Guten Tag!"}};
+  const auto c = load_config(env(pipeline));
+  BOOST_TEST((c.mode() == agent_mode::pipeline));
+  BOOST_TEST(c.voice_id == "voice_1");
+  BOOST_TEST(c.tts_model == "eleven_flash_v2_5");
+  BOOST_TEST(c.llm_base_url == "https://llm.example/v1");
+  BOOST_TEST(c.stt_language == "de");
+  BOOST_TEST(c.speech_keepalive.count() == 5000);
+  BOOST_TEST(c.pipeline_greeting == "Guten Tag!");
+  BOOST_TEST(!c.system_prompt.empty());
+  auto without = [&](const std::string& name) {
+    auto vars = pipeline;
+    vars.erase(name);
+    return error_of(vars);
+  };
+  BOOST_TEST(without("ELEVENLABS_VOICE_ID").starts_with("ELEVENLABS_VOICE_ID:"));
+  BOOST_TEST(without("LLM_BASE_URL").starts_with("LLM_BASE_URL:"));
+  BOOST_TEST(without("LLM_MODEL").starts_with("LLM_MODEL:"));
+  auto with = [&](const std::string& name, const std::string& value) {
+    auto vars = pipeline;
+    vars[name] = value;
+    return error_of(vars);
+  };
+  BOOST_TEST(with("ELEVENLABS_VOICE_ID", "a/b?c").starts_with("ELEVENLABS_VOICE_ID:"));  // goes into the URL path
+  BOOST_TEST(with("TTS_MODEL_ID", "eleven_v3").starts_with("TTS_MODEL_ID:"));
+  BOOST_TEST(with("LLM_BASE_URL", "ftp://x").starts_with("LLM_BASE_URL:"));
+  BOOST_TEST(with("SPEECH_KEEPALIVE_MS", "25000").starts_with("SPEECH_KEEPALIVE_MS:"));  // over the TTS 20 s
+  BOOST_TEST(with("SYSTEM_PROMPT_FILE", "/nonexistent").starts_with("SYSTEM_PROMPT_FILE:"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <functional>
 #include <sstream>
@@ -74,6 +75,15 @@ struct gateway {
       config.elevenlabs_agent_id = "agent_test";
       config.elevenlabs_base_url = agent_base + std::to_string(agent->port());
     }
+    start(std::move(config));
+  }
+  // Stand-ins that must listen before the gateway is configured: `prepare` starts them on this loop and
+  // points the config at them.
+  gateway(app::config config, const std::function<void(asio::io_context&, app::config&)>& prepare) {
+    prepare(io, config);
+    start(std::move(config));
+  }
+  void start(app::config config) {
     app::set_log_sink(&logs);
     app::configure_logging(config.log_level_, app::log_format::text);
     app::add_log_secret(config.twilio_auth_token);
@@ -233,6 +243,23 @@ inline bool heard_fallback(const sim::call_summary& s, const net::server& gatewa
   if (at == heard.end()) return false;
   const auto n = std::min<std::ptrdiff_t>(heard.end() - at, static_cast<std::ptrdiff_t>(prompt.size()));
   return std::equal(at, at + n, prompt.begin());
+}
+
+// The read API, with the token the record tests configure (ADMIN_TOKEN).
+inline const std::string test_admin_token = "integration-admin-token-0123456789";
+
+inline http_result api_get(gateway& gw, std::string target, std::string token = test_admin_token) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  return gw.run(http_call(gw.port, http::verb::get, std::move(target), {}, std::move(headers)));
+}
+
+// The stored record of a call, once the writer has stored every queued record.
+inline boost::json::object call_record(gateway& gw, const std::string& call_sid) {
+  BOOST_TEST_REQUIRE(gw.server->wait_records_stored(std::chrono::seconds(20)));
+  auto r = api_get(gw, "/api/calls/" + call_sid);
+  BOOST_TEST_REQUIRE(r.status == 200u, r.body);
+  return boost::json::parse(r.body).as_object();
 }
 
 inline std::string stream_signature(const app::config& c) {

@@ -20,26 +20,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string admin_token = "integration-admin-token-0123456789";
+const std::string& admin_token = test_admin_token;
 constexpr std::size_t mulaw_wav_header_bytes = 58;  // RIFF + fmt (18) + fact + data headers
 
 app::config records_config() {
   auto c = gateway_config();
   c.admin_token = admin_token;
   return c;
-}
-
-http_result api_get(gateway& gw, std::string target, std::string token = admin_token) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-  return gw.run(http_call(gw.port, http::verb::get, std::move(target), {}, std::move(headers)));
-}
-
-boost::json::object call_record(gateway& gw, const std::string& call_sid) {
-  BOOST_TEST_REQUIRE(gw.server->wait_records_stored(20s));
-  auto r = api_get(gw, "/api/calls/" + call_sid);
-  BOOST_TEST_REQUIRE(r.status == 200u, r.body);
-  return boost::json::parse(r.body).as_object();
 }
 
 std::vector<std::uint8_t> file_bytes(const std::string& path) {

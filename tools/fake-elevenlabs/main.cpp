@@ -1,12 +1,15 @@
 // fake-elevenlabs: the local ElevenLabs agent stand-in.
 // Usage: fake-elevenlabs [--port N] [--greeting-wav F] [--connect-delay-ms N] [--transcripts 1]
-//                        [--close-1008-after-frames N]
+//                        [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]...
+// With --speech-port it also serves realtime speech-to-text and multi-context text-to-speech (pipeline mode).
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "fake-elevenlabs/fake_agent.hpp"
+#include "fake-elevenlabs/fake_speech.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/audio/wav.hpp"
 
@@ -14,6 +17,9 @@ int main(int argc, char** argv) {
   using namespace voicebridge;
   fake::agent_script script;
   std::uint16_t port = 8090;
+  std::optional<std::uint16_t> speech_port;
+  fake::speech_script speech;
+  std::vector<std::string> transcripts;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--port") port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
@@ -30,9 +36,13 @@ int main(int argc, char** argv) {
       script.transcripts = std::atoi(argv[i + 1]) != 0;  // agent_response (+ correction), user_transcript
     } else if (arg == "--close-1008-after-frames") {
       script.close_1008_after_frames = std::atoi(argv[i + 1]);  // an agent failing mid-call (the fallback demo)
+    } else if (arg == "--speech-port") {
+      speech_port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
+    } else if (arg == "--transcript") {
+      transcripts.emplace_back(argv[i + 1]);  // what the caller "said" in each turn, in order; the last repeats
     } else {
       std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE] [--connect-delay-ms N] [--transcripts 1]\n"
-                   "                       [--close-1008-after-frames N]\n";
+                   "                       [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]...\n";
       return 2;
     }
   }
@@ -44,5 +54,11 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   fake::fake_agent_server server(io, script, port);
   std::cout << "fake-elevenlabs listening on http://127.0.0.1:" << server.port() << std::endl;
+  if (!transcripts.empty()) speech.transcripts = transcripts;
+  std::optional<fake::fake_speech_server> speech_server;
+  if (speech_port) {
+    speech_server.emplace(io, speech, *speech_port);
+    std::cout << "fake-elevenlabs speech-to-text and text-to-speech on http://127.0.0.1:" << speech_server->port() << std::endl;
+  }
   io.run();
 }

@@ -191,6 +191,7 @@ class stream_session {
       echo_played_marks();  // with nothing buffered, Twilio echoes at once
     } else {
       ++s_.clears;
+      s_.played_at_clears.push_back(played_total_);
       playback_.clear();
       queued_total_ = played_total_;
       echo_played_marks();  // after `clear`, every pending mark comes back right away

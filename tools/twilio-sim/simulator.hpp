@@ -52,6 +52,7 @@ struct call_summary {
   std::optional<std::chrono::milliseconds> time_to_first_audio;  // from sending `start`
   std::vector<std::string> marks_received;
   std::uint64_t marks_echoed = 0, clears = 0;
+  std::vector<std::uint64_t> played_at_clears;  // bytes of agent audio played when each `clear` arrived
   std::optional<int> close_code;  // the server's close frame, if it closed the stream
   std::string close_reason;
   bool server_closed = false;

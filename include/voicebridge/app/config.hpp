@@ -22,6 +22,9 @@ struct config_error : std::runtime_error {
 // What answers when no ElevenLabs agent is configured.
 enum class local_agent_kind { voicemail, echo };
 
+// Who answers the caller: the embedded local agent, an ElevenLabs agent, or the STT -> LLM -> TTS pipeline.
+enum class agent_mode { local, elevenlabs_agent, pipeline };
+
 struct config {
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = 8080;
@@ -62,6 +65,27 @@ struct config {
   std::string agent_config_override;  // ELEVENLABS_CONFIG_OVERRIDE: conversation_config_override JSON object
   bool prewarm = true;  // PREWARM: open the agent conversation at the webhook, while the phone rings
   std::chrono::milliseconds prewarm_timeout{15000};  // how long it waits for the call's stream
+
+  // AGENT_MODE; unset: elevenlabs-agent when ELEVENLABS_AGENT_ID is set, else local.
+  std::optional<agent_mode> agent_mode_setting;
+  agent_mode mode() const {
+    return agent_mode_setting.value_or(elevenlabs_agent_id.empty() ? agent_mode::local : agent_mode::elevenlabs_agent);
+  }
+
+  // Pipeline mode: ElevenLabs speech-to-text and text-to-speech (ELEVENLABS_BASE_URL, ELEVENLABS_API_KEY) around
+  // an OpenAI-compatible LLM.
+  std::string voice_id;  // ELEVENLABS_VOICE_ID
+  std::string tts_model = "eleven_flash_v2_5";   // TTS_MODEL_ID (not eleven_v3: no WebSocket input)
+  std::string stt_language;                      // STT_LANGUAGE: language_code; empty: detected
+  std::string llm_base_url;                      // LLM_BASE_URL, e.g. https://api.openai.com/v1
+  std::string llm_api_key;                       // LLM_API_KEY: Authorization: Bearer
+  std::string llm_model;                         // LLM_MODEL
+  std::chrono::milliseconds llm_timeout{15000};  // LLM_TIMEOUT_MS: to the response headers, and between reads
+  std::string system_prompt =                    // SYSTEM_PROMPT, or SYSTEM_PROMPT_FILE
+      "You are a friendly phone assistant. The caller hears your words, so answer briefly, in plain sentences "
+      "without lists or markup. Call end_call when the caller says goodbye.";
+  std::string pipeline_greeting = "Hello, how can I help you today?";  // PIPELINE_GREETING; empty: none
+  std::chrono::milliseconds speech_keepalive{10000};  // SPEECH_KEEPALIVE_MS: quiet STT/TTS sockets are kept alive
 
   // The embedded local agent (used when no ElevenLabs agent is configured): a voicemail demo (greeting
   // spoken with espeak-ng, tone, message) or an echo (LOCAL_AGENT=echo; greeting tone or LOCAL_GREETING_WAV).

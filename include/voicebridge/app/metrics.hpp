@@ -82,6 +82,10 @@ struct gateway_metrics {
   labelled_counter fallbacks;          // by reason: unreachable, failed_mid_call
   labelled_counter record_writes;      // by result: stored, spooled, replayed, failed
   labelled_counter transfers;          // by result: ok, failed
+  // Pipeline mode (STT -> LLM -> TTS).
+  histogram turn_first_audio_seconds;  // end of the caller's turn (committed transcript) -> first answer audio
+  labelled_counter llm_requests;       // by result: ok, cancelled, failed
+  labelled_counter speech_reconnects;  // by socket: stt, tts
   histogram event_loop_lag_seconds;
   gauge draining;
 };

@@ -1,0 +1,128 @@
+#include "call/speech_socket.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/websocket/error.hpp>
+
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+
+namespace voicebridge::call {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+using app::log;
+using app::log_level;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+// Reconnections one call may make over all its drops: a service that accepts and drops at once must not
+// keep the call cycling.
+constexpr int max_reconnects_per_call = 5;
+}  // namespace
+
+speech_socket::speech_socket(const asio::any_io_executor& executor, speech_socket_settings settings, std::string call_sid,
+                             std::function<void(std::string_view)> on_message)
+    : executor_(executor),
+      settings_(std::move(settings)),
+      call_sid_(std::move(call_sid)),
+      on_message_(std::move(on_message)),
+      out_(executor, settings_.max_queued),
+      lost_(executor),
+      backoff_(executor) {}
+
+asio::awaitable<std::string> speech_socket::connect(bool& refused) {
+  ws_ = std::make_unique<net::ws_client>(executor_, settings_.tls);
+  asio::steady_timer deadline(executor_);
+  deadline.expires_after(settings_.connect_timeout);
+  auto result = co_await (ws_->connect(settings_.address, settings_.target, settings_.headers, settings_.idle_timeout) ||
+                          deadline.async_wait(use_tuple));
+  if (result.index() == 1) {
+    limits_.hit("speech_connect_timeout", call_sid_);
+    co_return std::string("connect timeout");
+  }
+  const auto& connected = std::get<0>(result);
+  refused = connected.http_status >= 400 && connected.http_status < 500 && connected.http_status != 429;
+  co_return connected.error;
+}
+
+asio::awaitable<socket_end> speech_socket::run(std::function<void()> on_reconnected) {
+  for (int reconnects = 0;; ++reconnects) {
+    lost_.expires_at(asio::steady_timer::time_point::max());
+    co_await (reader() && writer());
+    if (closing_) co_return socket_end::closed;
+    if (permanent_ || reconnects == max_reconnects_per_call) co_return socket_end::failed;
+    app::metrics().speech_reconnects.inc(settings_.name);
+    log(log_level::warn, "speech socket dropped: reconnecting",
+        {{"call_sid", call_sid_}, {"socket", settings_.name}, {"close_code", close_code_}});
+    if (!co_await reconnect()) co_return closing_ ? socket_end::closed : socket_end::failed;
+    if (on_reconnected) on_reconnected();
+  }
+}
+
+asio::awaitable<bool> speech_socket::reconnect() {
+  for (int attempt = 0; attempt < settings_.reconnect_attempts; ++attempt) {
+    backoff_.expires_after(std::chrono::milliseconds(200) * (1 << attempt));
+    co_await backoff_.async_wait(use_tuple);
+    if (closing_) co_return false;
+    bool refused = false;
+    const std::string error = co_await connect(refused);
+    if (error.empty()) {
+      log(log_level::info, "speech socket reconnected", {{"call_sid", call_sid_}, {"socket", settings_.name}});
+      co_return true;
+    }
+    log(log_level::warn, "speech socket reconnect failed",
+        {{"call_sid", call_sid_}, {"socket", settings_.name}, {"reason", error}, {"attempt", attempt + 1}});
+    if (refused) co_return false;
+  }
+  co_return false;
+}
+
+void speech_socket::send(std::string text) {
+  if (closing_) return;
+  if (!out_.push(std::move(text))) limits_.hit("speech_queue", call_sid_);
+}
+
+void speech_socket::close() {
+  if (closing_) return;
+  closing_ = true;
+  out_.close();
+  backoff_.cancel();
+}
+
+asio::awaitable<void> speech_socket::reader() {
+  beast::flat_buffer buffer;
+  for (;;) {
+    const auto ec = co_await ws_->read(buffer);
+    if (ec) {
+      const bool closed = ec == websocket::error::closed;
+      close_code_ = closed ? static_cast<int>(ws_->reason().code) : -1;
+      if (!closing_)
+        log(log_level::warn, "speech socket ended",
+            {{"call_sid", call_sid_}, {"socket", settings_.name}, {"close_code", close_code_},
+             {"reason", closed ? std::string(ws_->reason().reason.c_str()) : ec.message()}});
+      break;
+    }
+    on_message_(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
+    buffer.consume(buffer.size());
+  }
+  lost_.expires_at(asio::steady_timer::time_point::min());  // also a wait that starts later ends at once
+}
+
+// Ends when the queue is closed (then closes the socket with 1000) or when the reader ended.
+asio::awaitable<void> speech_socket::writer() {
+  for (;;) {
+    auto next = co_await (out_.pop() || lost_.async_wait(use_tuple));
+    if (next.index() == 1) co_return;  // the socket is gone; what is queued waits for the next one
+    auto& text = std::get<0>(next);
+    if (!text) {
+      co_await ws_->close(websocket::close_code::normal);
+      co_return;
+    }
+    if (co_await ws_->write(*text)) co_return;
+  }
+}
+
+}  // namespace voicebridge::call
