@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <cstdio>
 #include <optional>
 
 #include "call/spoken_turn.hpp"
@@ -83,7 +84,8 @@ struct agent_turn {
   bool tts_final = false;
   int chunks = 0;
   std::optional<std::size_t> history_index;  // its assistant message, once the answer is complete
-  std::optional<steady_clock::time_point> user_turn_ended;
+  // Where the time to the first audio goes: the LLM's first token, the first phrase handed to TTS.
+  std::optional<steady_clock::time_point> user_turn_ended, first_token, first_phrase;
   bool first_audio_seen = false;
 };
 
@@ -272,9 +274,18 @@ class pipeline_agent final : public agent {
       metrics().first_agent_audio_seconds.observe(now - started_);
     }
     if (turn_.user_turn_ended && !turn_.first_audio_seen) {
+      const auto since_turn = [&](const std::optional<steady_clock::time_point>& t) {
+        if (!t) return std::string("none");
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f", std::chrono::duration<double, std::milli>(*t - *turn_.user_turn_ended).count());
+        return std::string(text);
+      };
       metrics().turn_first_audio_seconds.observe(now - *turn_.user_turn_ended);
+      // From the end of the caller's turn: the LLM's first token, its first phrase handed to TTS, the first audio
+      // sent to the caller. The last two apart is the TTS round trip plus the gateway's own work.
       log(log_level::info, "answer started",
-          {{"call_sid", call_sid_}, {"turn", turn_.number}, {"ms_after_user_turn", ms_since(*turn_.user_turn_ended)}});
+          {{"call_sid", call_sid_}, {"turn", turn_.number}, {"llm_first_token_ms", since_turn(turn_.first_token)},
+           {"first_phrase_ms", since_turn(turn_.first_phrase)}, {"ms_after_user_turn", since_turn(now)}});
     }
     turn_.first_audio_seen = true;
     turn_.received_chars += audio.text.size();
@@ -305,6 +316,7 @@ class pipeline_agent final : public agent {
   }
 
   void speak(std::string phrase) {
+    if (!turn_.first_phrase) turn_.first_phrase = steady_clock::now();
     send_tts(elevenlabs::serialize_tts_text(turn_.context, phrase));
     turn_.phrases.push_back(std::move(phrase));
   }
@@ -385,6 +397,7 @@ class pipeline_agent final : public agent {
     llm::phrase_chunker chunker;
     const std::function<void(std::string_view)> on_text = [this, number, &chunker](std::string_view token) {
       if (stale(number)) return;
+      if (!turn_.first_token) turn_.first_token = steady_clock::now();
       turn_.answer += token;
       if (auto phrase = chunker.add(token)) speak(std::move(*phrase));
     };

@@ -98,7 +98,8 @@ asio::awaitable<void> speech_socket::reader() {
     const auto ec = co_await ws_->read(buffer);
     if (ec) {
       const bool closed = ec == websocket::error::closed;
-      close_code_ = closed ? static_cast<int>(ws_->reason().code) : -1;
+      // Our own close is a normal one whatever the read saw; otherwise the service's code (-1: no close frame).
+      close_code_ = closing_ ? static_cast<int>(websocket::close_code::normal) : closed ? static_cast<int>(ws_->reason().code) : -1;
       if (!closing_)
         log(log_level::warn, "speech socket ended",
             {{"call_sid", call_sid_}, {"socket", settings_.name}, {"close_code", close_code_},
