@@ -128,6 +128,7 @@ BOOST_AUTO_TEST_CASE(caller_speech_is_answered_with_the_streamed_answer) {
 
   const auto record = call_record(p.gw, s.call_sid);
   BOOST_TEST(record.at("outcome").as_string() == "agent");
+  BOOST_TEST(record.at("agent_close_codes") == json::array({1000, 1000}));  // both sockets closed by us, normally
   const auto& transcript = record.at("transcript").as_array();
   BOOST_TEST_REQUIRE(transcript.size() == 3u);
   BOOST_TEST(transcript[1].at("text").as_string() == "I would like to book a table for two.");
@@ -270,6 +271,26 @@ BOOST_AUTO_TEST_CASE(dropped_stt_socket_reconnects_and_the_call_goes_on) {
   BOOST_TEST(app::metrics().speech_reconnects.value("stt") == reconnects_before + 1);
   BOOST_TEST(p.llm->record().requests.size() == 2u);  // both questions answered
   BOOST_TEST(!heard_fallback(s, *p.gw.server));
+}
+
+BOOST_AUTO_TEST_CASE(dropped_tts_socket_resumes_the_turn_in_a_new_context) {
+  fake::speech_script speech;
+  speech.tts_drop_after_texts = 2;  // the greeting, then the answer's first phrase: then the socket fails
+  fake::llm_script llm;
+  llm.answers = {"First part. Second part. Third part."};
+  pipeline_gateway p(speech, llm);
+  const auto reconnects_before = app::metrics().speech_reconnects.value("tts");
+  auto s = p.call(one_question(4000));
+  p.no_violations();
+  BOOST_TEST(p.speech->record().tts_sessions == 2);
+  BOOST_TEST(app::metrics().speech_reconnects.value("tts") == reconnects_before + 1);
+  // The phrases whose audio had not come back are said in a new context on the new socket.
+  const auto& texts = p.speech->record().context_text;
+  BOOST_TEST_REQUIRE(texts.count("turn-2-r1") == 1u);
+  BOOST_TEST(texts.at("turn-2") + texts.at("turn-2-r1") == "First part. Second part. Third part. ");
+  BOOST_TEST(!heard_fallback(s, *p.gw.server));
+  // The caller heard the whole answer once.
+  BOOST_TEST(s.played_audio.size() == (greeting.size() + 1 + std::string("First part. Second part. Third part. ").size()) * bytes_per_char);
 }
 
 BOOST_AUTO_TEST_CASE(quiet_tts_socket_is_kept_alive) {

@@ -14,6 +14,7 @@
 
 #include "call/message_queue.hpp"
 #include "voicebridge/audio/g711.hpp"
+#include "voicebridge/audio/speech.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::fake {
@@ -85,6 +86,7 @@ struct fake_speech_server::impl {
   tcp::acceptor acceptor;
   std::unique_ptr<asio::ssl::context> tls;
   bool stt_dropped = false;
+  int texts_received = 0;  // over every TTS session
   std::size_t next_transcript = 0;
 
   impl(asio::io_context& io, speech_script s, std::uint16_t port)
@@ -326,14 +328,42 @@ struct fake_speech_server::impl {
         }
         record.context_text[ctx] += text;
         speak(out, ctx, text);
+        if (script.tts_drop_after_texts && ++texts_received == script.tts_drop_after_texts) {
+          out.push({{}, websocket::close_code::internal_error});  // a server failure mid-answer
+          continue;
+        }
       }
       out.close();
     };
     co_await (reader() && write_all(ws, out));
   }
 
-  // A tone of the context's own frequency, ms_per_char per character, in chunks with their characters.
   void speak(out_queue& out, const std::string& ctx, const std::string& text) {
+    if (!script.espeak_voice.empty()) {
+      if (auto spoken = audio::synthesize_mulaw(text, script.espeak_voice)) return send_speech(out, ctx, text, *spoken);
+    }
+    tone(out, ctx, text);
+  }
+
+  // espeak-ng's audio in chunk_ms pieces, the text spread evenly over them as the alignment.
+  void send_speech(out_queue& out, const std::string& ctx, const std::string& text, const std::vector<std::uint8_t>& mulaw) {
+    const std::size_t chunk = static_cast<std::size_t>(script.chunk_ms) * 8;
+    const std::size_t chunks = std::max<std::size_t>(1, (mulaw.size() + chunk - 1) / chunk);
+    for (std::size_t i = 0; i < chunks; ++i) {
+      const std::size_t first = text.size() * i / chunks, last = text.size() * (i + 1) / chunks;
+      json::array chars;
+      for (std::size_t c = first; c < last; ++c) chars.emplace_back(std::string(1, text[c]));
+      const auto begin = std::min(mulaw.size(), i * chunk);
+      const std::vector<std::uint8_t> part(mulaw.begin() + static_cast<std::ptrdiff_t>(begin),
+                                           mulaw.begin() + static_cast<std::ptrdiff_t>(std::min(mulaw.size(), begin + chunk)));
+      out.push({json::serialize(json::object{{"audio", util::base64_encode(part)}, {"contextId", ctx},
+                                             {"alignment", {{"chars", chars}}}}),
+                {}});
+    }
+  }
+
+  // A tone of the context's own frequency, ms_per_char per character, in chunks with their characters.
+  void tone(out_queue& out, const std::string& ctx, const std::string& text) {
     const double hz = tone_hz(ctx);
     const std::size_t chars_per_chunk = static_cast<std::size_t>(std::max(1, script.chunk_ms / script.ms_per_char));
     for (std::size_t first = 0; first < text.size(); first += chars_per_chunk) {

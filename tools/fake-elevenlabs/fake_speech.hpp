@@ -28,7 +28,9 @@ struct speech_script {
   // Text to speech
   int ms_per_char = 40;       // the audio's length for its text
   int chunk_ms = 200;         // audio per message
+  std::string espeak_voice;   // set (e.g. "en"): real speech from espeak-ng instead of tones, for people to listen to
   unsigned tts_refuse_status = 0;
+  int tts_drop_after_texts = 0;   // > 0: drop the TTS socket (close 1011) after that many texts, once
   int tts_inactivity_ms = 20000;  // no input this long: input_timeout_exceeded, close 1008 (as the service)
   std::string tls_certificate_chain;  // PEM files: serve wss instead of ws
   std::string tls_private_key;
