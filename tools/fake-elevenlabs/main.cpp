@@ -1,6 +1,6 @@
 // fake-elevenlabs: the local ElevenLabs agent stand-in.
 // Usage: fake-elevenlabs [--port N] [--greeting-wav F] [--connect-delay-ms N] [--transcripts 1]
-//                        [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]...
+//                        [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]... [--tts-voice V]
 // With --speech-port it also serves realtime speech-to-text and multi-context text-to-speech (pipeline mode).
 #include <boost/asio/io_context.hpp>
 #include <cmath>
@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   std::uint16_t port = 8090;
   std::optional<std::uint16_t> speech_port;
   fake::speech_script speech;
+  speech.espeak_voice = "en";  // people listen to the demo: real words
   std::vector<std::string> transcripts;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
@@ -38,11 +39,14 @@ int main(int argc, char** argv) {
       script.close_1008_after_frames = std::atoi(argv[i + 1]);  // an agent failing mid-call (the fallback demo)
     } else if (arg == "--speech-port") {
       speech_port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
+    } else if (arg == "--tts-voice") {
+      speech.espeak_voice = argv[i + 1];  // "tone": test tones; otherwise an espeak-ng voice (default en)
     } else if (arg == "--transcript") {
       transcripts.emplace_back(argv[i + 1]);  // what the caller "said" in each turn, in order; the last repeats
     } else {
       std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE] [--connect-delay-ms N] [--transcripts 1]\n"
-                   "                       [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]...\n";
+                   "                       [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]...\n"
+                   "                       [--tts-voice VOICE|tone]\n";
       return 2;
     }
   }
@@ -55,6 +59,7 @@ int main(int argc, char** argv) {
   fake::fake_agent_server server(io, script, port);
   std::cout << "fake-elevenlabs listening on http://127.0.0.1:" << server.port() << std::endl;
   if (!transcripts.empty()) speech.transcripts = transcripts;
+  if (speech.espeak_voice == "tone") speech.espeak_voice.clear();
   std::optional<fake::fake_speech_server> speech_server;
   if (speech_port) {
     speech_server.emplace(io, speech, *speech_port);

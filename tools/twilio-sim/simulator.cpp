@@ -234,9 +234,11 @@ class stream_session {
     std::optional<clock::time_point> audio_done_at;
     while (!done_) {
       const auto elapsed = since(started_at_);
-      if (offset < audio.size()) {
-        const std::size_t n = std::min(audio::mulaw_frame_bytes, audio.size() - offset);
-        std::span<const std::uint8_t> frame = std::span(audio).subspan(offset, n);
+      const bool talking = offset < audio.size();
+      if (!talking && !audio_done_at) audio_done_at = clock::now();
+      if (talking || o_.keep_streaming) {  // a quiet caller still streams silence
+        const std::size_t n = talking ? std::min(audio::mulaw_frame_bytes, audio.size() - offset) : audio::mulaw_frame_bytes;
+        std::span<const std::uint8_t> frame = talking ? std::span(audio).subspan(offset, n) : std::span(quiet_frame_);
         std::array<std::uint8_t, audio::mulaw_frame_bytes> tagged;
         if (o_.tag_frames && n >= frame_tag_bytes) {
           std::copy(frame.begin(), frame.end(), tagged.begin());
@@ -248,11 +250,9 @@ class stream_session {
         twilio::media_message m{++seq_, "inbound", ++chunk, static_cast<std::uint64_t>(chunk - 1) * 20,
                                 util::base64_encode(frame)};
         send(twilio::serialize_inbound_media(s_.stream_sid, m));
-        offset += n;
+        if (talking) offset += n;
         ++s_.frames_sent;
         s_.bytes_sent += n;
-      } else if (!audio_done_at) {
-        audio_done_at = clock::now();
       }
       while (next_dtmf < o_.dtmf.size() && o_.dtmf[next_dtmf].first <= elapsed) {
         send(twilio::serialize_dtmf(s_.stream_sid, {++seq_, "inbound_track", std::string(1, o_.dtmf[next_dtmf].second)}));
@@ -290,6 +290,11 @@ class stream_session {
   std::uint64_t seq_ = 0;
   std::deque<std::uint8_t> playback_;  // Twilio's playout buffer
   std::deque<std::pair<std::uint64_t, std::string>> pending_marks_;  // (byte position, name)
+  const std::array<std::uint8_t, audio::mulaw_frame_bytes> quiet_frame_ = [] {
+    std::array<std::uint8_t, audio::mulaw_frame_bytes> frame;
+    frame.fill(audio::mulaw_silence);
+    return frame;
+  }();
   std::uint64_t queued_total_ = 0, played_total_ = 0;
   bool done_ = false, hung_up_ = false;
 };

@@ -25,6 +25,7 @@ struct options {
   std::vector<std::uint8_t> caller_audio;  // 8 kHz mu-law, sent in 160-byte frames every 20 ms
   std::vector<std::pair<std::chrono::milliseconds, char>> dtmf;  // (time after start, key)
   std::chrono::milliseconds linger{1000};  // keep listening after the caller audio ends, then hang up
+  bool keep_streaming = false;  // while lingering, send silent frames as Twilio does for a quiet caller
   std::uint64_t hang_up_after_bytes = 0;   // > 0: hang up once this much agent audio arrived (linger is the cap)
   std::chrono::milliseconds max_call{60000};
   std::chrono::milliseconds stream_delay{0};  // webhook answer -> stream upgrade (Twilio's own call set-up)
