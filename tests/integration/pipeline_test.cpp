@@ -135,6 +135,11 @@ BOOST_AUTO_TEST_CASE(caller_speech_is_answered_with_the_streamed_answer) {
   BOOST_TEST(transcript[2].at("text").as_string() == answer);
 }
 
+BOOST_AUTO_TEST_SUITE_END()
+
+// The caller speaks over the agent.
+BOOST_AUTO_TEST_SUITE(pipeline_barge_in)
+
 BOOST_AUTO_TEST_CASE(barge_in_stops_the_answer_and_keeps_only_what_was_heard) {
   fake::speech_script speech;
   speech.transcripts = {"Do you have a table tonight?", "Seven, please."};
@@ -182,6 +187,11 @@ BOOST_AUTO_TEST_CASE(barge_in_stops_the_answer_and_keeps_only_what_was_heard) {
   BOOST_TEST(transcript[2].at("text").as_string() == heard);  // the agent line of the interrupted turn
 }
 
+BOOST_AUTO_TEST_SUITE_END()
+
+// The LLM's tools: hang up, transfer.
+BOOST_AUTO_TEST_SUITE(pipeline_tools)
+
 BOOST_AUTO_TEST_CASE(llm_end_call_hangs_up_after_the_goodbye) {
   fake::speech_script speech;
   speech.transcripts = {"That is all, goodbye."};
@@ -216,6 +226,11 @@ BOOST_AUTO_TEST_CASE(llm_transfer_call_redirects_the_call) {
 }
 
 // Each service failing in turn: the caller hears the fallback prompt, never dead air.
+BOOST_AUTO_TEST_SUITE_END()
+
+// Each service failing in turn: the caller hears the fallback prompt, never dead air.
+BOOST_AUTO_TEST_SUITE(pipeline_failures)
+
 BOOST_AUTO_TEST_CASE(each_service_failing_falls_back_to_the_prompt) {
   const auto fallbacks_before = app::metrics().fallbacks.value("refused") + app::metrics().fallbacks.value("unreachable") +
                                 app::metrics().fallbacks.value("failed_mid_call");
@@ -242,6 +257,11 @@ BOOST_AUTO_TEST_CASE(each_service_failing_falls_back_to_the_prompt) {
                                app::metrics().fallbacks.value("failed_mid_call");
   BOOST_TEST(fallbacks_after == fallbacks_before + variants);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// TLS, reconnection, keep-alive.
+BOOST_AUTO_TEST_SUITE(pipeline_transport)
 
 BOOST_AUTO_TEST_CASE(speech_sockets_over_verified_tls) {
   test_pki pki;
