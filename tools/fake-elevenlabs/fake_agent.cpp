@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "call/message_queue.hpp"
+#include "common/stand_in_listener.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::fake {
@@ -34,40 +35,12 @@ std::string audio_message(std::string_view b64, std::int64_t event_id) {
 struct fake_agent_server::impl {
   agent_script script;
   agent_record record;
-  tcp::acceptor acceptor;
-  std::unique_ptr<asio::ssl::context> tls;
+  stand_in_listener listener;
   std::vector<std::string> signatures;  // issued, not yet used
   int refused_so_far = 0;                // of script.refuse_first_upgrades
 
   impl(asio::io_context& io, agent_script s, std::uint16_t port)
-      : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
-    if (!script.tls_certificate_chain.empty()) {
-      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-      tls->use_certificate_chain_file(script.tls_certificate_chain);
-      tls->use_private_key_file(script.tls_private_key, asio::ssl::context::pem);
-    }
-  }
-
-  // Holds `self`: the server object may go away (tests stop the fake mid-run) while this waits.
-  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
-    for (;;) {
-      auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
-      if (ec) co_return;
-      asio::co_spawn(self->acceptor.get_executor(), conversation(std::move(socket), self), asio::detached);
-    }
-  }
-
-  static asio::awaitable<void> conversation(tcp::socket socket, std::shared_ptr<impl> self) {
-    beast::tcp_stream tcp(std::move(socket));
-    tcp.expires_after(std::chrono::seconds(10));
-    if (!self->tls) {
-      co_await serve(std::move(tcp), self);
-      co_return;
-    }
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *self->tls);
-    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple); ec) co_return;
-    co_await serve(std::move(stream), self);
-  }
+      : script(std::move(s)), listener(io, port, script.tls_certificate_chain, script.tls_private_key) {}
 
   template <class Stream>
   static asio::awaitable<void> serve(Stream stream, std::shared_ptr<impl> self) {
@@ -83,7 +56,7 @@ struct fake_agent_server::impl {
         const std::string signature = "sig" + std::to_string(++self->record.signed_urls_issued) + "x" + std::to_string(std::rand());
         self->signatures.push_back(signature);
         res.body() = json::serialize(json::object{
-            {"signed_url", std::string(self->tls ? "wss" : "ws") + "://" + std::string(req[http::field::host]) +
+            {"signed_url", std::string(self->listener.tls ? "wss" : "ws") + "://" + std::string(req[http::field::host]) +
                                "/v1/convai/conversation?agent_id=" + target.substr(target.find('=') + 1) +
                                "&conversation_signature=" + signature}});
       } else {
@@ -241,13 +214,14 @@ struct fake_agent_server::impl {
 
 fake_agent_server::fake_agent_server(asio::io_context& io, agent_script script, std::uint16_t port)
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
-  asio::co_spawn(io, impl::listen(impl_), asio::detached);
+  asio::co_spawn(io, accept_connections(impl_, impl_->listener,
+                                        [self = impl_](auto stream) { return impl::serve(std::move(stream), self); }),
+                 asio::detached);
 }
 fake_agent_server::~fake_agent_server() {
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
+  impl_->listener.close();
 }
-std::uint16_t fake_agent_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t fake_agent_server::port() const { return impl_->listener.port(); }
 const agent_record& fake_agent_server::record() const { return impl_->record; }
 
 }  // namespace voicebridge::fake

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "call/message_queue.hpp"
+#include "common/stand_in_listener.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/audio/speech.hpp"
 #include "voicebridge/util/base64.hpp"
@@ -83,40 +84,13 @@ unsigned tone_hz(std::string_view context_id) {
 struct fake_speech_server::impl {
   speech_script script;
   speech_record record;
-  tcp::acceptor acceptor;
-  std::unique_ptr<asio::ssl::context> tls;
+  stand_in_listener listener;
   bool stt_dropped = false;
   int texts_received = 0;  // over every TTS session
   std::size_t next_transcript = 0;
 
   impl(asio::io_context& io, speech_script s, std::uint16_t port)
-      : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {
-    if (!script.tls_certificate_chain.empty()) {
-      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-      tls->use_certificate_chain_file(script.tls_certificate_chain);
-      tls->use_private_key_file(script.tls_private_key, asio::ssl::context::pem);
-    }
-  }
-
-  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
-    for (;;) {
-      auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
-      if (ec) co_return;
-      asio::co_spawn(self->acceptor.get_executor(), connection(std::move(socket), self), asio::detached);
-    }
-  }
-
-  static asio::awaitable<void> connection(tcp::socket socket, std::shared_ptr<impl> self) {
-    beast::tcp_stream tcp(std::move(socket));
-    tcp.expires_after(std::chrono::seconds(10));
-    if (!self->tls) {
-      co_await serve(std::move(tcp), self);
-      co_return;
-    }
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *self->tls);
-    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple); ec) co_return;
-    co_await serve(std::move(stream), self);
-  }
+      : script(std::move(s)), listener(io, port, script.tls_certificate_chain, script.tls_private_key) {}
 
   template <class Stream>
   static asio::awaitable<void> serve(Stream stream, std::shared_ptr<impl> self) {
@@ -391,13 +365,14 @@ struct fake_speech_server::impl {
 
 fake_speech_server::fake_speech_server(asio::io_context& io, speech_script script, std::uint16_t port)
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
-  asio::co_spawn(io, impl::listen(impl_), asio::detached);
+  asio::co_spawn(io, accept_connections(impl_, impl_->listener,
+                                        [self = impl_](auto stream) { return impl::serve(std::move(stream), self); }),
+                 asio::detached);
 }
 fake_speech_server::~fake_speech_server() {
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
+  impl_->listener.close();
 }
-std::uint16_t fake_speech_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t fake_speech_server::port() const { return impl_->listener.port(); }
 const speech_record& fake_speech_server::record() const { return impl_->record; }
 speech_script& fake_speech_server::script() { return impl_->script; }
 

@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "common/stand_in_listener.hpp"
+
 namespace voicebridge::fake {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -51,19 +53,11 @@ std::string http_chunk(const std::string& data) {
 struct fake_llm_server::impl {
   llm_script script;
   llm_record record;
-  tcp::acceptor acceptor;
+  stand_in_listener listener;
   int requests_failed = 0;
 
   impl(asio::io_context& io, llm_script s, std::uint16_t port)
-      : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)) {}
-
-  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
-    for (;;) {
-      auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
-      if (ec) co_return;
-      asio::co_spawn(self->acceptor.get_executor(), self->serve(std::move(socket), self), asio::detached);
-    }
-  }
+      : script(std::move(s)), listener(io, port) {}
 
   // Checks the request as an OpenAI-compatible server would; the last user message, or why it is wrong.
   std::string last_user_message(const json::value& body) {
@@ -93,9 +87,7 @@ struct fake_llm_server::impl {
     return user;
   }
 
-  asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<impl> self) {
-    beast::tcp_stream stream(std::move(socket));
-    stream.expires_after(std::chrono::seconds(10));
+  asio::awaitable<void> serve(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
     http::request_parser<http::string_body> parser;
     parser.body_limit(4 << 20);
@@ -177,13 +169,14 @@ struct fake_llm_server::impl {
 
 fake_llm_server::fake_llm_server(asio::io_context& io, llm_script script, std::uint16_t port)
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
-  asio::co_spawn(io, impl::listen(impl_), asio::detached);
+  asio::co_spawn(io, accept_connections(impl_, impl_->listener,
+                                        [self = impl_](beast::tcp_stream stream) { return self->serve(std::move(stream)); }),
+                 asio::detached);
 }
 fake_llm_server::~fake_llm_server() {
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
+  impl_->listener.close();
 }
-std::uint16_t fake_llm_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t fake_llm_server::port() const { return impl_->listener.port(); }
 const llm_record& fake_llm_server::record() const { return impl_->record; }
 llm_script& fake_llm_server::script() { return impl_->script; }
 

@@ -1,5 +1,7 @@
 #include "fake-twilio-api/fake_twilio_api.hpp"
 
+#include "common/stand_in_listener.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,41 +34,14 @@ std::string twilio_error(unsigned status, int code, const std::string& message) 
 
 struct fake_twilio_api::impl {
   twilio_api_settings settings;
-  tcp::acceptor acceptor;
-  std::unique_ptr<asio::ssl::context> tls;
+  stand_in_listener listener;
   std::vector<call_update> updates;
 
   impl(asio::io_context& io, twilio_api_settings s)
-      : settings(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    if (!settings.tls_certificate_chain.empty()) {
-      tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-      tls->use_certificate_chain_file(settings.tls_certificate_chain);
-      tls->use_private_key_file(settings.tls_private_key, asio::ssl::context::pem);
-    }
-  }
-
-  static asio::awaitable<void> listen(std::shared_ptr<impl> self) {
-    for (;;) {
-      auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
-      if (ec) co_return;
-      asio::co_spawn(self->acceptor.get_executor(), connection(std::move(socket), self), asio::detached);
-    }
-  }
-
-  static asio::awaitable<void> connection(tcp::socket socket, std::shared_ptr<impl> self) {
-    beast::tcp_stream tcp(std::move(socket));
-    tcp.expires_after(std::chrono::seconds(10));
-    if (!self->tls) {
-      co_await serve(tcp, self);
-      co_return;
-    }
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *self->tls);
-    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple); ec) co_return;
-    co_await serve(stream, self);
-  }
+      : settings(std::move(s)), listener(io, 0, settings.tls_certificate_chain, settings.tls_private_key) {}
 
   template <class Stream>
-  static asio::awaitable<void> serve(Stream& stream, std::shared_ptr<impl> self) {
+  static asio::awaitable<void> serve(Stream stream, std::shared_ptr<impl> self) {
     beast::flat_buffer buffer;
     http::request<http::string_body> req;
     if (auto [ec, n] = co_await http::async_read(stream, buffer, req, use_tuple); ec) co_return;
@@ -108,15 +83,16 @@ struct fake_twilio_api::impl {
 
 fake_twilio_api::fake_twilio_api(asio::io_context& io, twilio_api_settings settings)
     : impl_(std::make_shared<impl>(io, std::move(settings))) {
-  asio::co_spawn(io, impl::listen(impl_), asio::detached);
+  asio::co_spawn(io, accept_connections(impl_, impl_->listener,
+                                        [self = impl_](auto stream) { return impl::serve(std::move(stream), self); }),
+                 asio::detached);
 }
 
 fake_twilio_api::~fake_twilio_api() {
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
+  impl_->listener.close();
 }
 
-std::uint16_t fake_twilio_api::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t fake_twilio_api::port() const { return impl_->listener.port(); }
 const std::vector<call_update>& fake_twilio_api::updates() const { return impl_->updates; }
 
 }  // namespace voicebridge::fake
