@@ -32,6 +32,8 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr double voice_stability = 0.5, voice_similarity = 0.8;  // sent once per context, never changed
+// One answer, or one user turn, is at most this long (some 3 minutes of speech): it bounds the history.
+constexpr std::size_t max_turn_chars = 4000;
 
 std::int64_t ms_since(steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t).count();
@@ -131,6 +133,7 @@ class pipeline_agent final : public agent {
           {{"call_sid", call_sid_}, {"stt", stt_error.empty() ? "ok" : stt_error}, {"tts", tts_error.empty() ? "ok" : tts_error}});
       co_return stt_refused || tts_refused ? agent_end::refused : agent_end::unreachable;
     }
+    connected_ = true;
     log(log_level::info, "pipeline connected", {{"call_sid", call_sid_}, {"connect_ms", ms_since(started_)}});
     metrics().agent_connect_seconds.observe(steady_clock::now() - started_);
     running_ = !ended_;
@@ -150,7 +153,7 @@ class pipeline_agent final : public agent {
   void describe(records::call_record& record) const override {
     if (first_audio_ms_) record.first_agent_audio_ms = first_audio_ms_;
     record.barge_ins += barge_ins_;
-    if (running_ || turns_ > 0) {
+    if (connected_) {
       record.agent_close_codes.push_back(stt_.close_code());
       record.agent_close_codes.push_back(tts_.close_code());
     }
@@ -355,6 +358,11 @@ class pipeline_agent final : public agent {
 
   void start_turn(std::string user_text) {
     if (ended_ || ending_) return;
+    if (user_text.size() > max_turn_chars) {  // at a character boundary: the LLM wants valid UTF-8
+      std::size_t end = max_turn_chars;
+      while (end > 0 && (static_cast<unsigned char>(user_text[end]) & 0xC0) == 0x80) --end;
+      user_text.resize(end);
+    }
     if (speaking()) barge_in();
     log(log_level::info, "user turn", {{"call_sid", call_sid_}, {"chars", user_text.size()}});
     log(log_level::debug, "user text", {{"call_sid", call_sid_}, {"text", user_text}});
@@ -396,7 +404,7 @@ class pipeline_agent final : public agent {
   asio::awaitable<void> answer(int number, std::vector<llm::chat_message> messages) {
     llm::phrase_chunker chunker;
     const std::function<void(std::string_view)> on_text = [this, number, &chunker](std::string_view token) {
-      if (stale(number)) return;
+      if (stale(number) || turn_.answer.size() + token.size() > max_turn_chars) return;
       if (!turn_.first_token) turn_.first_token = steady_clock::now();
       turn_.answer += token;
       if (auto phrase = chunker.add(token)) speak(std::move(*phrase));
@@ -526,7 +534,7 @@ class pipeline_agent final : public agent {
   agent_end end_ = agent_end::served;
   int turns_ = 0, llm_in_flight_ = 0, tts_reconnects_ = 0;
   std::uint64_t barge_ins_ = 0;
-  bool running_ = false, ended_ = false, ending_ = false;
+  bool connected_ = false, running_ = false, ended_ = false, ending_ = false;
 };
 
 }  // namespace
