@@ -50,15 +50,17 @@ struct pipeline_gateway {
   std::unique_ptr<fake::fake_llm_server> llm;
   gateway gw;
 
+  // `speech_base`/`llm_base`: the scheme and host the gateway is pointed at (https://localhost: for TLS).
   explicit pipeline_gateway(fake::speech_script speech_script = {}, fake::llm_script llm_script = {},
-                            app::config config = pipeline_config(), std::string speech_base = "http://127.0.0.1:")
+                            app::config config = pipeline_config(), std::string speech_base = "http://127.0.0.1:",
+                            std::string llm_base = "http://127.0.0.1:")
       : gw(std::move(config), [&](asio::io_context& io, app::config& c) {
           speech_script.api_key = speech_key;
           llm_script.api_key = llm_key;
           speech = std::make_unique<fake::fake_speech_server>(io, speech_script);
           llm = std::make_unique<fake::fake_llm_server>(io, llm_script);
           c.elevenlabs_base_url = speech_base + std::to_string(speech->port());
-          c.llm_base_url = "http://127.0.0.1:" + std::to_string(llm->port()) + "/v1";
+          c.llm_base_url = llm_base + std::to_string(llm->port()) + "/v1";
         }) {}
 
   // The stand-ins go first: their acceptors belong to the gateway's loop.
@@ -263,13 +265,16 @@ BOOST_AUTO_TEST_SUITE_END()
 // TLS, reconnection, keep-alive.
 BOOST_AUTO_TEST_SUITE(pipeline_transport)
 
-BOOST_AUTO_TEST_CASE(speech_sockets_over_verified_tls) {
+BOOST_AUTO_TEST_CASE(speech_sockets_and_llm_over_verified_tls) {
   test_pki pki;
   trusted_ca trust(pki.dir + "/ca.pem");
   fake::speech_script speech;
   speech.tls_certificate_chain = pki.dir + "/server.pem";
   speech.tls_private_key = pki.dir + "/server.key";
-  pipeline_gateway p(speech, {}, pipeline_config(), "https://localhost:");
+  fake::llm_script llm;
+  llm.tls_certificate_chain = speech.tls_certificate_chain;
+  llm.tls_private_key = speech.tls_private_key;
+  pipeline_gateway p(speech, llm, pipeline_config(), "https://localhost:", "https://localhost:");
   auto s = p.call(one_question(4000));
   BOOST_TEST(s.error == "");
   p.no_violations();
@@ -277,6 +282,18 @@ BOOST_AUTO_TEST_CASE(speech_sockets_over_verified_tls) {
   BOOST_TEST(p.llm->record().completed == 1);
   BOOST_TEST(!heard_fallback(s, *p.gw.server));
   BOOST_TEST(s.played_audio.size() > (greeting.size() + 1) * bytes_per_char);  // the answer came over wss too
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_llm_certificate_is_refused) {
+  test_pki pki;
+  fake::llm_script llm;
+  llm.tls_certificate_chain = pki.dir + "/server.pem";
+  llm.tls_private_key = pki.dir + "/server.key";
+  pipeline_gateway p({}, llm, pipeline_config(), "http://127.0.0.1:", "https://localhost:");  // the system store only
+  auto s = p.call(one_question(3000));
+  BOOST_TEST(p.llm->record().requests.empty());  // nothing was sent over the unverified connection
+  BOOST_TEST(p.gw.logs.str().find("TLS handshake") != std::string::npos);
+  BOOST_TEST(heard_fallback(s, *p.gw.server));
 }
 
 BOOST_AUTO_TEST_CASE(dropped_stt_socket_reconnects_and_the_call_goes_on) {
@@ -313,16 +330,18 @@ BOOST_AUTO_TEST_CASE(dropped_tts_socket_resumes_the_turn_in_a_new_context) {
   BOOST_TEST(s.played_audio.size() == (greeting.size() + 1 + std::string("First part. Second part. Third part. ").size()) * bytes_per_char);
 }
 
-BOOST_AUTO_TEST_CASE(quiet_tts_socket_is_kept_alive) {
+BOOST_AUTO_TEST_CASE(quiet_speech_sockets_are_kept_alive) {
   fake::speech_script speech;
   speech.tts_inactivity_ms = 1500;  // the service's 20 s, shortened
   auto config = pipeline_config();
-  config.speech_keepalive = std::chrono::milliseconds(500);
+  config.speech_keepalive = std::chrono::milliseconds(300);
   pipeline_gateway p(speech, {}, config);
-  auto s = p.call(quiet(4000));  // the greeting, then 2.7 s with nothing to say
+  // The greeting, then 2.7 s with nothing to say; then the simulator stops streaming for its last 600 ms.
+  auto s = p.call(quiet(4000));
   p.no_violations();
   BOOST_TEST(p.speech->record().tts_sessions == 1);  // never timed out, never reconnected
   BOOST_TEST(p.speech->record().tts_keepalives >= 2);
+  BOOST_TEST(p.speech->record().stt_keepalives >= 1);  // a silent chunk once the caller's frames stopped
   BOOST_TEST(!heard_fallback(s, *p.gw.server));
 }
 

@@ -167,7 +167,7 @@ struct fake_speech_server::impl {
           continue;
         }
         const auto now = steady_clock::now();
-        if (now - last_chunk > std::chrono::seconds(5)) ++record.stt_keepalives;
+        if (now - last_chunk > std::chrono::milliseconds(250)) ++record.stt_keepalives;  // Twilio's frames come every 20 ms
         last_chunk = now;
         record.stt_audio.insert(record.stt_audio.end(), audio->begin(), audio->end());
         const int ms = static_cast<int>(audio->size() / 8);

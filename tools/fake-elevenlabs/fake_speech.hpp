@@ -40,7 +40,7 @@ struct speech_record {
   int stt_sessions = 0, tts_sessions = 0, refused_upgrades = 0;
   std::vector<std::string> stt_targets, tts_targets;
   std::vector<std::uint8_t> stt_audio;       // decoded caller audio, over every session
-  int stt_keepalives = 0;                    // silent chunks when no audio had come for a while
+  int stt_keepalives = 0;                    // chunks after more than 250 ms without audio (keep-alives)
   std::vector<std::string> committed;        // transcripts sent as committed_transcript
   int partials = 0;
   std::map<std::string, std::string> context_text;  // the text each context received

@@ -4,6 +4,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
 #include "common/stand_in_listener.hpp"
@@ -57,7 +58,7 @@ struct fake_llm_server::impl {
   int requests_failed = 0;
 
   impl(asio::io_context& io, llm_script s, std::uint16_t port)
-      : script(std::move(s)), listener(io, port) {}
+      : script(std::move(s)), listener(io, port, script.tls_certificate_chain, script.tls_private_key) {}
 
   // Checks the request as an OpenAI-compatible server would; the last user message, or why it is wrong.
   std::string last_user_message(const json::value& body) {
@@ -87,7 +88,8 @@ struct fake_llm_server::impl {
     return user;
   }
 
-  asio::awaitable<void> serve(beast::tcp_stream stream) {
+  template <class Stream>  // beast::tcp_stream, or TLS over one
+  asio::awaitable<void> serve(Stream stream) {
     beast::flat_buffer buffer;
     http::request_parser<http::string_body> parser;
     parser.body_limit(4 << 20);
@@ -137,8 +139,8 @@ struct fake_llm_server::impl {
     events.push_back(chunk_event(json::object{}, tool ? "tool_calls" : "stop"));
     events.push_back("data: [DONE]\n\n");
 
-    stream.expires_never();
-    auto& sock = stream.socket();
+    beast::get_lowest_layer(stream).expires_never();
+    auto& sock = stream;
     const std::string header =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
     if (auto [ec, n] = co_await asio::async_write(sock, asio::buffer(header), use_tuple); ec) co_return;
@@ -162,15 +164,19 @@ struct fake_llm_server::impl {
     const std::string last_chunk = "0\r\n\r\n";
     co_await asio::async_write(sock, asio::buffer(last_chunk), use_tuple);
     ++record.completed;
-    beast::error_code ignored;
-    sock.shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    } else {
+      co_await stream.async_shutdown(use_tuple);
+    }
   }
 };
 
 fake_llm_server::fake_llm_server(asio::io_context& io, llm_script script, std::uint16_t port)
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
   asio::co_spawn(io, accept_connections(impl_, impl_->listener,
-                                        [self = impl_](beast::tcp_stream stream) { return self->serve(std::move(stream)); }),
+                                        [self = impl_](auto stream) { return self->serve(std::move(stream)); }),
                  asio::detached);
 }
 fake_llm_server::~fake_llm_server() {

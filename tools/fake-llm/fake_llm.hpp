@@ -23,6 +23,8 @@ struct llm_script {
   unsigned fail_status = 0;    // answer every request with this HTTP status
   int fail_first = 0;          // the first N requests get 503
   int first_token_delay_ms = 0;  // before the first token (a slow model)
+  std::string tls_certificate_chain;  // PEM files: serve https instead of http
+  std::string tls_private_key;
 };
 
 struct llm_record {
