@@ -18,9 +18,10 @@ using app::log_level;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-// Reconnections one call may make over all its drops: a service that accepts and drops at once must not
-// keep the call cycling.
-constexpr int max_reconnects_per_call = 5;
+// Reconnections in a row: a service that accepts and drops at once must not keep the call cycling. A
+// connection that lasted (STT sessions end at a time limit by design) starts the count again.
+constexpr int max_reconnects = 5;
+constexpr auto lasting_connection = std::chrono::seconds(60);
 }  // namespace
 
 speech_socket::speech_socket(const asio::any_io_executor& executor, speech_socket_settings settings, std::string call_sid,
@@ -51,9 +52,11 @@ asio::awaitable<std::string> speech_socket::connect(bool& refused) {
 asio::awaitable<socket_end> speech_socket::run(std::function<void()> on_reconnected) {
   for (int reconnects = 0;; ++reconnects) {
     lost_.expires_at(asio::steady_timer::time_point::max());
+    const auto connected_at = std::chrono::steady_clock::now();
     co_await (reader() && writer());
     if (closing_) co_return socket_end::closed;
-    if (permanent_ || reconnects == max_reconnects_per_call) co_return socket_end::failed;
+    if (std::chrono::steady_clock::now() - connected_at >= lasting_connection) reconnects = 0;
+    if (permanent_ || reconnects == max_reconnects) co_return socket_end::failed;
     app::metrics().speech_reconnects.inc(settings_.name);
     log(log_level::warn, "speech socket dropped: reconnecting",
         {{"call_sid", call_sid_}, {"socket", settings_.name}, {"close_code", close_code_}});
