@@ -302,10 +302,7 @@ class conversation final : public session {
       if (auto ec = co_await net::tls_client_handshake(ws_.next_layer(), host); ec) co_return fail("TLS handshake: " + ec.message());
     }
     beast::get_lowest_layer(ws_).expires_never();
-    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-    timeouts.idle_timeout = settings_.idle_timeout;
-    ws_.set_option(timeouts);
-    ws_.read_message_max(16 << 20);  // the SDKs' limit; agent audio chunks can be large
+    net::configure_service_websocket(ws_, settings_.idle_timeout);
     // The target of a signed URL carries its signature: the log's redaction masks it by name.
     log(log_level::debug, "agent handshake", {{"call_sid", call_sid_}, {"host", host}, {"port", port}, {"target", target}});
     websocket::response_type res;

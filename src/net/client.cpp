@@ -53,10 +53,7 @@ asio::awaitable<ws_client::connect_result> ws_client::connect(const service_addr
                                                              const header_list& headers, std::chrono::milliseconds idle_timeout) {
   auto upgrade = [&](auto& ws) -> asio::awaitable<connect_result> {
     beast::get_lowest_layer(ws).expires_never();
-    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-    timeouts.idle_timeout = idle_timeout;
-    ws.set_option(timeouts);
-    ws.read_message_max(16 << 20);  // the SDKs' limit: audio chunks can be large
+    configure_service_websocket(ws, idle_timeout);
     ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
       for (const auto& [name, value] : headers) req.set(name, value);
     }));

@@ -33,6 +33,16 @@ boost::asio::awaitable<boost::beast::error_code> tls_client_handshake(
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// The options every client WebSocket to a service gets: Beast's suggested client timeouts with our idle
+// timeout, and the SDKs' 16 MiB message limit (audio chunks can be large).
+template <class WebSocket>
+void configure_service_websocket(WebSocket& ws, std::chrono::milliseconds idle_timeout) {
+  auto timeouts = boost::beast::websocket::stream_base::timeout::suggested(boost::beast::role_type::client);
+  timeouts.idle_timeout = idle_timeout;
+  ws.set_option(timeouts);
+  ws.read_message_max(16 << 20);
+}
+
 // One WebSocket to a service. Not thread-safe: used from one call's executor. One read and one write may be
 // outstanding at a time (Beast's rule); the user keeps one writer.
 class ws_client {
