@@ -2,11 +2,13 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <thread>
 
 #include <arpa/inet.h>
 
@@ -110,6 +112,8 @@ void load_pipeline_settings(const Get& get, config& c) {
 }
 
 }  // namespace
+
+unsigned config::io_threads() const { return threads ? threads : std::max(1u, std::thread::hardware_concurrency()); }
 
 std::string config::stream_url() const {
   if (public_base_url.starts_with("https://")) return "wss://" + public_base_url.substr(8) + std::string(stream_path);

@@ -106,7 +106,7 @@ asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, a
 int run_service(const config& config) {
   // A file size limit must fail the write (recordings: counted, logged, the call goes on), not kill every call.
   ::signal(SIGXFSZ, SIG_IGN);
-  const unsigned threads = config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = config.io_threads();
   asio::io_context io(static_cast<int>(threads));
   net::server server(io, config);
   server.start();

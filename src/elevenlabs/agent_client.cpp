@@ -27,6 +27,7 @@
 #include "call/limit_log.hpp"
 #include "call/message_queue.hpp"
 #include "call/strand_bridge.hpp"
+#include "net/call_executor.hpp"
 #include "net/client.hpp"
 #include "util/overloaded.hpp"
 #include "elevenlabs/transcoder.hpp"
@@ -358,13 +359,13 @@ class conversation final : public session {
         }
         break;
       }
-      on_message(beast::buffers_to_string(buffer.data()));
+      on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
       buffer.consume(buffer.size());
     }
     out_.close();
   }
 
-  void on_message(const std::string& text) {
+  void on_message(std::string_view text) {
     auto parsed = parse_server_message(text);
     if (!parsed) {
       log(log_level::warn, "invalid agent message ignored", {{"call_sid", call_sid_}, {"error", parsed.error().message}});
@@ -571,10 +572,12 @@ struct prewarm_pool::impl {
   };
   asio::io_context& io;
   const agent_settings& settings;
+  unsigned io_threads;
   mutable std::mutex mutex;
   std::map<std::string, entry> pending;
 
-  impl(asio::io_context& io_, const agent_settings& settings_) : io(io_), settings(settings_) {}
+  impl(asio::io_context& io_, const agent_settings& settings_, unsigned io_threads_)
+      : io(io_), settings(settings_), io_threads(io_threads_) {}
 
   // Removes this call's entry if it still holds `conversation`; false when a call took it first.
   bool remove(const std::string& call_sid, const session* conversation) {
@@ -586,8 +589,8 @@ struct prewarm_pool::impl {
   }
 };
 
-prewarm_pool::prewarm_pool(asio::io_context& io, const agent_settings& settings)
-    : impl_(std::make_shared<impl>(io, settings)) {}
+prewarm_pool::prewarm_pool(asio::io_context& io, const agent_settings& settings, unsigned io_threads)
+    : impl_(std::make_shared<impl>(io, settings, io_threads)) {}
 
 prewarm_pool::~prewarm_pool() {
   std::map<std::string, impl::entry> left;
@@ -599,7 +602,7 @@ prewarm_pool::~prewarm_pool() {
 }
 
 void prewarm_pool::open(const std::string& call_sid, dynamic_variables variables) {
-  auto executor = asio::make_strand(impl_->io);
+  auto executor = net::call_executor(impl_->io, impl_->io_threads);
   std::shared_ptr<session> conversation;
   {
     std::lock_guard lock(impl_->mutex);

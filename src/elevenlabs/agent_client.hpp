@@ -53,7 +53,7 @@ std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& exec
 // kept until the call's stream starts and adopts it. Thread-safe.
 class prewarm_pool {
  public:
-  prewarm_pool(boost::asio::io_context& io, const agent_settings& settings);
+  prewarm_pool(boost::asio::io_context& io, const agent_settings& settings, unsigned io_threads);
   ~prewarm_pool();  // pending conversations are closed with 1000
   prewarm_pool(const prewarm_pool&) = delete;
   prewarm_pool& operator=(const prewarm_pool&) = delete;

@@ -6,7 +6,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -19,6 +18,7 @@
 #include "call/local_agent.hpp"
 #include "call/playback.hpp"
 #include "call/twilio_stream.hpp"
+#include "net/call_executor.hpp"
 #include "net/calls_api.hpp"
 #include "records/record_writer.hpp"
 #include "voicebridge/audio/speech.hpp"
@@ -197,7 +197,7 @@ struct server::impl {
                  agent_settings(config),
                  pipeline_settings(config)} {
     if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) {
-      prewarms.emplace(io, services.agent);
+      prewarms.emplace(io, services.agent, config.io_threads());
       services.prewarms = &*prewarms;
     }
   }
@@ -217,11 +217,10 @@ struct server::impl {
   }
 
   // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
-  // Each connection gets a strand of its own: with several io threads, a call's coroutines never run
-  // concurrently, and nothing a call owns needs a lock.
+  // Each connection gets the executor of a call (net::call_executor): its coroutines never run at once.
   static asio::awaitable<void> listen(std::shared_ptr<impl> self, tcp::acceptor& acceptor, listener_kind kind) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(self->io), use_tuple);
+      auto [ec, socket] = co_await acceptor.async_accept(net::call_executor(self->io, self->config.io_threads()), use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // EMFILE and friends: log, count, and keep serving the calls we have; a short pause, or a full

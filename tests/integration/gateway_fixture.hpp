@@ -53,6 +53,7 @@ inline app::config gateway_config() {
   c.twilio_auth_token = "integration-auth-token";
   c.twilio_stream_token = "integration-stream-token-key";
   c.stream_auth_timeout = std::chrono::milliseconds(500);
+  c.threads = 1;  // the test thread runs the loop: calls on the io_context itself, as with THREADS=1
   c.log_level_ = app::log_level::debug;
   c.local_agent = app::local_agent_kind::echo;
   c.fallback_text = "Please leave a message.";  // short: the fallback tests hear all of it  // byte-exact checks; the voicemail demo has its own tests

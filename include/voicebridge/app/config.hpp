@@ -49,6 +49,7 @@ struct config {
 
   // Service
   unsigned threads = 0;  // io threads; 0: one per core
+  unsigned io_threads() const;  // THREADS, resolved
   std::chrono::seconds drain_timeout{300};  // after SIGTERM, how long active calls may run on
   std::string metrics_address;  // host:port for /metrics alone; empty: /metrics on the main port
 
