@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "util/json_fields.hpp"
+#include "util/simple_json.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::elevenlabs {
@@ -85,8 +86,30 @@ std::optional<audio_format> parse_audio_format(std::string_view name) {
   return f;
 }
 
+std::optional<audio_event> parse_audio_fast(std::string_view text) {
+  using kind = util::simple_json_object::kind;
+  util::simple_json_object o;
+  if (!o.parse(text)) return std::nullopt;
+  const auto* type = o.find("type");
+  const auto* body = o.find("audio_event");
+  const auto* audio = o.find("audio_event", "audio_base_64");
+  const auto* id = o.find("audio_event", "event_id");
+  if (!type || type->type != kind::string || type->value != "audio" || !body || body->type != kind::object ||
+      !audio || audio->type != kind::string || !util::is_valid_base64(audio->value) || (id && id->type != kind::integer))
+    return std::nullopt;
+  audio_event a{std::string(audio->value), 0};
+  if (id) a.event_id = static_cast<std::int64_t>(*util::simple_counter(*id));  // at most 18 digits
+  return a;
+}
+
 util::result<server_message> parse_server_message(std::string_view text) {
-  VB_TRY(root, util::parse_json_object(text));
+  if (auto audio = parse_audio_fast(text)) return std::move(*audio);
+  return parse_server_message_dom(text);
+}
+
+util::result<server_message> parse_server_message_dom(std::string_view text) {
+  util::json_scratch scratch;
+  VB_TRY(root, util::parse_json_object(text, scratch.storage()));
   const auto& o = root.get_object();
   VB_TRY(type, string_field(o, "type", true));
   if (type == "audio") return parse_audio(o);

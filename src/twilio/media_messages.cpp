@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "util/json_fields.hpp"
+#include "util/simple_json.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::twilio {
@@ -109,8 +110,44 @@ bool is_valid_sid(std::string_view sid) {
   return true;
 }
 
+std::optional<media_message> parse_media_fast(std::string_view text) {
+  util::simple_json_object o;
+  if (!o.parse(text)) return std::nullopt;
+  const auto* event = o.find("event");
+  const auto* media = o.find("media");
+  const auto* payload = o.find("media", "payload");
+  if (!event || event->type != util::simple_json_object::kind::string || event->value != "media" || !media ||
+      media->type != util::simple_json_object::kind::object || !payload ||
+      payload->type != util::simple_json_object::kind::string || !util::is_valid_base64(payload->value))
+    return std::nullopt;
+  media_message m;
+  // Counters as counter_field reads them: absent is 0, present must be a non-negative integer.
+  auto counter = [&](std::string_view parent, std::string_view key, std::uint64_t& out) {
+    const auto* f = o.find(parent, key);
+    if (!f) return true;
+    const auto n = util::simple_counter(*f);
+    if (n) out = *n;
+    return n.has_value();
+  };
+  if (!counter({}, "sequenceNumber", m.sequence_number) || !counter("media", "chunk", m.chunk) ||
+      !counter("media", "timestamp", m.timestamp_ms))
+    return std::nullopt;
+  if (const auto* track = o.find("media", "track")) {
+    if (track->type != util::simple_json_object::kind::string) return std::nullopt;
+    m.track = track->value;
+  }
+  m.payload = payload->value;
+  return m;
+}
+
 parse_result<inbound_message> parse_inbound(std::string_view text) {
-  VB_TRY(root, util::parse_json_object(text));
+  if (auto media = parse_media_fast(text)) return std::move(*media);
+  return parse_inbound_dom(text);
+}
+
+parse_result<inbound_message> parse_inbound_dom(std::string_view text) {
+  util::json_scratch scratch;
+  VB_TRY(root, util::parse_json_object(text, scratch.storage()));
   const auto& o = root.get_object();
   VB_TRY(event, string_field(o, "event", true));
   VB_TRY(seq, counter_field(o, "sequenceNumber"));

@@ -35,9 +35,9 @@ result<std::int64_t> integer_field(const boost::json::object& o, std::string_vie
   return fail("\"" + std::string(key) + "\" is not an integer");
 }
 
-result<boost::json::value> parse_json_object(std::string_view text) {
+result<boost::json::value> parse_json_object(std::string_view text, boost::json::storage_ptr storage) {
   boost::json::error_code ec;
-  boost::json::value root = boost::json::parse(text, ec);
+  boost::json::value root = boost::json::parse(text, ec, std::move(storage));
   if (ec) return fail("invalid JSON: " + ec.message());
   if (!root.is_object()) return fail("message is not a JSON object");
   return root;

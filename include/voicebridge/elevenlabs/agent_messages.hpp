@@ -74,6 +74,11 @@ using server_message = std::variant<initiation_metadata, audio_event, interrupti
                                     unknown_event>;
 
 util::result<server_message> parse_server_message(std::string_view text);
+// The two halves of parse_server_message, public for the differential tests and fuzzers that hold them to the
+// same answer: an audio event in the simple form (util/simple_json.hpp) read without a DOM, nullopt for
+// anything else; and the Boost.JSON parser, which reads every message and is the reference.
+std::optional<audio_event> parse_audio_fast(std::string_view text);
+util::result<server_message> parse_server_message_dom(std::string_view text);
 
 // Gateway -> server
 struct initiation_client_data {

@@ -2,6 +2,7 @@
 // Parsing is tolerant of unknown events and fields and strict about the types of fields it uses.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,6 +71,11 @@ template <class T>
 using parse_result = util::result<T>;
 
 parse_result<inbound_message> parse_inbound(std::string_view text);
+// The two halves of parse_inbound, public for the differential tests and fuzzers that hold them to the same
+// answer: a media message in the simple form (util/simple_json.hpp) read without a DOM, nullopt for anything
+// else; and the Boost.JSON parser, which reads every message and is the reference.
+std::optional<media_message> parse_media_fast(std::string_view text);
+parse_result<inbound_message> parse_inbound_dom(std::string_view text);
 // For the simulator and tests: what Twilio would accept (stream SID checked by the caller).
 struct parsed_outbound {
   std::string stream_sid;

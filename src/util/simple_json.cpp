@@ -1,0 +1,106 @@
+#include "util/simple_json.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace voicebridge::util {
+
+bool simple_json_object::parse(std::string_view text) {
+  text_ = text;
+  at_ = 0;
+  count_ = 0;
+  skip_space();
+  if (!parse_object({}, false)) return false;
+  skip_space();
+  return at_ == text_.size();
+}
+
+const simple_json_object::field* simple_json_object::find(std::string_view parent, std::string_view key) const {
+  for (std::size_t i = 0; i < count_; ++i)
+    if (fields_[i].key == key && fields_[i].parent == parent) return &fields_[i];
+  return nullptr;
+}
+
+bool simple_json_object::add(const field& f) {
+  if (count_ == fields_.size() || find(f.parent, f.key)) return false;  // a repeated key is Boost.JSON's to judge
+  fields_[count_++] = f;
+  return true;
+}
+
+void simple_json_object::skip_space() {
+  while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t'))
+    ++at_;
+}
+
+// At an opening quote: the characters up to the closing one, if all are printable ASCII other than '\'.
+// (Branch-free over the span, which the compiler vectorises: a payload is a few hundred characters.)
+bool simple_json_object::parse_string(std::string_view& out) {
+  if (at_ >= text_.size() || text_[at_] != '"') return false;
+  const char* const begin = text_.data() + at_ + 1;
+  const auto* const quote = static_cast<const char*>(std::memchr(begin, '"', text_.size() - at_ - 1));
+  if (!quote) return false;
+  unsigned bad = 0;
+  for (const char* p = begin; p != quote; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    bad |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c > 0x7E) | static_cast<unsigned>(c == '\\');
+  }
+  if (bad) return false;
+  out = std::string_view(begin, static_cast<std::size_t>(quote - begin));
+  at_ = static_cast<std::size_t>(quote - text_.data()) + 1;
+  return true;
+}
+
+bool simple_json_object::parse_object(std::string_view parent, bool nested) {
+  if (at_ >= text_.size() || text_[at_] != '{') return false;
+  ++at_;
+  skip_space();
+  if (at_ < text_.size() && text_[at_] == '}') {
+    ++at_;
+    return true;
+  }
+  for (;;) {
+    field f{parent, {}, {}, kind::string};
+    if (!parse_string(f.key)) return false;
+    skip_space();
+    if (at_ >= text_.size() || text_[at_] != ':') return false;
+    ++at_;
+    skip_space();
+    if (at_ >= text_.size()) return false;
+    const char c = text_[at_];
+    if (c == '"') {
+      if (!parse_string(f.value)) return false;
+    } else if (c >= '0' && c <= '9') {
+      const std::size_t begin = at_;
+      while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') ++at_;
+      f.value = text_.substr(begin, at_ - begin);
+      f.type = kind::integer;
+      if (f.value.size() > 18 || (f.value.size() > 1 && f.value[0] == '0')) return false;
+      if (at_ < text_.size() && (text_[at_] == '.' || text_[at_] == 'e' || text_[at_] == 'E')) return false;
+    } else if (c == '{' && !nested && !f.key.empty()) {  // an empty key would read as the top level
+      f.type = kind::object;
+      if (!add(f) || !parse_object(f.key, true)) return false;
+    } else {
+      return false;  // arrays, literals, negative numbers, deeper objects
+    }
+    if (f.type != kind::object && !add(f)) return false;
+    skip_space();
+    if (at_ >= text_.size()) return false;
+    if (text_[at_] == '}') {
+      ++at_;
+      return true;
+    }
+    if (text_[at_] != ',') return false;
+    ++at_;
+    skip_space();
+  }
+}
+
+std::optional<std::uint64_t> simple_counter(const simple_json_object::field& f) {
+  if (f.type == simple_json_object::kind::object || f.value.empty()) return std::nullopt;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(f.value.data(), f.value.data() + f.value.size(), n);
+  if (ec != std::errc() || end != f.value.data() + f.value.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace voicebridge::util
