@@ -68,7 +68,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         began_(std::chrono::steady_clock::now()) {}
 
   asio::awaitable<void> run() {
-    co_await (read_loop() && write_loop() && agent_loop());
+    co_await (read_loop() && write_loop() && agent_loop() && write_watchdog());
     const std::string outcome = !record_.transferred_to.empty() ? records::outcome::transferred
                                 : !record_.outcome.empty() ? record_.outcome
                                 : refused_ || authenticated_ ? records::outcome::rejected
@@ -325,23 +325,42 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       }
     }
     out_.close();
+    writer_done_ = true;
+    timer_.cancel();  // ends the watchdog
   }
 
-  // A peer that stops reading would hold the write forever: bound it, then drop the connection.
   asio::awaitable<bool> write_with_deadline(const std::string& text) {
     ws_.text(true);
-    timer_.expires_after(config_.write_timeout);
-    auto result = co_await (ws_.async_write(asio::buffer(text), use_tuple) || timer_.async_wait(use_tuple));
-    if (result.index() == 0 && !std::get<0>(std::get<0>(result))) co_return true;
-    const bool timed_out = result.index() == 1;
-    if (end_reason_.empty()) end_reason_ = timed_out ? "write timeout" : "write error";
-    if (timed_out) limits_.hit("write_timeout", call_sid_);
+    write_started_ = std::chrono::steady_clock::now();
+    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), use_tuple);
+    write_started_.reset();
+    if (!ec) co_return true;
+    if (end_reason_.empty()) end_reason_ = write_timed_out_ ? "write timeout" : "write error";
     log(log_level::warn, "twilio stream write failed",
-        {{"call_sid", call_sid_}, {"reason", timed_out ? "write timeout" : std::get<0>(std::get<0>(result)).message()}});
+        {{"call_sid", call_sid_}, {"reason", write_timed_out_ ? "write timeout" : ec.message()}});
+    close_socket();
+    co_return false;
+  }
+
+  // A peer that stops reading would hold a write forever. Rather than arm a timer for every frame, one timer
+  // per call looks at the write in progress twice per write timeout: a write pending for longer than it
+  // (found within 1 to 1.5 times the timeout) drops the connection.
+  asio::awaitable<void> write_watchdog() {
+    while (!writer_done_) {
+      timer_.expires_after(config_.write_timeout / 2);
+      co_await timer_.async_wait(use_tuple);
+      if (writer_done_ || !write_started_ || std::chrono::steady_clock::now() - *write_started_ < config_.write_timeout)
+        continue;
+      write_timed_out_ = true;
+      limits_.hit("write_timeout", call_sid_);
+      close_socket();  // fails the write (and wakes the reader)
+    }
+  }
+
+  void close_socket() {
     closing_ = true;
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);  // wakes the reader
-    co_return false;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
   asio::awaitable<void> agent_loop() {
@@ -402,7 +421,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   upgrade_auth auth_;
   message_queue<outbound_item> out_;
   message_queue<bool> starts_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;  // the write watchdog's
   std::unique_ptr<agent> agent_;
   twilio::start_message start_;  // for a second connection attempt
   records::call_record record_;
@@ -416,6 +435,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   bool closing_ = false;
   bool transferring_ = false;
   bool refused_ = false;
+  bool writer_done_ = false;
+  bool write_timed_out_ = false;
+  std::optional<std::chrono::steady_clock::time_point> write_started_;  // of the write in progress
   std::size_t queued_bytes_ = 0;
   std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;
 };

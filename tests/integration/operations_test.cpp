@@ -5,6 +5,7 @@
 #include "call/local_agent.hpp"
 #include "call/playback.hpp"
 #include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
 
 using namespace voicebridge;
 using namespace voicebridge::testing;
@@ -54,6 +55,57 @@ BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_while_streams_run_are_busy_and_the_r
   gw.run_until([&] { return running.has_value(); });
   BOOST_TEST(running->error == "");
   BOOST_TEST(running->received_audio.size() == call::make_greeting_tone().size() + speech_a.size());
+}
+
+// A Twilio peer that stops reading holds the gateway's writes once the socket buffers are full: after
+// WRITE_TIMEOUT_MS the call is dropped (counted, logged) and the gateway goes on serving other calls.
+BOOST_AUTO_TEST_CASE(a_peer_that_stops_reading_is_dropped_after_the_write_timeout) {
+  auto config = gateway_config();
+  config.write_timeout = 400ms;
+  gateway gw(config);
+  const auto& c = gw.server->config();
+  const auto before = app::metrics().limit_hits.value("write_timeout");
+  bool client_done = false;
+  auto stalled_caller = [&]() -> asio::awaitable<void> {
+    asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+    socket.open(asio::ip::tcp::v4());
+    socket.set_option(asio::socket_base::receive_buffer_size(4096));  // a small window: the gateway blocks soon
+    co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), gw.port}, asio::use_awaitable);
+    websocket::stream<beast::tcp_stream> ws(beast::tcp_stream(std::move(socket)));
+    const std::string signature = stream_signature(c);
+    ws.set_option(websocket::stream_base::decorator(
+        [&](websocket::request_type& req) { req.set("X-Twilio-Signature", signature); }));
+    co_await ws.async_handshake("gw.example.test", "/ws/twilio/stream", asio::use_awaitable);
+    twilio::start_message start;
+    start.stream_sid = "MZ" + std::string(32, 'w');
+    start.call_sid = "CA" + std::string(32, 'w');
+    const std::string start_text = twilio::serialize_start(start);
+    co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
+    // Once the greeting is out, frames as fast as the gateway takes them: the local echo agent answers each at
+    // once, and nobody reads. 16,000 answers (5 MiB) outgrow the largest send buffer Linux gives a socket (4 MiB).
+    asio::steady_timer wait(co_await asio::this_coro::executor, 1500ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    const std::string frame = twilio::serialize_inbound_media(start.stream_sid, {2, "inbound", 1, 0, std::string(216, 'A')});
+    for (int i = 0; i < 16000; ++i) {
+      auto [ec, n] = co_await ws.async_write(asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
+      if (ec) break;  // the gateway dropped us
+    }
+    for (int i = 0; i < 100 && gw.server->active_calls() > 0; ++i) {
+      wait.expires_after(100ms);
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+    client_done = true;
+  };
+  asio::co_spawn(gw.io, stalled_caller(), asio::detached);
+  gw.run_until([&] { return client_done; });
+  BOOST_TEST(gw.server->active_calls() == 0u);
+  BOOST_TEST(app::metrics().limit_hits.value("write_timeout") == before + 1);
+  BOOST_TEST(gw.logs.str().find("reason=\"write timeout\"") != std::string::npos, gw.logs.str().substr(0, 2000));
+  const auto audio = speech(10, 3);
+  const auto expected = call::make_greeting_tone().size() + audio.size();
+  auto next = gw.run(sim::run_call(gw.caller(audio, expected)));
+  BOOST_TEST(next.error == "");
+  BOOST_TEST(next.received_audio.size() == expected);
 }
 
 BOOST_AUTO_TEST_CASE(oversize_header_is_431_and_counted) {
