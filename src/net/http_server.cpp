@@ -156,7 +156,7 @@ void log_if_failed(std::exception_ptr e) {
 // the admin port only /metrics and /healthz.
 enum class listener_kind { main, admin };
 
-struct server::impl {
+struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::io_context& io;
   app::config config;
   tcp::acceptor acceptor;
@@ -303,7 +303,16 @@ struct server::impl {
       co_await write(stream, text_response(503, "at capacity\n", req.version(), false));
       co_return;
     }
-    co_await call::serve_twilio_stream(std::move(stream), std::move(req), *auth, services);
+    // The call outlives this HTTP exchange: it runs as a coroutine of its own (holding the server), so that
+    // the HTTP session's frames and buffers are freed now rather than kept for the length of the call.
+    auto self = shared_from_this();
+    asio::co_spawn(stream.get_executor(), stream_call(std::move(self), std::move(stream), std::move(req), *auth),
+                   log_if_failed);
+  }
+
+  static asio::awaitable<void> stream_call(std::shared_ptr<impl> self, beast::tcp_stream stream, request req,
+                                           call::upgrade_auth auth) {
+    co_await call::serve_twilio_stream(std::move(stream), std::move(req), auth, self->services);
   }
 
   response handle(const request& req, listener_kind kind) {
