@@ -30,6 +30,37 @@ std::string audio_message(std::string_view b64, std::int64_t event_id) {
   return json::serialize(json::object{{"type", "audio"}, {"audio_event", {{"audio_base_64", b64}, {"event_id", event_id}}}});
 }
 
+// A message for the agent's writer. An echo of a loadgen-tagged frame (magic A5 5A 3C C3, index, then 4 bytes
+// for us) carries how long the echo waited here, in microseconds, in the tag's bytes 9-11 (base64 characters
+// 12-15): the load generator subtracts it from the round trip to get the gateway's share.
+struct outgoing {
+  outgoing(std::string t) : text(std::move(t)) {}
+  outgoing(const char* t) : text(t) {}
+  std::string text;  // "" asks for the close
+  std::size_t hold_stamp = 0;  // offset of the four base64 characters to overwrite; 0: none
+  std::chrono::steady_clock::time_point read_at;
+};
+
+outgoing timed_echo(std::string_view b64, std::int64_t event_id, std::chrono::steady_clock::time_point read_at) {
+  outgoing o(audio_message(b64, event_id));
+  constexpr std::string_view tag_magic = "pVo8w";  // base64 of A5 5A 3C C3 (its first 5 characters)
+  const auto payload = o.text.find("\"audio_base_64\":\"");
+  if (b64.size() >= 16 && b64.starts_with(tag_magic) && payload != std::string::npos) {
+    o.hold_stamp = payload + 17 + 12;
+    o.read_at = read_at;
+  }
+  return o;
+}
+
+void stamp_hold(outgoing& o) {
+  if (!o.hold_stamp) return;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - o.read_at).count();
+  const std::uint32_t v = static_cast<std::uint32_t>(std::min<std::int64_t>(us, 0xFFFFFF));
+  const std::array<std::uint8_t, 3> bytes{static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+                                          static_cast<std::uint8_t>(v >> 16)};
+  o.text.replace(o.hold_stamp, 4, util::base64_encode(bytes));
+}
+
 }  // namespace
 
 struct fake_agent_server::impl {
@@ -107,7 +138,7 @@ struct fake_agent_server::impl {
 
   template <class WebSocket>
   asio::awaitable<void> talk(WebSocket& ws) {
-    call::message_queue<std::string> out(ws.get_executor(), 100000);  // one writer; "" asks for the close
+    call::message_queue<outgoing> out(ws.get_executor(), 100000);  // one writer
     websocket::close_code close_code = websocket::close_code::normal;
     std::int64_t event_id = 1;
     int frames = 0;
@@ -122,6 +153,7 @@ struct fake_agent_server::impl {
         auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
         if (ec == websocket::error::closed) record.gateway_close_codes.push_back(ws.reason().code);
         if (ec) break;
+        const auto read_at = std::chrono::steady_clock::now();
         json::error_code jec;
         auto v = json::parse(beast::buffers_to_string(buffer.data()), jec);
         buffer.consume(buffer.size());
@@ -181,7 +213,7 @@ struct fake_agent_server::impl {
             say(script.greeting);
             out.push("");
           } else if (script.echo) {
-            out.push(audio_message(chunk->get_string(), event_id));
+            out.push(timed_echo(chunk->get_string(), event_id, read_at));
           }
         } else if (type && *type == "pong") {
           record.pongs.push_back(o.at("event_id").to_number<std::int64_t>());
@@ -198,13 +230,14 @@ struct fake_agent_server::impl {
       out.close();
     };
     auto writer = [&]() -> asio::awaitable<void> {
-      while (auto text = co_await out.pop()) {
-        if (text->empty()) {
+      while (auto message = co_await out.pop()) {
+        if (message->text.empty()) {
           co_await ws.async_close(close_code, use_tuple);
           break;
         }
+        stamp_hold(*message);
         ws.text(true);
-        auto [ec, n] = co_await ws.async_write(asio::buffer(*text), use_tuple);
+        auto [ec, n] = co_await ws.async_write(asio::buffer(message->text), use_tuple);
         if (ec) break;
       }
     };

@@ -1,6 +1,8 @@
 // fake-elevenlabs: the local ElevenLabs agent stand-in.
 // Usage: fake-elevenlabs [--port N] [--greeting-wav F] [--connect-delay-ms N] [--transcripts 1]
 //                        [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]... [--tts-voice V]
+//                        [--tls-cert CHAIN.pem --tls-key KEY.pem]
+// With --tls-cert and --tls-key the agent serves https and wss (the benchmark's TLS figures).
 // With --speech-port it also serves realtime speech-to-text and multi-context text-to-speech (pipeline mode).
 #include <boost/asio/io_context.hpp>
 #include <cmath>
@@ -41,12 +43,16 @@ int main(int argc, char** argv) {
       speech_port = static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
     } else if (arg == "--tts-voice") {
       speech.espeak_voice = argv[i + 1];  // "tone": test tones; otherwise an espeak-ng voice (default en)
+    } else if (arg == "--tls-cert") {
+      script.tls_certificate_chain = argv[i + 1];
+    } else if (arg == "--tls-key") {
+      script.tls_private_key = argv[i + 1];
     } else if (arg == "--transcript") {
       transcripts.emplace_back(argv[i + 1]);  // what the caller "said" in each turn, in order; the last repeats
     } else {
       std::cerr << "usage: fake-elevenlabs [--port N] [--greeting-wav FILE] [--connect-delay-ms N] [--transcripts 1]\n"
                    "                       [--close-1008-after-frames N] [--speech-port N] [--transcript TEXT]...\n"
-                   "                       [--tts-voice VOICE|tone]\n";
+                   "                       [--tts-voice VOICE|tone] [--tls-cert CHAIN.pem --tls-key KEY.pem]\n";
       return 2;
     }
   }
@@ -55,9 +61,14 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(7000 * std::sin(2 * M_PI * 523 * i / 8000.0));
     script.greeting = audio::mulaw_encode(tone);
   }
+  if (script.tls_certificate_chain.empty() != script.tls_private_key.empty()) {
+    std::cerr << "fake-elevenlabs: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
   boost::asio::io_context io;
   fake::fake_agent_server server(io, script, port);
-  std::cout << "fake-elevenlabs listening on http://127.0.0.1:" << server.port() << std::endl;
+  std::cout << "fake-elevenlabs listening on " << (script.tls_certificate_chain.empty() ? "http" : "https")
+            << "://127.0.0.1:" << server.port() << std::endl;
   if (!transcripts.empty()) speech.transcripts = transcripts;
   if (speech.espeak_voice == "tone") speech.espeak_voice.clear();
   std::optional<fake::fake_speech_server> speech_server;

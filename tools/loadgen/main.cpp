@@ -1,11 +1,12 @@
 // loadgen: N concurrent simulated Twilio calls from one process (coroutines on one thread, not a thread per
 // call), each with a signed webhook and stream and 20 ms paced caller frames that carry a sequence tag. Against
 // fake-elevenlabs in echo mode, every tagged frame comes back through gateway -> agent -> gateway, and its
-// round trip is timed. Reports calls established, frames sent/received/lost/out of order, round-trip
-// percentiles, and, given the gateway's pid, its CPU seconds per call-second and RSS per call (idle vs loaded)
-// from /proc; also the load generator's own CPU, to tell when it is the bottleneck. One warm-up call runs
-// first, so that what the gateway touches once (code pages, pools, caches) is in the idle figures, not charged
-// to the calls.
+// round trip is timed; less what the fake says it held the frame, that is the gateway's share (with the
+// kernel's and the load generator's). Reports calls established, frames sent/received/lost/out of order,
+// round-trip percentiles, and, given the gateway's pid, its CPU seconds (user and system) per call-second and
+// RSS per call (idle vs loaded) from /proc; also the load generator's own CPU, to tell when it is the
+// bottleneck. One warm-up call runs first, so that what the gateway touches once (code pages, pools, caches)
+// is in the idle figures, not charged to the calls.
 //
 //   loadgen --url http://127.0.0.1:8080 --calls 100 --seconds 10 --gateway-pid $(pidof voicebridge) [--json]
 #include <sys/resource.h>
@@ -45,18 +46,24 @@ struct settings {
   bool json = false;
 };
 
-// utime + stime of a process, in seconds (/proc/PID/stat fields 14 and 15).
-double cpu_seconds(int pid) {
+struct cpu_times {
+  double user = 0, system = 0;
+  double total() const { return user + system; }
+};
+
+// utime and stime of a process, in seconds (/proc/PID/stat fields 14 and 15).
+cpu_times cpu_seconds(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), {});
   const auto close = text.rfind(')');  // the command name may contain spaces
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return {};
   std::istringstream fields(text.substr(close + 2));
   std::string skip;
   for (int i = 3; i < 14; ++i) fields >> skip;
   double utime = 0, stime = 0;
   fields >> utime >> stime;
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {utime / tick, stime / tick};
 }
 
 // VmRSS of a process, in KiB.
@@ -152,7 +159,7 @@ int main(int argc, char** argv) {
   }
   std::vector<sim::call_summary> results(cfg.calls);
   const long idle_rss = cfg.gateway_pid ? rss_kib(cfg.gateway_pid) : 0;
-  const double gateway_cpu_before = cfg.gateway_pid ? cpu_seconds(cfg.gateway_pid) : 0;
+  const cpu_times gateway_cpu_before = cfg.gateway_pid ? cpu_seconds(cfg.gateway_pid) : cpu_times{};
   const double own_cpu_before = own_cpu_seconds();
   const auto began = std::chrono::steady_clock::now();
   for (unsigned i = 0; i < cfg.calls; ++i) {
@@ -168,12 +175,16 @@ int main(int argc, char** argv) {
   sample.async_wait([&](auto) { loaded_rss = cfg.gateway_pid ? rss_kib(cfg.gateway_pid) : 0; });
   io.run();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  const double gateway_cpu = cfg.gateway_pid ? cpu_seconds(cfg.gateway_pid) - gateway_cpu_before : 0;
+  const cpu_times gateway_cpu_after = cfg.gateway_pid ? cpu_seconds(cfg.gateway_pid) : cpu_times{};
+  const double gateway_user = gateway_cpu_after.user - gateway_cpu_before.user;
+  const double gateway_system = gateway_cpu_after.system - gateway_cpu_before.system;
+  const double gateway_cpu = gateway_user + gateway_system;
   const double own_cpu = own_cpu_seconds() - own_cpu_before;
 
   unsigned established = 0;
   std::uint64_t sent = 0, received = 0, out_of_order = 0;
   std::vector<std::uint32_t> rtt;
+  std::vector<std::uint32_t> added;  // round trip minus the fake agent's own hold: the gateway's (and kernel's) share
   std::string first_error;
   for (auto& r : results) {
     if (r.upgrade_status == 101 && r.error.empty()) ++established;
@@ -182,8 +193,11 @@ int main(int argc, char** argv) {
     received += r.tagged_received;
     out_of_order += r.tagged_out_of_order;
     rtt.insert(rtt.end(), r.round_trips_us.begin(), r.round_trips_us.end());
+    for (std::size_t i = 0; i < r.round_trips_us.size() && i < r.agent_holds_us.size(); ++i)
+      added.push_back(r.round_trips_us[i] - std::min(r.round_trips_us[i], r.agent_holds_us[i]));
   }
   std::sort(rtt.begin(), rtt.end());
+  std::sort(added.begin(), added.end());
   const double call_seconds = static_cast<double>(established) * cfg.seconds;
   boost::json::object out{
       {"calls", cfg.calls},
@@ -197,6 +211,8 @@ int main(int argc, char** argv) {
       {"rtt_ms_p90", percentile(rtt, 90)},
       {"rtt_ms_p99", percentile(rtt, 99)},
       {"rtt_ms_max", rtt.empty() ? 0.0 : rtt.back() / 1000.0},
+      {"gateway_added_ms_p50", percentile(added, 50)},
+      {"gateway_added_ms_p99", percentile(added, 99)},
       {"wall_seconds", wall},
       {"loadgen_cpu_seconds", own_cpu},
       {"loadgen_cpu_share", own_cpu / wall},
@@ -204,6 +220,8 @@ int main(int argc, char** argv) {
   if (cfg.gateway_pid) {
     out["gateway_cpu_seconds"] = gateway_cpu;
     out["gateway_cpu_ms_per_call_second"] = call_seconds > 0 ? gateway_cpu * 1000 / call_seconds : 0.0;
+    out["gateway_user_ms_per_call_second"] = call_seconds > 0 ? gateway_user * 1000 / call_seconds : 0.0;
+    out["gateway_system_ms_per_call_second"] = call_seconds > 0 ? gateway_system * 1000 / call_seconds : 0.0;
     out["gateway_rss_idle_kib"] = idle_rss;
     out["gateway_rss_loaded_kib"] = loaded_rss;
     out["gateway_rss_kib_per_call"] = cfg.calls ? static_cast<double>(loaded_rss - idle_rss) / cfg.calls : 0.0;

@@ -198,12 +198,14 @@ class stream_session {
     }
   }
 
-  // Tag: 4 magic bytes, then the frame's index (little-endian), in place of the frame's first 8 samples.
-  static constexpr std::size_t frame_tag_bytes = 8;
+  // Tag, in place of the frame's first 12 samples: 4 magic bytes, the frame's index (little-endian), a zero,
+  // and 3 bytes (zero here) where an echoing fake-elevenlabs notes how long it held the frame, in microseconds.
+  static constexpr std::size_t frame_tag_bytes = 12;
   static constexpr std::array<std::uint8_t, 4> frame_tag_magic{0xA5, 0x5A, 0x3C, 0xC3};
   static void write_tag(std::uint8_t* at, std::uint32_t index) {
     std::copy(frame_tag_magic.begin(), frame_tag_magic.end(), at);
     for (int i = 0; i < 4; ++i) at[4 + i] = static_cast<std::uint8_t>(index >> (8 * i));
+    std::fill(at + 8, at + frame_tag_bytes, std::uint8_t{0});
   }
   void time_echo(const std::vector<std::uint8_t>& bytes) {
     if (bytes.size() < frame_tag_bytes || !std::equal(frame_tag_magic.begin(), frame_tag_magic.end(), bytes.begin())) return;
@@ -215,6 +217,7 @@ class stream_session {
     last_echo_ = std::max(index, last_echo_.value_or(0));
     s_.round_trips_us.push_back(static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - sent_at_[index]).count()));
+    s_.agent_holds_us.push_back(bytes[9] | (bytes[10] << 8) | (bytes[11] << 16));
   }
 
   void echo_played_marks() {

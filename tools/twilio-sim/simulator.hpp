@@ -61,6 +61,7 @@ struct call_summary {
   std::vector<std::string> protocol_errors;  // anything the gateway sent that Twilio would reject
   // With tag_frames: the round trip of every tagged frame that came back, and how they came back.
   std::vector<std::uint32_t> round_trips_us;
+  std::vector<std::uint32_t> agent_holds_us;  // of the same frames: what the (fake) agent says it took
   std::uint64_t tagged_sent = 0, tagged_received = 0, tagged_out_of_order = 0;
   std::string error;                          // why the call could not be run
 };
