@@ -71,6 +71,8 @@ boost::asio::awaitable<void> accept_connections(std::shared_ptr<Keep> keep, stan
   for (;;) {
     auto [ec, socket] = co_await listener.acceptor.async_accept(use_tuple);
     if (ec) co_return;
+    boost::system::error_code ignored;
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);  // as the real services: small messages go at once
     boost::asio::co_spawn(listener.acceptor.get_executor(),
                           detail::stand_in_connection(std::move(socket), listener.tls.get(), keep, serve),
                           boost::asio::detached);
