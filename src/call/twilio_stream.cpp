@@ -330,7 +330,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     while (auto item = co_await out_.pop()) {
       if (auto* text = std::get_if<std::string>(&*item)) {
         queued_bytes_ -= std::min(queued_bytes_, text->size());
-        if (!co_await write_with_deadline(*text)) break;
+        if (!co_await write_text(*text)) break;
       } else {
         auto& close = std::get<close_request>(*item);
         co_await ws_.async_close(websocket::close_reason(close.code, close.reason), use_tuple);
@@ -342,7 +342,8 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     timer_.cancel();  // ends the watchdog
   }
 
-  asio::awaitable<bool> write_with_deadline(const std::string& text) {
+  // Bounded by write_watchdog, which closes the socket under a write pending too long.
+  asio::awaitable<bool> write_text(const std::string& text) {
     ws_.text(true);
     write_started_ = std::chrono::steady_clock::now();
     auto [ec, n] = co_await ws_.async_write(asio::buffer(text), use_tuple);

@@ -159,6 +159,7 @@ enum class listener_kind { main, admin };
 struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::io_context& io;
   app::config config;
+  const unsigned io_threads = config.io_threads();  // resolved once, not at every accept
   tcp::acceptor acceptor;
   tcp::acceptor admin_acceptor;
   call::completed_calls completed;
@@ -197,7 +198,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                  agent_settings(config),
                  pipeline_settings(config)} {
     if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) {
-      prewarms.emplace(io, services.agent, config.io_threads());
+      prewarms.emplace(io, services.agent, io_threads);
       services.prewarms = &*prewarms;
     }
   }
@@ -220,7 +221,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   // Each connection gets the executor of a call (net::call_executor): its coroutines never run at once.
   static asio::awaitable<void> listen(std::shared_ptr<impl> self, tcp::acceptor& acceptor, listener_kind kind) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(net::call_executor(self->io, self->config.io_threads()), use_tuple);
+      auto [ec, socket] = co_await acceptor.async_accept(net::call_executor(self->io, self->io_threads), use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // EMFILE and friends: log, count, and keep serving the calls we have; a short pause, or a full

@@ -48,7 +48,6 @@ struct settings {
 
 struct cpu_times {
   double user = 0, system = 0;
-  double total() const { return user + system; }
 };
 
 // utime and stime of a process, in seconds (/proc/PID/stat fields 14 and 15).
