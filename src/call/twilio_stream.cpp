@@ -44,7 +44,9 @@ using app::metrics;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-using ws_stream = websocket::stream<beast::tcp_stream>;
+// The bare socket under the WebSocket: its own timer bounds the handshake and idle reads, the call's
+// watchdog its writes; a basic_stream would add two idle timers and a layer to every operation.
+using ws_stream = websocket::stream<asio::ip::tcp::socket>;
 
 struct close_request {
   websocket::close_code code;
@@ -374,7 +376,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void close_socket() {
     closing_ = true;
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    beast::get_lowest_layer(ws_).close(ignored);
   }
 
   asio::awaitable<void> agent_loop() {
@@ -482,8 +484,7 @@ std::optional<upgrade_auth> check_upgrade(const http::request<http::string_body>
 asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
                                           upgrade_auth auth, stream_services& services) {
   const auto& config = services.config;
-  stream.expires_never();  // the WebSocket's own timeouts take over
-  ws_stream ws(std::move(stream));
+  ws_stream ws(stream.release_socket());  // the WebSocket's own timeouts take over
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = config.http_timeout;
   timeouts.idle_timeout = config.twilio_idle_timeout;

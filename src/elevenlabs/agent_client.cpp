@@ -52,8 +52,8 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view goodbye_mark = "agent-goodbye";
 
-using plain_ws = websocket::stream<beast::tcp_stream>;
-using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using plain_ws = net::plain_websocket;
+using tls_ws = net::tls_websocket;
 
 // What the pre-warm pool and an adopting call need of a conversation, whatever its transport.
 class session : public call::agent {
@@ -302,7 +302,6 @@ class conversation final : public session {
     if constexpr (tls) {
       if (auto ec = co_await net::tls_client_handshake(ws_.next_layer(), host); ec) co_return fail("TLS handshake: " + ec.message());
     }
-    beast::get_lowest_layer(ws_).expires_never();
     net::configure_service_websocket(ws_, settings_.idle_timeout);
     // The target of a signed URL carries its signature: the log's redaction masks it by name.
     log(log_level::debug, "agent handshake", {{"call_sid", call_sid_}, {"host", host}, {"port", port}, {"target", target}});

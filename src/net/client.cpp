@@ -37,11 +37,28 @@ asio::awaitable<std::string> connect_tcp(beast::tcp_stream& stream, const std::s
   co_return std::string();
 }
 
-asio::awaitable<beast::error_code> tls_client_handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& host) {
+asio::awaitable<std::string> connect_tcp(tcp::socket& socket, const std::string& host, const std::string& port) {
+  beast::tcp_stream stream(socket.get_executor());
+  auto error = co_await connect_tcp(stream, host, port);
+  if (error.empty()) socket = stream.release_socket();
+  co_return error;
+}
+
+namespace {
+template <class NextLayer>
+asio::awaitable<beast::error_code> client_handshake(beast::ssl_stream<NextLayer>& stream, const std::string& host) {
   if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) co_return asio::ssl::error::stream_truncated;
   stream.set_verify_callback(asio::ssl::host_name_verification(host));
   auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
   co_return ec;
+}
+}  // namespace
+
+asio::awaitable<beast::error_code> tls_client_handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& host) {
+  return client_handshake(stream, host);
+}
+asio::awaitable<beast::error_code> tls_client_handshake(beast::ssl_stream<tcp::socket>& stream, const std::string& host) {
+  return client_handshake(stream, host);
 }
 
 ws_client::ws_client(const asio::any_io_executor& executor, std::shared_ptr<asio::ssl::context> tls)
@@ -52,7 +69,6 @@ ws_client::~ws_client() = default;
 asio::awaitable<ws_client::connect_result> ws_client::connect(const service_address& address, const std::string& target,
                                                              const header_list& headers, std::chrono::milliseconds idle_timeout) {
   auto upgrade = [&](auto& ws) -> asio::awaitable<connect_result> {
-    beast::get_lowest_layer(ws).expires_never();
     configure_service_websocket(ws, idle_timeout);
     ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
       for (const auto& [name, value] : headers) req.set(name, value);
@@ -65,14 +81,14 @@ asio::awaitable<ws_client::connect_result> ws_client::connect(const service_addr
     co_return connect_result{};
   };
   if (!address.tls) {
-    plain_ = std::make_unique<plain_ws>(executor_);
+    plain_ = std::make_unique<plain_websocket>(executor_);
     if (auto error = co_await connect_tcp(plain_->next_layer(), address.host, address.port); !error.empty())
       co_return connect_result{error, 0};
     auto result = co_await upgrade(*plain_);
     co_return result;
   }
   if (!tls_context_) co_return connect_result{"no TLS context for a wss:// address", 0};
-  tls_ = std::make_unique<tls_ws>(executor_, *tls_context_);
+  tls_ = std::make_unique<tls_websocket>(executor_, *tls_context_);
   if (auto error = co_await connect_tcp(beast::get_lowest_layer(*tls_), address.host, address.port); !error.empty())
     co_return connect_result{error, 0};
   if (auto ec = co_await tls_client_handshake(tls_->next_layer(), address.host); ec)
