@@ -1,11 +1,14 @@
 // A bounded single-consumer queue for one call's coroutines (chat_server's pattern: a timer that never
 // expires serves as the wake-up). All users run on the call's executor, so no locking is needed.
+// The items sit in a ring that grows with a burst and shrinks after it, never below a few slots (no
+// allocation per item in the steady state; an empty std::deque alone would hold 576 bytes).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <deque>
+#include <boost/circular_buffer.hpp>
+#include <algorithm>
 #include <optional>
 
 namespace voicebridge::call {
@@ -14,11 +17,12 @@ template <class T>
 class message_queue {
  public:
   message_queue(const boost::asio::any_io_executor& executor, std::size_t capacity)
-      : wakeup_(executor, boost::asio::steady_timer::time_point::max()), capacity_(capacity) {}
+      : wakeup_(executor, boost::asio::steady_timer::time_point::max()),
+        items_(typename items::capacity_type(capacity, std::min<std::size_t>(capacity, min_slots))) {}
 
   // False (and nothing queued) when the queue is full or closed: the caller decides what a drop means.
   bool push(T item) {
-    if (closed_ || items_.size() >= capacity_) return false;
+    if (closed_ || items_.full()) return false;
     items_.push_back(std::move(item));
     wakeup_.cancel();
     return true;
@@ -45,9 +49,10 @@ class message_queue {
   }
 
  private:
+  using items = boost::circular_buffer_space_optimized<T>;
+  static constexpr std::size_t min_slots = 4;
   boost::asio::steady_timer wakeup_;
-  std::deque<T> items_;
-  std::size_t capacity_;
+  items items_;
   bool closed_ = false;
 };
 

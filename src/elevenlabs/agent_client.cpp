@@ -19,7 +19,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -99,7 +98,7 @@ class conversation final : public session {
                         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
                          {"early_audio_chunks", early_audio_.size()}});
     for (auto& [audio, event_id] : early_audio_) deliver_audio(std::move(audio), event_id);
-    early_audio_.clear();
+    early_audio_ = {};  // gone for good: give the memory back
   }
   bool connected() const override { return connected_; }
   void close() override {
@@ -339,7 +338,7 @@ class conversation final : public session {
     }
     ready_ = true;
     for (const auto& payload : pending_) forward_caller_audio(payload);
-    pending_.clear();
+    pending_ = {};
     co_return true;
   }
 
@@ -481,11 +480,12 @@ class conversation final : public session {
   asio::steady_timer goodbye_;
   asio::steady_timer done_;            // wakes run() when a pre-warmed conversation ends
   asio::steady_timer adopt_deadline_;  // a pre-warmed conversation's wait for its call
-  std::deque<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
+  // Vectors, not deques: both are drained once and then stay empty, and an empty std::deque holds 576 bytes.
+  std::vector<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
   initiation_client_data init_;
   interruption_filter filter_;
   std::optional<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000
-  std::deque<std::string> pending_;       // caller audio before the agent is ready
+  std::vector<std::string> pending_;      // caller audio before the agent is ready
   bool ready_ = false;
   int close_code_ = -1;
   std::uint64_t barge_ins_ = 0;
