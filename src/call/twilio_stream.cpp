@@ -54,6 +54,9 @@ struct close_request {
 };
 using outbound_item = std::variant<std::string, close_request>;
 
+// A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
+// larger message grows it as needed).
+constexpr std::size_t read_step = 512;
 constexpr std::uint64_t media_log_every = 250;  // frames: one progress line per 5 s of caller audio
 // An agent that failed within this long (refused, reset, 5xx or 429, closed early) is tried once more
 // before the fallback prompt. A slower failure (a connect timeout) is not: the caller would wait twice.
@@ -72,17 +75,19 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         began_(std::chrono::steady_clock::now()) {}
 
   asio::awaitable<void> run() {
-    // One group of four rather than nested `&&`s, whose every level is a coroutine frame more per call. As
+    arm_write_watchdog();
+    // One group of three rather than nested `&&`s, whose every level is a coroutine frame more per call. As
     // with `&&`, an exception in one cancels the others and is rethrown.
     const auto executor = ws_.get_executor();
-    auto [order, e1, e2, e3, e4] =
+    auto [order, e1, e2, e3] =
         co_await asio::experimental::make_parallel_group(asio::co_spawn(executor, read_loop(), asio::deferred),
                                                          asio::co_spawn(executor, write_loop(), asio::deferred),
-                                                         asio::co_spawn(executor, agent_loop(), asio::deferred),
-                                                         asio::co_spawn(executor, write_watchdog(), asio::deferred))
+                                                         asio::co_spawn(executor, agent_loop(), asio::deferred))
             .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
     (void)order;
-    for (const auto& e : {e1, e2, e3, e4})
+    writer_done_ = true;  // also when the writer was cancelled: the watchdog lets go of the call
+    timer_.cancel();
+    for (const auto& e : {e1, e2, e3})
       if (e) std::rethrow_exception(e);
     const std::string outcome = !record_.transferred_to.empty() ? records::outcome::transferred
                                 : !record_.outcome.empty() ? record_.outcome
@@ -187,7 +192,11 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   asio::awaitable<void> read_loop() {
     beast::flat_buffer buffer;
     for (;;) {
-      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      beast::error_code ec;
+      do {  // a message in steps of read_step: async_read would make room for 1536 bytes first
+        auto [step_ec, n] = co_await ws_.async_read_some(buffer, read_step, use_tuple);
+        ec = step_ec;
+      } while (!ec && !ws_.is_message_done());
       if (ec) {
         note_read_end(ec);
         break;
@@ -332,7 +341,19 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     while (auto item = co_await out_.pop()) {
       if (auto* text = std::get_if<std::string>(&*item)) {
         queued_bytes_ -= std::min(queued_bytes_, text->size());
-        if (!co_await write_text(*text)) break;
+        // Bounded by the write watchdog, which closes the socket under a write pending too long. (Here, not
+        // in a coroutine of its own: that would be a frame per frame.)
+        ws_.text(true);
+        write_started_ = std::chrono::steady_clock::now();
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
+        write_started_.reset();
+        if (ec) {
+          if (end_reason_.empty()) end_reason_ = write_timed_out_ ? "write timeout" : "write error";
+          log(log_level::warn, "twilio stream write failed",
+              {{"call_sid", call_sid_}, {"reason", write_timed_out_ ? "write timeout" : ec.message()}});
+          close_socket();
+          break;
+        }
       } else {
         auto& close = std::get<close_request>(*item);
         co_await ws_.async_close(websocket::close_reason(close.code, close.reason), use_tuple);
@@ -344,33 +365,21 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     timer_.cancel();  // ends the watchdog
   }
 
-  // Bounded by write_watchdog, which closes the socket under a write pending too long.
-  asio::awaitable<bool> write_text(const std::string& text) {
-    ws_.text(true);
-    write_started_ = std::chrono::steady_clock::now();
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(text), use_tuple);
-    write_started_.reset();
-    if (!ec) co_return true;
-    if (end_reason_.empty()) end_reason_ = write_timed_out_ ? "write timeout" : "write error";
-    log(log_level::warn, "twilio stream write failed",
-        {{"call_sid", call_sid_}, {"reason", write_timed_out_ ? "write timeout" : ec.message()}});
-    close_socket();
-    co_return false;
-  }
-
   // A peer that stops reading would hold a write forever. Rather than arm a timer for every frame, one timer
   // per call looks at the write in progress twice per write timeout: a write pending for longer than it
-  // (found within 1 to 1.5 times the timeout) drops the connection.
-  asio::awaitable<void> write_watchdog() {
-    while (!writer_done_) {
-      timer_.expires_after(config_.write_timeout / 2);
-      co_await timer_.async_wait(use_tuple);
-      if (writer_done_ || !write_started_ || std::chrono::steady_clock::now() - *write_started_ < config_.write_timeout)
-        continue;
-      write_timed_out_ = true;
-      limits_.hit("write_timeout", call_sid_);
-      close_socket();  // fails the write (and wakes the reader)
-    }
+  // (found within 1 to 1.5 times the timeout) drops the connection. A plain handler, not a coroutine: it
+  // needs no frame of its own. It holds the call until the writer ends and cancels it.
+  void arm_write_watchdog() {
+    timer_.expires_after(config_.write_timeout / 2);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->writer_done_) return;
+      if (self->write_started_ && std::chrono::steady_clock::now() - *self->write_started_ >= self->config_.write_timeout) {
+        self->write_timed_out_ = true;
+        self->limits_.hit("write_timeout", self->call_sid_);
+        self->close_socket();  // fails the write (and wakes the reader)
+      }
+      self->arm_write_watchdog();
+    });
   }
 
   void close_socket() {
@@ -484,7 +493,9 @@ std::optional<upgrade_auth> check_upgrade(const http::request<http::string_body>
 asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
                                           upgrade_auth auth, stream_services& services) {
   const auto& config = services.config;
-  ws_stream ws(stream.release_socket());  // the WebSocket's own timeouts take over
+  // The WebSocket's own timeouts take over. The basic_stream (its timers) and, after the handshake, the
+  // upgrade request are dropped: this frame lives as long as the call.
+  ws_stream ws(beast::tcp_stream(std::move(stream)).release_socket());
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = config.http_timeout;
   timeouts.idle_timeout = config.twilio_idle_timeout;
@@ -494,6 +505,7 @@ asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::reques
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "voicebridge"); }));
   auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
+  upgrade = {};
   if (ec) {
     if (ec == beast::error::timeout) metrics().limit_hits.inc("handshake_timeout");
     log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});

@@ -15,7 +15,8 @@
 #include <boost/url/parse.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
@@ -50,12 +51,15 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view goodbye_mark = "agent-goodbye";
+// An audio event of 20 ms of mu-law is about 300 bytes: reading in steps of 512 keeps the read buffer near
+// the messages' size (larger chunks grow it as needed).
+constexpr std::size_t read_step = 512;
 
 using plain_ws = net::plain_websocket;
 using tls_ws = net::tls_websocket;
 
 // What the pre-warm pool and an adopting call need of a conversation, whatever its transport.
-class session : public call::agent {
+class session : public call::agent, public std::enable_shared_from_this<session> {
  public:
   // Binds the conversation to its caller (at construction, or when a call adopts a pre-warmed one); the
   // agent audio that arrived before is played at once.
@@ -170,24 +174,24 @@ class conversation final : public session {
   asio::awaitable<void> prewarm(std::function<void(bool)> on_result, std::function<bool()> expire,
                                 std::function<void()> on_end) override {
     prewarmed_ = true;
-    auto body = [&]() -> asio::awaitable<void> {
-      co_await serve(&on_result);
-      on_end();
-      ended_ = true;
-      done_.cancel();
-      adopt_deadline_.cancel();
-    };
-    // Not adopted in time (the stream went to another instance, or never came): close with 1000.
-    auto expiry = [&]() -> asio::awaitable<void> {
-      adopt_deadline_.expires_after(settings_.prewarm_timeout);
-      auto [ec] = co_await adopt_deadline_.async_wait(use_tuple);
-      if (ec || caller_ || ended_ || !expire()) co_return;
+    // Not adopted in time (the stream went to another instance, or never came): close with 1000. A plain
+    // handler rather than a coroutine beside this one, which would cost two frames and a parallel group.
+    adopt_deadline_.expires_after(settings_.prewarm_timeout);
+    adopt_deadline_.async_wait([alive = weak_from_this(), expire = std::move(expire)](const boost::system::error_code& ec) {
+      auto self = alive.lock();
+      if (ec || !self) return;
+      auto& c = static_cast<conversation&>(*self);
+      if (c.caller_ || c.ended_ || !expire()) return;
       metrics().prewarms.inc("expired");
-      log(log_level::info, "pre-warmed agent expired: no stream came", {{"call_sid", call_sid_},
-                                                                         {"conversation_id", conversation_id_}});
-      close();
-    };
-    co_await (body() && expiry());
+      log(log_level::info, "pre-warmed agent expired: no stream came", {{"call_sid", c.call_sid_},
+                                                                         {"conversation_id", c.conversation_id_}});
+      c.close();
+    });
+    co_await serve(&on_result);
+    on_end();
+    ended_ = true;
+    done_.cancel();
+    adopt_deadline_.cancel();
   }
 
  private:
@@ -203,7 +207,15 @@ class conversation final : public session {
     log(log_level::info, "agent connected",
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"prewarm", prewarmed_ ? "true" : "false"},
          {"connect_ms", std::chrono::duration_cast<std::chrono::milliseconds>(connect_time).count()}});
-    co_await (reader() && writer());
+    // The reader and the writer: as `&&` does (the first exception cancels the other and is rethrown), without
+    // the frame `&&` adds.
+    auto [order, read_error, write_error] =
+        co_await asio::experimental::make_parallel_group(asio::co_spawn(executor_, reader(), asio::deferred),
+                                                         asio::co_spawn(executor_, writer(), asio::deferred))
+            .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+    (void)order;
+    if (read_error) std::rethrow_exception(read_error);
+    if (write_error) std::rethrow_exception(write_error);
     metrics().agent_close_codes.inc(close_code_ < 0 ? "none" : std::to_string(close_code_));
     log(log_level::info, "agent conversation ended",
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"close_code", close_code_},
@@ -345,7 +357,11 @@ class conversation final : public session {
   asio::awaitable<void> reader() {
     beast::flat_buffer buffer;
     for (;;) {
-      auto [ec, n] = co_await ws_.async_read(buffer, use_tuple);
+      beast::error_code ec;
+      do {  // a message in steps of read_step: async_read would make room for 1536 bytes first
+        auto [step_ec, n] = co_await ws_.async_read_some(buffer, read_step, use_tuple);
+        ec = step_ec;
+      } while (!ec && !ws_.is_message_done());
       if (ec) {
         if (caller_gone_) {
           close_reason_ = "caller hung up";
@@ -516,7 +532,7 @@ class adopted_agent final : public call::agent {
  public:
   adopted_agent(std::shared_ptr<session> session, asio::any_io_executor session_executor,
                 const asio::any_io_executor& call_executor, std::weak_ptr<call::caller_link> caller)
-      : bridge_(session, session_executor), session_(std::move(session)) {
+      : bridge_(session, session_executor), session_(std::move(session)), call_executor_(call_executor) {
     auto link = std::make_shared<call::caller_on_strand>(call_executor, std::move(caller));
     asio::dispatch(session_executor, [s = session_, link] { s->attach(*link, link); });
   }
@@ -529,8 +545,14 @@ class adopted_agent final : public call::agent {
   asio::awaitable<call::agent_end> run() override {
     // The conversation's run() on its own strand; this coroutine resumes on the call's. Once it returned,
     // the conversation does nothing more and may be read from here.
-    auto there = run_session(session_);
-    const auto end = co_await asio::co_spawn(bridge_.executor(), std::move(there), asio::use_awaitable);
+    // (With one io thread both are the io_context: no hop, and no co_spawn frames.)
+    call::agent_end end{};
+    if (bridge_.executor() == call_executor_) {
+      end = co_await session_->run();
+    } else {
+      auto there = run_session(session_);
+      end = co_await asio::co_spawn(bridge_.executor(), std::move(there), asio::use_awaitable);
+    }
     if (end == call::agent_end::unreachable && !session_->connected()) metrics().prewarms.inc("failed_after_adoption");
     co_return end;
   }
@@ -544,6 +566,7 @@ class adopted_agent final : public call::agent {
 
   call::agent_on_strand bridge_;
   std::shared_ptr<session> session_;
+  asio::any_io_executor call_executor_;
 };
 
 }  // namespace
@@ -619,19 +642,14 @@ void prewarm_pool::open(const std::string& call_sid, dynamic_variables variables
     auto p = pool.lock();
     return p && p->remove(call_sid, key);
   };
-  asio::co_spawn(
-      executor,
-      [conversation, forget]() -> asio::awaitable<void> {
-        // Named, not temporaries, as coroutine arguments (GCC 12 mishandles temporaries in co_await).
-        std::function<void(bool)> on_result = [&](bool connected) {
-          // A failed pre-warm leaves nothing behind: the stream's `start` connects as usual.
-          if (!connected && forget()) metrics().prewarms.inc("failed");
-        };
-        std::function<bool()> expire = forget;
-        std::function<void()> on_end = [&] { forget(); };
-        co_await conversation->prewarm(std::move(on_result), std::move(expire), std::move(on_end));
-      },
-      asio::detached);
+  std::function<void(bool)> on_result = [forget](bool connected) {
+    // A failed pre-warm leaves nothing behind: the stream's `start` connects as usual.
+    if (!connected && forget()) metrics().prewarms.inc("failed");
+  };
+  std::function<void()> on_end = [forget] { forget(); };
+  // The completion handler holds the conversation until it ends.
+  asio::co_spawn(executor, conversation->prewarm(std::move(on_result), forget, std::move(on_end)),
+                 [conversation](const std::exception_ptr&) {});
 }
 
 std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& start,

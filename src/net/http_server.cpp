@@ -306,14 +306,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     }
     // The call outlives this HTTP exchange: it runs as a coroutine of its own (holding the server), so that
     // the HTTP session's frames and buffers are freed now rather than kept for the length of the call.
-    auto self = shared_from_this();
-    asio::co_spawn(stream.get_executor(), stream_call(std::move(self), std::move(stream), std::move(req), *auth),
-                   log_if_failed);
-  }
-
-  static asio::awaitable<void> stream_call(std::shared_ptr<impl> self, beast::tcp_stream stream, request req,
-                                           call::upgrade_auth auth) {
-    co_await call::serve_twilio_stream(std::move(stream), std::move(req), auth, self->services);
+    // The completion handler holds the server for as long as the call runs.
+    const auto executor = stream.get_executor();
+    asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), *auth, services),
+                   [self = shared_from_this()](std::exception_ptr e) { log_if_failed(e); });
   }
 
   response handle(const request& req, listener_kind kind) {
