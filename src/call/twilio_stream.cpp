@@ -206,6 +206,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       else if (!closing_)
         on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
       buffer.consume(buffer.size());
+      if (buffer.capacity() > read_step) buffer.shrink_to_fit();  // after `start`: the rest are media-sized
     }
     // The socket is gone: nothing more will come from the caller.
     caller_gone_ = true;

@@ -344,7 +344,7 @@ class conversation final : public session {
     if (!meta->agent_output.is_twilio_native() || !meta->user_input.is_twilio_native()) {
       if (!meta->agent_output.is_twilio_native() && meta->agent_output.encoding != audio_format::kind::pcm)
         co_return fail("unsupported agent output format");
-      transcoder_.emplace(meta->user_input, meta->agent_output);
+      transcoder_ = std::make_unique<transcoder>(meta->user_input, meta->agent_output);
       log(log_level::warn, "agent audio is not ulaw_8000: transcoding; set the agent's input and output to mu-law 8000 Hz",
           {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}});
     }
@@ -500,7 +500,7 @@ class conversation final : public session {
   std::vector<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
   initiation_client_data init_;
   interruption_filter filter_;
-  std::optional<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000
+  std::unique_ptr<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000 (not inline: most calls have none)
   std::vector<std::string> pending_;      // caller audio before the agent is ready
   bool ready_ = false;
   int close_code_ = -1;
