@@ -338,7 +338,9 @@ asio::awaitable<void> open_stream(const options& o, call_summary& s) {
   auto [ec] = co_await ws.async_handshake(res, host, target, use_tuple);
   s.upgrade_status = res.result_int();
   if (ec) {
-    s.error = "stream upgrade refused: HTTP " + std::to_string(s.upgrade_status);
+    // A refusal carries its status; a timeout or a reset leaves the response empty, and its status means nothing.
+    s.error = ec == websocket::error::upgrade_declined ? "stream upgrade refused: HTTP " + std::to_string(s.upgrade_status)
+                                                       : "stream upgrade failed: " + ec.message();
     co_return;
   }
   stream_session session(ws, o, s);
