@@ -1,3 +1,5 @@
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -68,6 +70,38 @@ BOOST_AUTO_TEST_CASE(a_waiting_pop_wakes_on_push_and_on_close) {
   q.close();
   io.run();  // the pop sees the close and the coroutine ends: run() returns
   BOOST_TEST(popped == std::vector<std::string>{"a"});
+}
+
+// A parallel group cancels a waiting writer when its sibling fails: the pop must end, with operation_aborted.
+BOOST_AUTO_TEST_CASE(a_waiting_pop_ends_with_operation_aborted_when_cancelled) {
+  asio::io_context io;
+  message_queue<std::string> q(io.get_executor(), 4);
+  asio::cancellation_signal cancel;
+  std::exception_ptr ended;
+  bool done = false;
+  asio::co_spawn(io, [&q]() -> asio::awaitable<void> { co_await q.pop(); },
+                 asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                   ended = e;
+                   done = true;
+                 }));
+  io.poll();
+  BOOST_TEST(!done);
+  cancel.emit(asio::cancellation_type::terminal);
+  io.poll();
+  BOOST_TEST_REQUIRE(done);
+  BOOST_TEST_REQUIRE(static_cast<bool>(ended));
+  try {
+    std::rethrow_exception(ended);
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(e.code() == asio::error::operation_aborted);
+  }
+  // The queue still works for the next consumer.
+  q.push("after");
+  std::vector<std::string> popped;
+  pop_into(io, q, popped, 1);
+  io.restart();
+  io.run();
+  BOOST_TEST(popped == std::vector<std::string>{"after"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
