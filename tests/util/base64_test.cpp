@@ -30,6 +30,25 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_input) {
   }
 }
 
+// Validation reads sixteen characters at a time, then the rest one by one: a bad character is found at every
+// position of a block and of the tail, at every length.
+BOOST_AUTO_TEST_CASE(validation_finds_a_bad_character_wherever_it_is) {
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::size_t length = 4; length <= 72; length += 4) {
+    std::string text;
+    for (std::size_t i = 0; i < length; ++i) text += alphabet[(i * 11) % alphabet.size()];
+    BOOST_TEST(is_valid_base64(text), text);
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char bad : {'!', '-', '_', '=', '@', '[', '`', '{', ':', '\0', '\x80', '\xff'}) {
+        if (bad == '=' && at + 2 >= length) continue;  // padding there is valid
+        std::string broken = text;
+        broken[at] = bad;
+        BOOST_TEST(!is_valid_base64(broken), "length " << length << " at " << at << " char " << int(bad));
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(url_alphabet_round_trips_without_padding) {
   const std::vector<std::uint8_t> bytes{0xfb, 0xff, 0xfe, 0x01};
   const auto text = base64url_encode(bytes);

@@ -45,6 +45,29 @@ BOOST_AUTO_TEST_CASE(refuses_everything_outside_the_simple_form) {
   BOOST_TEST(!o.parse(many + "}"));  // more fields than it holds
 }
 
+// Strings are scanned sixteen characters at a time, then one by one: the closing quote and a character a
+// simple string may not hold are found at every position, whatever the length.
+BOOST_AUTO_TEST_CASE(finds_the_end_of_a_string_and_a_refused_character_at_every_position) {
+  for (std::size_t length = 0; length <= 40; ++length) {
+    const std::string value(length, 'v');
+    for (const std::string tail : {"}", ",\"k2\":\"a long enough second value\"}"}) {
+      simple_json_object o;
+      const std::string text = "{\"k\":\"" + value + "\"" + tail;
+      BOOST_TEST_REQUIRE(o.parse(text), text);
+      BOOST_TEST(o.find("k")->value == value);
+    }
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char bad : {'"', '\x01', '\x1f', '\x7f', '\x80', '\xff', '\\'}) {
+        std::string broken = value;
+        broken[at] = bad;
+        simple_json_object o;
+        BOOST_TEST(!o.parse("{\"k\":\"" + broken + "\",\"k2\":\"a long enough second value\"}"),
+                   "length " << length << " at " << at << " char " << int(bad));
+      }
+    }
+  }
+}
+
 // Messages the fast path takes, and what Boost.JSON makes of them: the same, field by field.
 BOOST_AUTO_TEST_CASE(twilio_media_fast_path_agrees_with_the_reference) {
   const std::vector<std::string> taken = {
