@@ -2,6 +2,9 @@
 // of its own, while the Twilio stream that adopts it was accepted on another. Each side's calls into the
 // other are dispatched onto the other's strand (in order, FIFO), so each object is only ever touched from
 // its own strand and neither needs a lock.
+// With one io thread there are no strands: both sides run on the io_context itself, and each call is made
+// directly (as dispatch would make it), without dispatch's type-erased function object and a copy of each
+// frame.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -14,8 +17,8 @@ namespace voicebridge::call {
 // The caller as seen from the agent's strand. Holds the call weakly: audio for a call that has ended is dropped.
 class caller_on_strand final : public caller_link {
  public:
-  caller_on_strand(boost::asio::any_io_executor call_executor, std::weak_ptr<caller_link> caller)
-      : executor_(std::move(call_executor)), caller_(std::move(caller)) {}
+  caller_on_strand(boost::asio::any_io_executor call_executor, std::weak_ptr<caller_link> caller, bool direct)
+      : executor_(std::move(call_executor)), caller_(std::move(caller)), direct_(direct) {}
 
   void send_audio(std::string payload) override {
     forward([payload = std::move(payload)](caller_link& c) mutable { c.send_audio(std::move(payload)); });
@@ -36,6 +39,10 @@ class caller_on_strand final : public caller_link {
  private:
   template <class F>
   void forward(F f) {
+    if (direct_) {
+      if (auto c = caller_.lock()) f(*c);
+      return;
+    }
     boost::asio::dispatch(executor_, [caller = caller_, f = std::move(f)]() mutable {
       if (auto c = caller.lock()) f(*c);
     });
@@ -43,16 +50,18 @@ class caller_on_strand final : public caller_link {
 
   boost::asio::any_io_executor executor_;
   std::weak_ptr<caller_link> caller_;
+  bool direct_;
 };
 
 // The agent as seen from the call's strand: events are handed to the agent's strand; the agent holds itself
 // alive while they are in flight.
 class agent_on_strand {
  public:
-  agent_on_strand(std::shared_ptr<agent> target, boost::asio::any_io_executor agent_executor)
-      : target_(std::move(target)), executor_(std::move(agent_executor)) {}
+  agent_on_strand(std::shared_ptr<agent> target, boost::asio::any_io_executor agent_executor, bool direct)
+      : target_(std::move(target)), executor_(std::move(agent_executor)), direct_(direct) {}
 
   void on_caller_audio(const twilio::media_message& media) {
+    if (direct_) return target_->on_caller_audio(media);  // no copy of the frame
     forward([media](agent& a) { a.on_caller_audio(media); });
   }
   void on_dtmf(char digit) {
@@ -66,15 +75,18 @@ class agent_on_strand {
   }
   const std::shared_ptr<agent>& target() const { return target_; }
   const boost::asio::any_io_executor& executor() const { return executor_; }
+  bool direct() const { return direct_; }
 
  private:
   template <class F>
   void forward(F f) {
+    if (direct_) return f(*target_);
     boost::asio::dispatch(executor_, [target = target_, f = std::move(f)]() mutable { f(*target); });
   }
 
   std::shared_ptr<agent> target_;
   boost::asio::any_io_executor executor_;
+  bool direct_;
 };
 
 }  // namespace voicebridge::call

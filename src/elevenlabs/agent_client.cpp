@@ -532,8 +532,8 @@ class adopted_agent final : public call::agent {
  public:
   adopted_agent(std::shared_ptr<session> session, asio::any_io_executor session_executor,
                 const asio::any_io_executor& call_executor, std::weak_ptr<call::caller_link> caller)
-      : bridge_(session, session_executor), session_(std::move(session)), call_executor_(call_executor) {
-    auto link = std::make_shared<call::caller_on_strand>(call_executor, std::move(caller));
+      : bridge_(session, session_executor, session_executor == call_executor), session_(std::move(session)) {
+    auto link = std::make_shared<call::caller_on_strand>(call_executor, std::move(caller), bridge_.direct());
     asio::dispatch(session_executor, [s = session_, link] { s->attach(*link, link); });
   }
 
@@ -547,7 +547,7 @@ class adopted_agent final : public call::agent {
     // the conversation does nothing more and may be read from here.
     // (With one io thread both are the io_context: no hop, and no co_spawn frames.)
     call::agent_end end{};
-    if (bridge_.executor() == call_executor_) {
+    if (bridge_.direct()) {
       end = co_await session_->run();
     } else {
       auto there = run_session(session_);
@@ -566,7 +566,6 @@ class adopted_agent final : public call::agent {
 
   call::agent_on_strand bridge_;
   std::shared_ptr<session> session_;
-  asio::any_io_executor call_executor_;
 };
 
 }  // namespace
