@@ -16,24 +16,13 @@ bool simple_json_object::parse(std::string_view text) {
   return at_ == text_.size();
 }
 
-const simple_json_object::field* simple_json_object::find(std::string_view parent, std::string_view key) const {
-  for (std::size_t i = 0; i < count_; ++i)
-    if (fields_[i].key == key && fields_[i].parent == parent) return &fields_[i];
-  return nullptr;
-}
-
-bool simple_json_object::add(const field& f) {
-  if (count_ == fields_.size() || find(f.parent, f.key)) return false;  // a repeated key is Boost.JSON's to judge
-  fields_[count_++] = f;
-  return true;
-}
-
-void simple_json_object::skip_space() {
-  while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t'))
-    ++at_;
-}
-
 namespace {
+
+// Keys are short and many have the same length ("event", "media", "track", "chunk"): the first character
+// settles most comparisons without a call to memcmp.
+bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
+}
 
 // Where a simple string starting at `p` stops: its closing quote, or the first character it may not hold
 // (a control character, one outside printable ASCII, a backslash); `end` when there is none.
@@ -52,6 +41,27 @@ const char* string_stop(const char* p, const char* end) {
 }
 
 }  // namespace
+
+const simple_json_object::field* simple_json_object::find(std::string_view parent, std::string_view key) const {
+  for (std::size_t i = 0; i < count_; ++i)
+    if (same(fields_[i].key, key) && same(fields_[i].parent, parent)) return &fields_[i];
+  return nullptr;
+}
+
+// A repeated key is Boost.JSON's to judge. Only the fields of the object being read can repeat it: those
+// from `first` on that share its parent, which is the very same view of the enclosing key.
+bool simple_json_object::add(const field& f, std::size_t first) {
+  if (count_ == fields_.size()) return false;
+  for (std::size_t i = first; i < count_; ++i)
+    if (fields_[i].parent.data() == f.parent.data() && same(fields_[i].key, f.key)) return false;
+  fields_[count_++] = f;
+  return true;
+}
+
+void simple_json_object::skip_space() {
+  while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t'))
+    ++at_;
+}
 
 // At an opening quote: the characters up to the closing one, if all are printable ASCII other than '\'.
 bool simple_json_object::parse_string(std::string_view& out) {
@@ -72,6 +82,7 @@ bool simple_json_object::parse_object(std::string_view parent, bool nested) {
     ++at_;
     return true;
   }
+  const std::size_t first = count_;
   for (;;) {
     field f{parent, {}, {}, kind::string};
     if (!parse_string(f.key)) return false;
@@ -92,11 +103,11 @@ bool simple_json_object::parse_object(std::string_view parent, bool nested) {
       if (at_ < text_.size() && (text_[at_] == '.' || text_[at_] == 'e' || text_[at_] == 'E')) return false;
     } else if (c == '{' && !nested && !f.key.empty()) {  // an empty key would read as the top level
       f.type = kind::object;
-      if (!add(f) || !parse_object(f.key, true)) return false;
+      if (!add(f, first) || !parse_object(f.key, true)) return false;
     } else {
       return false;  // arrays, literals, negative numbers, deeper objects
     }
-    if (f.type != kind::object && !add(f)) return false;
+    if (f.type != kind::object && !add(f, first)) return false;
     skip_space();
     if (at_ >= text_.size()) return false;
     if (text_[at_] == '}') {

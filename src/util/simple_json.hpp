@@ -35,7 +35,7 @@ class simple_json_object {
  private:
   bool parse_object(std::string_view parent, bool nested);
   bool parse_string(std::string_view& out);
-  bool add(const field& f);
+  bool add(const field& f, std::size_t first);
   void skip_space();
 
   std::string_view text_;

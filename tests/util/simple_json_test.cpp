@@ -26,6 +26,11 @@ BOOST_AUTO_TEST_CASE(reads_strings_integers_and_one_nested_object) {
   BOOST_TEST(o.find("payload") == nullptr);  // nested fields are found under their parent only
   BOOST_TEST(*voicebridge::util::simple_counter(*o.find("media", "chunk")) == 7u);
   BOOST_TEST(o.parse("{}"));
+  // The same key in two objects is no repetition.
+  BOOST_TEST_REQUIRE(o.parse(R"({"m":{"a":"in"},"a":"out","n":{"a":"too"}})"));
+  BOOST_TEST(o.find("a")->value == "out");
+  BOOST_TEST(o.find("m", "a")->value == "in");
+  BOOST_TEST(o.find("n", "a")->value == "too");
 }
 
 BOOST_AUTO_TEST_CASE(refuses_everything_outside_the_simple_form) {
@@ -33,7 +38,7 @@ BOOST_AUTO_TEST_CASE(refuses_everything_outside_the_simple_form) {
       "",  "{", "[]", R"({"a":"x\"y"})", R"({"a":"\u0041"})", "{\"a\":\"caf\xc3\xa9\"}", "{\"a\":\"tab\there\"}",
       R"({"a":-1})", R"({"a":1.5})", R"({"a":1e3})", R"({"a":01})", R"({"a":1234567890123456789})",
       R"({"a":true})", R"({"a":null})", R"({"a":[1]})", R"({"a":{"b":{"c":1}}})", R"({"":{"a":1}})",
-      R"({"a":1,"a":2})", R"({"m":{"a":1,"a":2}})", R"({"a":1,})", R"({"a":1} x)", R"({"a" 1})", R"({a:1})",
+      R"({"a":1,"a":2})", R"({"m":{"a":1,"a":2}})", R"({"a":1,"m":{"x":1},"a":2})", R"({"a":1,})", R"({"a":1} x)", R"({"a" 1})", R"({a:1})",
       R"({"a":"unterminated})"};
   for (const auto& text : refused) {
     simple_json_object o;
