@@ -44,8 +44,8 @@ using app::metrics;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-// The bare socket under the WebSocket: its own timer bounds the handshake and idle reads, the call's
-// watchdog its writes; a basic_stream would add two idle timers and a layer to every operation.
+// The bare socket under the WebSocket: its own timer bounds the handshake and the close, the call's watchdog
+// idle reads and writes; a basic_stream would add two idle timers and a layer to every operation.
 using ws_stream = websocket::stream<asio::ip::tcp::socket>;
 
 struct close_request {
@@ -72,10 +72,14 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         out_(ws.get_executor(), std::numeric_limits<std::size_t>::max()),
         starts_(ws.get_executor(), 1),
         timer_(ws.get_executor()),
-        began_(std::chrono::steady_clock::now()) {}
+        began_(std::chrono::steady_clock::now()),
+        last_heard_(began_) {
+    // A pong (or any control frame) is news from the caller too: it answers the watchdog's ping.
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = std::chrono::steady_clock::now(); });
+  }
 
   asio::awaitable<void> run() {
-    arm_write_watchdog();
+    arm_watchdog();
     // One group of three rather than nested `&&`s, whose every level is a coroutine frame more per call. As
     // with `&&`, an exception in one cancels the others and is rethrown.
     const auto executor = ws_.get_executor();
@@ -201,6 +205,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         note_read_end(ec);
         break;
       }
+      last_heard_ = std::chrono::steady_clock::now();
       if (!ws_.got_text())
         refuse(websocket::close_code::unknown_data, "binary_frame", "binary frame");
       else if (!closing_)
@@ -220,11 +225,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       if (end_reason_.empty()) end_reason_ = "twilio closed";
       return;
     }
-    const char* what = ec == beast::error::timeout                ? "idle timeout"
-                       : ec == websocket::error::message_too_big ? "message too big"
-                                                                  : "connection error";
+    const char* what = idle_timed_out_ || ec == beast::error::timeout ? "idle timeout"
+                       : ec == websocket::error::message_too_big      ? "message too big"
+                                                                       : "connection error";
     if (end_reason_.empty()) end_reason_ = what;
-    if (ec == beast::error::timeout) limits_.hit("twilio_idle_timeout", call_sid_);
     if (ec == websocket::error::message_too_big) {
       limits_.hit("ws_message_size", call_sid_);
       metrics().rejected_streams.inc("message_too_big");
@@ -366,21 +370,44 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     timer_.cancel();  // ends the watchdog
   }
 
-  // A peer that stops reading would hold a write forever. Rather than arm a timer for every frame, one timer
-  // per call looks at the write in progress twice per write timeout: a write pending for longer than it
-  // (found within 1 to 1.5 times the timeout) drops the connection. A plain handler, not a coroutine: it
-  // needs no frame of its own. It holds the call until the writer ends and cancels it.
-  void arm_write_watchdog() {
-    timer_.expires_after(config_.write_timeout / 2);
+  // One timer per call watches the socket both ways, twice per timeout (the smaller of the write and idle
+  // timeouts), and finds each condition within 1 to 1.5 times its timeout:
+  //  - a peer that stops reading would hold a write forever: a write pending for the write timeout drops it;
+  //  - a caller silent at a look for half the interval gets a ping (Twilio sends media every 20 ms, even in
+  //    silence, so this is rare), and its pong counts as news; silent for the whole idle timeout, it is
+  //    dropped. Beast's own idle timer would do this too, but it is re-armed at every read: cancelled, its
+  //    handler run, armed again, 50 times a second per call.
+  // A plain handler, not a coroutine: it needs no frame of its own. It holds the call until the writer ends
+  // and cancels it.
+  std::chrono::steady_clock::duration watch_interval() const {
+    return std::min(config_.write_timeout, config_.twilio_idle_timeout) / 2;
+  }
+  void arm_watchdog() {
+    timer_.expires_after(watch_interval());
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->writer_done_) return;
-      if (self->write_started_ && std::chrono::steady_clock::now() - *self->write_started_ >= self->config_.write_timeout) {
-        self->write_timed_out_ = true;
-        self->limits_.hit("write_timeout", self->call_sid_);
-        self->close_socket();  // fails the write (and wakes the reader)
-      }
-      self->arm_write_watchdog();
+      self->watch(std::chrono::steady_clock::now());
+      self->arm_watchdog();
     });
+  }
+
+  void watch(std::chrono::steady_clock::time_point now) {
+    if (write_started_ && now - *write_started_ >= config_.write_timeout) {
+      write_timed_out_ = true;
+      limits_.hit("write_timeout", call_sid_);
+      return close_socket();  // fails the write (and wakes the reader)
+    }
+    if (closing_) return;  // the close handshake has its own timeout (the WebSocket's)
+    const auto quiet = now - last_heard_;
+    if (quiet >= config_.twilio_idle_timeout) {
+      idle_timed_out_ = true;
+      limits_.hit("twilio_idle_timeout", call_sid_);
+      return close_socket();
+    }
+    if (quiet >= watch_interval() / 2 && !ping_pending_) {
+      ping_pending_ = true;
+      ws_.async_ping({}, [self = shared_from_this()](const beast::error_code&) { self->ping_pending_ = false; });
+    }
   }
 
   void close_socket() {
@@ -463,7 +490,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   bool refused_ = false;
   bool writer_done_ = false;
   bool write_timed_out_ = false;
+  bool idle_timed_out_ = false;
+  bool ping_pending_ = false;
   std::optional<std::chrono::steady_clock::time_point> write_started_;  // of the write in progress
+  std::chrono::steady_clock::time_point last_heard_;                    // the caller's last message or control frame
   std::size_t queued_bytes_ = 0;
   std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;
 };
@@ -494,13 +524,14 @@ std::optional<upgrade_auth> check_upgrade(const http::request<http::string_body>
 asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
                                           upgrade_auth auth, stream_services& services) {
   const auto& config = services.config;
-  // The WebSocket's own timeouts take over. The basic_stream (its timers) and, after the handshake, the
-  // upgrade request are dropped: this frame lives as long as the call.
+  // The WebSocket's own timer bounds the handshake and the close; idle reads are the call's watchdog's. The
+  // basic_stream (its timers) and, after the handshake, the upgrade request are dropped: this frame lives as
+  // long as the call.
   ws_stream ws(beast::tcp_stream(std::move(stream)).release_socket());
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = config.http_timeout;
-  timeouts.idle_timeout = config.twilio_idle_timeout;
-  timeouts.keep_alive_pings = true;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
   ws.set_option(timeouts);
   ws.read_message_max(config.max_ws_message);
   ws.set_option(websocket::stream_base::decorator(

@@ -108,6 +108,84 @@ BOOST_AUTO_TEST_CASE(a_peer_that_stops_reading_is_dropped_after_the_write_timeou
   BOOST_TEST(next.received_audio.size() == expected);
 }
 
+// A Twilio stream that has sent `start` and then nothing more (the caller's side reads or not as asked).
+asio::awaitable<websocket::stream<beast::tcp_stream>> started_stream(const gateway& gw, const std::string& id) {
+  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
+  co_await ws.next_layer().async_connect({asio::ip::make_address("127.0.0.1"), gw.port}, asio::use_awaitable);
+  const std::string signature = stream_signature(gw.server->config());
+  ws.set_option(websocket::stream_base::decorator(
+      [&](websocket::request_type& req) { req.set("X-Twilio-Signature", signature); }));
+  co_await ws.async_handshake("gw.example.test", "/ws/twilio/stream", asio::use_awaitable);
+  twilio::start_message start;
+  start.stream_sid = "MZ" + std::string(32, id[0]);
+  start.call_sid = "CA" + std::string(32, id[0]);
+  const std::string start_text = twilio::serialize_start(start);
+  co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
+  co_return ws;
+}
+
+// Twilio sends media every 20 ms, even in silence: a stream that goes quiet and does not answer the gateway's
+// ping is dead, and dropped after TWILIO_IDLE_TIMEOUT_MS (not before).
+BOOST_AUTO_TEST_CASE(a_caller_silent_past_the_idle_timeout_is_dropped) {
+  auto config = gateway_config();
+  config.twilio_idle_timeout = 600ms;
+  gateway gw(config);
+  const auto before = app::metrics().limit_hits.value("twilio_idle_timeout");
+  std::chrono::steady_clock::duration lasted{};
+  bool client_done = false;
+  auto silent_caller = [&]() -> asio::awaitable<void> {
+    auto ws = co_await started_stream(gw, "i");
+    const auto started = std::chrono::steady_clock::now();
+    asio::steady_timer wait(co_await asio::this_coro::executor);
+    for (int i = 0; i < 500 && gw.server->active_calls() > 0; ++i) {  // reads nothing: no pong either
+      wait.expires_after(10ms);
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+    lasted = std::chrono::steady_clock::now() - started;
+    client_done = true;
+  };
+  asio::co_spawn(gw.io, silent_caller(), asio::detached);
+  gw.run_until([&] { return client_done; });
+  BOOST_TEST(gw.server->active_calls() == 0u);
+  BOOST_TEST(lasted >= 600ms);
+  BOOST_TEST(app::metrics().limit_hits.value("twilio_idle_timeout") == before + 1);
+  BOOST_TEST(gw.logs.str().find("end=\"idle timeout\"") != std::string::npos, gw.logs.str().substr(0, 3000));
+}
+
+// Reads (and so answers pings) until the stream closes; what it reads is the greeting.
+asio::awaitable<void> read_until_closed(std::shared_ptr<websocket::stream<beast::tcp_stream>> ws) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws->async_read(buffer, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    buffer.consume(n);
+  }
+}
+
+// A quiet caller that still answers pings (its WebSocket reads, so pongs go back) is alive: kept well past
+// the idle timeout.
+BOOST_AUTO_TEST_CASE(a_quiet_caller_that_answers_pings_is_kept) {
+  auto config = gateway_config();
+  config.twilio_idle_timeout = 600ms;
+  gateway gw(config);
+  const auto before = app::metrics().limit_hits.value("twilio_idle_timeout");
+  std::size_t active_after_idle = 0;
+  bool client_done = false;
+  auto quiet_caller = [&]() -> asio::awaitable<void> {
+    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(co_await started_stream(gw, "q"));
+    asio::co_spawn(co_await asio::this_coro::executor, read_until_closed(ws), asio::detached);
+    asio::steady_timer wait(co_await asio::this_coro::executor, 2500ms);  // four idle timeouts
+    co_await wait.async_wait(asio::use_awaitable);
+    active_after_idle = gw.server->active_calls();
+    co_await ws->async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
+    client_done = true;
+  };
+  asio::co_spawn(gw.io, quiet_caller(), asio::detached);
+  gw.run_until([&] { return client_done; });
+  BOOST_TEST(active_after_idle == 1u);
+  BOOST_TEST(app::metrics().limit_hits.value("twilio_idle_timeout") == before);
+}
+
 BOOST_AUTO_TEST_CASE(oversize_header_is_431_and_counted) {
   auto config = gateway_config();
   config.max_http_header = 2048;
