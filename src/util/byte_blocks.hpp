@@ -26,7 +26,7 @@ block lanes(Mask m) {
 }
 
 inline block in_range(block b, unsigned char low, unsigned char high) {
-  return lanes(static_cast<block>(b - low) <= static_cast<unsigned char>(high - low));
+  return lanes(b - low <= static_cast<unsigned char>(high - low));
 }
 
 inline block equal(block b, unsigned char c) { return lanes(b == c); }

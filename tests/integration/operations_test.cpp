@@ -57,35 +57,41 @@ BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_while_streams_run_are_busy_and_the_r
   BOOST_TEST(running->received_audio.size() == call::make_greeting_tone().size() + speech_a.size());
 }
 
+// A Twilio stream for call `id` that has sent `start` and then nothing more; the test decides what follows. A
+// small receive window (`receive_window` bytes, 0 for the system's) makes the gateway's writes block soon.
+asio::awaitable<websocket::stream<beast::tcp_stream>> started_stream(const gateway& gw, char id, int receive_window = 0) {
+  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
+  auto& socket = ws.next_layer().socket();
+  socket.open(asio::ip::tcp::v4());
+  if (receive_window) socket.set_option(asio::socket_base::receive_buffer_size(receive_window));
+  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), gw.port}, asio::use_awaitable);
+  const std::string signature = stream_signature(gw.server->config());
+  ws.set_option(websocket::stream_base::decorator(
+      [&](websocket::request_type& req) { req.set("X-Twilio-Signature", signature); }));
+  co_await ws.async_handshake("gw.example.test", "/ws/twilio/stream", asio::use_awaitable);
+  twilio::start_message start;
+  start.stream_sid = "MZ" + std::string(32, id);
+  start.call_sid = "CA" + std::string(32, id);
+  const std::string start_text = twilio::serialize_start(start);
+  co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
+  co_return ws;
+}
+
 // A Twilio peer that stops reading holds the gateway's writes once the socket buffers are full: after
 // WRITE_TIMEOUT_MS the call is dropped (counted, logged) and the gateway goes on serving other calls.
 BOOST_AUTO_TEST_CASE(a_peer_that_stops_reading_is_dropped_after_the_write_timeout) {
   auto config = gateway_config();
   config.write_timeout = 400ms;
   gateway gw(config);
-  const auto& c = gw.server->config();
   const auto before = app::metrics().limit_hits.value("write_timeout");
   bool client_done = false;
   auto stalled_caller = [&]() -> asio::awaitable<void> {
-    asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
-    socket.open(asio::ip::tcp::v4());
-    socket.set_option(asio::socket_base::receive_buffer_size(4096));  // a small window: the gateway blocks soon
-    co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), gw.port}, asio::use_awaitable);
-    websocket::stream<beast::tcp_stream> ws(beast::tcp_stream(std::move(socket)));
-    const std::string signature = stream_signature(c);
-    ws.set_option(websocket::stream_base::decorator(
-        [&](websocket::request_type& req) { req.set("X-Twilio-Signature", signature); }));
-    co_await ws.async_handshake("gw.example.test", "/ws/twilio/stream", asio::use_awaitable);
-    twilio::start_message start;
-    start.stream_sid = "MZ" + std::string(32, 'w');
-    start.call_sid = "CA" + std::string(32, 'w');
-    const std::string start_text = twilio::serialize_start(start);
-    co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
+    auto ws = co_await started_stream(gw, 'w', 4096);
     // Once the greeting is out, frames as fast as the gateway takes them: the local echo agent answers each at
     // once, and nobody reads. 16,000 answers (5 MiB) outgrow the largest send buffer Linux gives a socket (4 MiB).
     asio::steady_timer wait(co_await asio::this_coro::executor, 1500ms);
     co_await wait.async_wait(asio::use_awaitable);
-    const std::string frame = twilio::serialize_inbound_media(start.stream_sid, {2, "inbound", 1, 0, std::string(216, 'A')});
+    const std::string frame = twilio::serialize_inbound_media("MZ" + std::string(32, 'w'), {2, "inbound", 1, 0, std::string(216, 'A')});
     for (int i = 0; i < 16000; ++i) {
       auto [ec, n] = co_await ws.async_write(asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
       if (ec) break;  // the gateway dropped us
@@ -108,22 +114,6 @@ BOOST_AUTO_TEST_CASE(a_peer_that_stops_reading_is_dropped_after_the_write_timeou
   BOOST_TEST(next.received_audio.size() == expected);
 }
 
-// A Twilio stream that has sent `start` and then nothing more (the caller's side reads or not as asked).
-asio::awaitable<websocket::stream<beast::tcp_stream>> started_stream(const gateway& gw, const std::string& id) {
-  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
-  co_await ws.next_layer().async_connect({asio::ip::make_address("127.0.0.1"), gw.port}, asio::use_awaitable);
-  const std::string signature = stream_signature(gw.server->config());
-  ws.set_option(websocket::stream_base::decorator(
-      [&](websocket::request_type& req) { req.set("X-Twilio-Signature", signature); }));
-  co_await ws.async_handshake("gw.example.test", "/ws/twilio/stream", asio::use_awaitable);
-  twilio::start_message start;
-  start.stream_sid = "MZ" + std::string(32, id[0]);
-  start.call_sid = "CA" + std::string(32, id[0]);
-  const std::string start_text = twilio::serialize_start(start);
-  co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
-  co_return ws;
-}
-
 // Twilio sends media every 20 ms, even in silence: a stream that goes quiet and does not answer the gateway's
 // ping is dead, and dropped after TWILIO_IDLE_TIMEOUT_MS (not before).
 BOOST_AUTO_TEST_CASE(a_caller_silent_past_the_idle_timeout_is_dropped) {
@@ -134,7 +124,7 @@ BOOST_AUTO_TEST_CASE(a_caller_silent_past_the_idle_timeout_is_dropped) {
   std::chrono::steady_clock::duration lasted{};
   bool client_done = false;
   auto silent_caller = [&]() -> asio::awaitable<void> {
-    auto ws = co_await started_stream(gw, "i");
+    auto ws = co_await started_stream(gw, 'i');
     const auto started = std::chrono::steady_clock::now();
     asio::steady_timer wait(co_await asio::this_coro::executor);
     for (int i = 0; i < 500 && gw.server->active_calls() > 0; ++i) {  // reads nothing: no pong either
@@ -172,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_quiet_caller_that_answers_pings_is_kept) {
   std::size_t active_after_idle = 0;
   bool client_done = false;
   auto quiet_caller = [&]() -> asio::awaitable<void> {
-    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(co_await started_stream(gw, "q"));
+    auto ws = std::make_shared<websocket::stream<beast::tcp_stream>>(co_await started_stream(gw, 'q'));
     asio::co_spawn(co_await asio::this_coro::executor, read_until_closed(ws), asio::detached);
     asio::steady_timer wait(co_await asio::this_coro::executor, 2500ms);  // four idle timeouts
     co_await wait.async_wait(asio::use_awaitable);
