@@ -14,7 +14,7 @@ namespace voicebridge::call {
 class caller_link {
  public:
   virtual ~caller_link() = default;
-  virtual void send_audio(std::string payload_base64) = 0;  // 8 kHz mu-law, base64
+  virtual void send_audio(std::string_view payload_base64) = 0;  // 8 kHz mu-law, base64; copied if kept
   virtual void send_mark(std::string name) = 0;
   virtual void clear_audio() = 0;  // drop queued audio and flush Twilio's playback buffer
   virtual void hang_up() = 0;      // end the stream once queued audio is sent
@@ -35,8 +35,9 @@ enum class agent_end {
 class agent {
  public:
   virtual ~agent() = default;
-  // Events from the caller, delivered as they arrive; they must not block.
-  virtual void on_caller_audio(const twilio::media_message& media) = 0;
+  // Events from the caller, delivered as they arrive; they must not block. The views are valid only during the
+  // call (they point into the message just read): copy what is kept.
+  virtual void on_caller_audio(std::string_view payload_base64) = 0;  // 8 kHz mu-law, base64, validated
   virtual void on_dtmf(char digit) = 0;
   virtual void on_mark(std::string_view name) = 0;
   virtual void on_caller_hangup() = 0;

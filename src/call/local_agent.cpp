@@ -1,6 +1,7 @@
 #include "call/local_agent.hpp"
 
 #include "call/playback.hpp"
+#include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 
@@ -17,8 +18,10 @@ local_agent::local_agent(const asio::any_io_executor& executor, caller_link& cal
       call_sid_(std::move(call_sid)),
       echo_(executor, max_echo_frames) {}
 
-void local_agent::on_caller_audio(const twilio::media_message& media) {
-  if (!echo_.push(media.payload) && !echo_.closed()) limits_.hit("agent_buffer", call_sid_);
+void local_agent::on_caller_audio(std::string_view payload_base64) {
+  std::string payload = util::recycled_text();
+  payload.assign(payload_base64);
+  if (!echo_.push(std::move(payload)) && !echo_.closed()) limits_.hit("agent_buffer", call_sid_);
 }
 
 void local_agent::on_dtmf(char digit) {
@@ -40,7 +43,10 @@ asio::awaitable<agent_end> local_agent::run() {
   co_await play_paced(executor_, caller_, greeting, hung_up_);
   if (!hung_up_) caller_.send_mark("greeting-end");
   // Echo: everything the caller said, in order, including what arrived during the greeting.
-  while (auto payload = co_await echo_.pop()) caller_.send_audio(std::move(*payload));
+  while (auto payload = co_await echo_.pop()) {
+    caller_.send_audio(*payload);
+    util::recycle_text(std::move(*payload));
+  }
   co_return agent_end::served;
 }
 

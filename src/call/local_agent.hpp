@@ -17,7 +17,7 @@ class local_agent final : public agent {
   local_agent(const boost::asio::any_io_executor& executor, caller_link& caller,
               std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw, std::string call_sid);
 
-  void on_caller_audio(const twilio::media_message& media) override;
+  void on_caller_audio(std::string_view payload_base64) override;
   void on_dtmf(char digit) override;
   void on_mark(std::string_view name) override;
   void on_caller_hangup() override;

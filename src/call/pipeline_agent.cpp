@@ -109,9 +109,9 @@ class pipeline_agent final : public agent {
     history_.push_back({"system", settings.system_prompt, {}, {}});
   }
 
-  void on_caller_audio(const twilio::media_message& media) override {
+  void on_caller_audio(std::string_view payload_base64) override {
     if (ended_) return;
-    stt_.send(elevenlabs::serialize_stt_audio(media.payload));
+    stt_.send(elevenlabs::serialize_stt_audio(payload_base64));
     last_stt_send_ = steady_clock::now();
     metrics().frames_to_agent.inc();
   }
@@ -293,7 +293,7 @@ class pipeline_agent final : public agent {
     turn_.first_audio_seen = true;
     turn_.received_chars += audio.text.size();
     const std::string mark = turn_.context + "." + std::to_string(++turn_.chunks);
-    caller_.send_audio(std::move(audio.audio_base64));
+    caller_.send_audio(audio.audio_base64);
     caller_.send_mark(mark);
     turn_.spoken.sent(mark, std::move(audio.text));
   }

@@ -20,8 +20,9 @@ class caller_on_strand final : public caller_link {
   caller_on_strand(boost::asio::any_io_executor call_executor, std::weak_ptr<caller_link> caller, bool direct)
       : executor_(std::move(call_executor)), caller_(std::move(caller)), direct_(direct) {}
 
-  void send_audio(std::string payload) override {
-    forward([payload = std::move(payload)](caller_link& c) mutable { c.send_audio(std::move(payload)); });
+  void send_audio(std::string_view payload) override {
+    if (direct_) return forward([payload](caller_link& c) { c.send_audio(payload); });  // no copy of the frame
+    forward([payload = std::string(payload)](caller_link& c) { c.send_audio(payload); });
   }
   void send_mark(std::string name) override {
     forward([name = std::move(name)](caller_link& c) mutable { c.send_mark(std::move(name)); });
@@ -60,9 +61,9 @@ class agent_on_strand {
   agent_on_strand(std::shared_ptr<agent> target, boost::asio::any_io_executor agent_executor, bool direct)
       : target_(std::move(target)), executor_(std::move(agent_executor)), direct_(direct) {}
 
-  void on_caller_audio(const twilio::media_message& media) {
-    if (direct_) return target_->on_caller_audio(media);  // no copy of the frame
-    forward([media](agent& a) { a.on_caller_audio(media); });
+  void on_caller_audio(std::string_view payload) {
+    if (direct_) return target_->on_caller_audio(payload);  // no copy of the frame
+    forward([payload = std::string(payload)](agent& a) { a.on_caller_audio(payload); });
   }
   void on_dtmf(char digit) {
     forward([digit](agent& a) { a.on_dtmf(digit); });

@@ -21,6 +21,7 @@
 #include "call/recording.hpp"
 #include "records/record_writer.hpp"
 #include "util/overloaded.hpp"
+#include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/form.hpp"
@@ -57,7 +58,9 @@ using outbound_item = std::variant<std::string, close_request>;
 // A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
 // larger message grows it as needed).
 constexpr std::size_t read_step = 512;
-constexpr std::uint64_t media_log_every = 250;  // frames: one progress line per 5 s of caller audio
+// frames: one progress line per 5 s of caller audio, at debug (the per-frame path logs nothing above debug: at
+// 2,000 calls an info line per call every 5 s would be 400 lines a second). The call's end line has the totals.
+constexpr std::uint64_t media_log_every = 250;
 // An agent that failed within this long (refused, reset, 5xx or 429, closed early) is tried once more
 // before the fallback prompt. A slower failure (a connect timeout) is not: the caller would wait twice.
 constexpr auto retry_window = std::chrono::milliseconds(1000);
@@ -110,14 +113,16 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   }
 
   // caller_link
-  void send_audio(std::string payload) override {
+  void send_audio(std::string_view payload) override {
     if (recorder_ && !closing_) {
       if (auto audio = util::base64_decode(payload)) recorder_->agent_audio(*audio);
     }
     ++frames_out_;
     metrics().frames_to_caller.inc();
     metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
-    enqueue(twilio::serialize_media(stream_sid_, payload));
+    std::string text = util::recycled_text();  // the frame's message, in a string a writer gave back
+    twilio::serialize_media(text, stream_sid_, payload);
+    enqueue(std::move(text));
   }
   void send_mark(std::string name) override { enqueue(twilio::serialize_mark(stream_sid_, name)); }
   void clear_audio() override {
@@ -238,7 +243,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   }
 
   void on_message(std::string_view text) {
-    auto parsed = twilio::parse_inbound(text);
+    // Media, 50 times a second, is read in place; anything else, or media in another form, through the DOM.
+    if (const auto media = twilio::read_media_in_place(text)) return on_media(media->payload);
+    auto parsed = twilio::parse_inbound_dom(text);
     if (!parsed) {
       return refuse(websocket::close_code::bad_payload, "invalid_message", "invalid message", parsed.error().message);
     }
@@ -247,7 +254,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
                      log(log_level::info, "connected", {{"protocol", m.protocol}, {"version", m.version}});
                    },
                    [&](twilio::start_message& m) { on_start(m); },
-                   [&](twilio::media_message& m) { on_media(m); },
+                   [&](twilio::media_message& m) { on_media(m.payload); },
                    [&](twilio::dtmf_message& m) {
                      if (!started_) return refuse(websocket::close_code::policy_error, "before_start", "dtmf before start");
                      if (record_.dtmf.size() < records::call_record::max_dtmf) record_.dtmf += m.digit[0];
@@ -327,19 +334,19 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     return std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.local_voicemail, call_sid_);
   }
 
-  void on_media(const twilio::media_message& media) {
+  void on_media(std::string_view payload) {
     if (!started_) return refuse(websocket::close_code::policy_error, "before_start", "media before start");
     ++frames_in_;
-    const auto bytes = util::base64_decoded_size(media.payload);
+    const auto bytes = util::base64_decoded_size(payload);
     bytes_in_ += bytes;
     metrics().frames_from_caller.inc();
     metrics().bytes_from_caller.inc(bytes);
     if (frames_in_ % media_log_every == 0)
-      log(log_level::info, "media", {{"call_sid", call_sid_}, {"frames", frames_in_}, {"bytes", bytes_in_}});
+      log(log_level::debug, "media", {{"call_sid", call_sid_}, {"frames", frames_in_}, {"bytes", bytes_in_}});
     if (recorder_) {
-      if (auto audio = util::base64_decode(media.payload)) recorder_->caller_audio(*audio);
+      if (auto audio = util::base64_decode(payload)) recorder_->caller_audio(*audio);
     }
-    agent_->on_caller_audio(media);
+    agent_->on_caller_audio(payload);
   }
 
   asio::awaitable<void> write_loop() {
@@ -352,6 +359,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         write_started_ = std::chrono::steady_clock::now();
         auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
         write_started_.reset();
+        util::recycle_text(std::move(*text));
         if (ec) {
           if (end_reason_.empty()) end_reason_ = write_timed_out_ ? "write timeout" : "write error";
           log(log_level::warn, "twilio stream write failed",

@@ -22,9 +22,9 @@ voicemail_agent::voicemail_agent(const asio::any_io_executor& executor, caller_l
       call_sid_(std::move(call_sid)),
       done_(executor, asio::steady_timer::time_point::max()) {}
 
-void voicemail_agent::on_caller_audio(const twilio::media_message& media) {
+void voicemail_agent::on_caller_audio(std::string_view payload_base64) {
   if (!message_ || ended_) return;
-  auto decoded = util::base64_decode(media.payload);
+  auto decoded = util::base64_decode(payload_base64);
   if (!decoded) return;  // the stream's parser has checked it already
   const auto& frame = *decoded;
   message_->append(frame);

@@ -29,7 +29,7 @@ class voicemail_agent final : public agent {
   voicemail_agent(const boost::asio::any_io_executor& executor, caller_link& caller, const voicemail_settings& settings,
                   std::string call_sid);
 
-  void on_caller_audio(const twilio::media_message& media) override;
+  void on_caller_audio(std::string_view payload_base64) override;
   void on_dtmf(char) override {}
   void on_mark(std::string_view) override {}
   void on_caller_hangup() override;

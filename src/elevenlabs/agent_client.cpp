@@ -30,6 +30,7 @@
 #include "net/call_executor.hpp"
 #include "net/client.hpp"
 #include "util/overloaded.hpp"
+#include "util/recycled_text.hpp"
 #include "elevenlabs/transcoder.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -101,7 +102,7 @@ class conversation final : public session {
     if (prewarmed_) log(log_level::info, "pre-warmed agent adopted",
                         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
                          {"early_audio_chunks", early_audio_.size()}});
-    for (auto& [audio, event_id] : early_audio_) deliver_audio(std::move(audio), event_id);
+    for (auto& [audio, event_id] : early_audio_) deliver_audio(audio, event_id);
     early_audio_ = {};  // gone for good: give the memory back
   }
   bool connected() const override { return connected_; }
@@ -111,14 +112,14 @@ class conversation final : public session {
     goodbye_.cancel();
   }
 
-  void on_caller_audio(const twilio::media_message& media) override {
+  void on_caller_audio(std::string_view payload) override {
     // Until the metadata tells the agent's input format, caller audio waits here, in order.
     if (!ready_) {
-      if (pending_.size() < settings_.max_buffered_messages) pending_.push_back(media.payload);
+      if (pending_.size() < settings_.max_buffered_messages) pending_.emplace_back(payload);
       else limits_.hit("agent_buffer", call_sid_);
       return;
     }
-    forward_caller_audio(media.payload);
+    forward_caller_audio(payload);
   }
   void on_dtmf(char digit) override {
     const std::string text = std::string("The caller pressed the key ") + digit + " on the phone keypad.";
@@ -127,10 +128,11 @@ class conversation final : public session {
   void on_mark(std::string_view name) override {
     if (name == goodbye_mark) goodbye_.cancel();
   }
-  void forward_caller_audio(const std::string& payload) {
-    const bool pushed = transcoder_ ? out_.push(serialize_user_audio(transcoder_->to_agent(payload)))
-                                    : out_.push(serialize_user_audio(payload));  // mu-law passes through untouched
-    if (pushed) metrics().frames_to_agent.inc();
+  void forward_caller_audio(std::string_view payload) {
+    std::string text = util::recycled_text();  // the frame's message, in a string the writer gave back
+    if (transcoder_) serialize_user_audio(text, transcoder_->to_agent(payload));
+    else serialize_user_audio(text, payload);  // mu-law passes through untouched
+    if (out_.push(std::move(text))) metrics().frames_to_agent.inc();
     else if (!out_.closed()) limits_.hit("agent_buffer", call_sid_);
   }
 
@@ -380,23 +382,15 @@ class conversation final : public session {
   }
 
   void on_message(std::string_view text) {
-    auto parsed = parse_server_message(text);
+    // Audio, 50 times a second, is read in place; anything else, or audio in another form, through the DOM.
+    if (const auto audio = read_audio_in_place(text)) return on_audio(audio->audio_base64, audio->event_id);
+    auto parsed = parse_server_message_dom(text);
     if (!parsed) {
       log(log_level::warn, "invalid agent message ignored", {{"call_sid", call_sid_}, {"error", parsed.error().message}});
       return;
     }
     std::visit(util::overloaded{
-                   [&](audio_event& a) {
-                     if (filter_.is_stale(a.event_id)) return;
-                     metrics().frames_from_agent.inc();
-                     if (caller_) {
-                       deliver_audio(std::move(a.audio_base64), a.event_id);
-                     } else if (early_audio_.size() < settings_.max_buffered_messages) {
-                       early_audio_.emplace_back(std::move(a.audio_base64), a.event_id);  // until a call adopts us
-                     } else {
-                       limits_.hit("agent_buffer", call_sid_);
-                     }
-                   },
+                   [&](audio_event& a) { on_audio(a.audio_base64, a.event_id); },
                    [&](interruption_event& i) {
                      filter_.on_interruption(i.event_id);
                      ++barge_ins_;
@@ -427,6 +421,18 @@ class conversation final : public session {
                *parsed);
   }
 
+  void on_audio(std::string_view audio_base64, std::int64_t event_id) {
+    if (filter_.is_stale(event_id)) return;
+    metrics().frames_from_agent.inc();
+    if (caller_) {
+      deliver_audio(audio_base64, event_id);
+    } else if (early_audio_.size() < settings_.max_buffered_messages) {
+      early_audio_.emplace_back(audio_base64, event_id);  // until a call adopts us
+    } else {
+      limits_.hit("agent_buffer", call_sid_);
+    }
+  }
+
   // Client tools the gateway itself provides: end_call / hang_up (the agent closes next), and
   // transfer_to_number {"phone_number": "+1..."} (also "transfer_number" or "number"), done over Twilio's REST API.
   void on_tool_call(const client_tool_call& t) {
@@ -454,7 +460,7 @@ class conversation final : public session {
     out_.push(serialize_tool_result(t.tool_call_id, "transferring the caller", false));
   }
 
-  void deliver_audio(std::string audio_base64, std::int64_t event_id) {
+  void deliver_audio(std::string_view audio_base64, std::int64_t event_id) {
     if (!first_audio_logged_) {
       first_audio_logged_ = true;
       const auto now = std::chrono::steady_clock::now();
@@ -465,9 +471,11 @@ class conversation final : public session {
           {{"call_sid", call_sid_}, {"conversation_id", conversation_id_},
            {"ms_since_start", std::chrono::duration_cast<std::chrono::milliseconds>(now - attached_at_).count()}});
     }
+    std::string transcoded;
     if (transcoder_) {
-      audio_base64 = transcoder_->to_caller(audio_base64);
-      if (audio_base64.empty()) return;
+      transcoded = transcoder_->to_caller(audio_base64);
+      if (transcoded.empty()) return;
+      audio_base64 = transcoded;
     }
     // One mark per agent turn, before its first chunk: Twilio echoes it when that turn starts playing. A
     // mark per chunk would double the messages (and syscalls) toward Twilio for nothing we use.
@@ -475,13 +483,14 @@ class conversation final : public session {
       last_marked_turn_ = event_id;
       caller_->send_mark("turn-" + std::to_string(event_id));
     }
-    caller_->send_audio(std::move(audio_base64));
+    caller_->send_audio(audio_base64);
   }
 
   asio::awaitable<void> writer() {
     while (auto text = co_await out_.pop()) {
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
       if (ec) break;
+      util::recycle_text(std::move(*text));
     }
     if (ws_.is_open()) co_await ws_.async_close(websocket::close_code::normal, use_tuple);
   }
@@ -537,7 +546,7 @@ class adopted_agent final : public call::agent {
     asio::dispatch(session_executor, [s = session_, link] { s->attach(*link, link); });
   }
 
-  void on_caller_audio(const twilio::media_message& media) override { bridge_.on_caller_audio(media); }
+  void on_caller_audio(std::string_view payload) override { bridge_.on_caller_audio(payload); }
   void on_dtmf(char digit) override { bridge_.on_dtmf(digit); }
   void on_mark(std::string_view name) override { bridge_.on_mark(name); }
   void on_caller_hangup() override { bridge_.on_caller_hangup(); }

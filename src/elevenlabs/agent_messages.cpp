@@ -87,6 +87,12 @@ std::optional<audio_format> parse_audio_format(std::string_view name) {
 }
 
 std::optional<audio_event> parse_audio_fast(std::string_view text) {
+  const auto view = read_audio_in_place(text);
+  if (!view) return std::nullopt;
+  return audio_event{std::string(view->audio_base64), view->event_id};
+}
+
+std::optional<audio_view> read_audio_in_place(std::string_view text) {
   using kind = util::simple_json_object::kind;
   util::simple_json_object o;
   if (!o.parse(text)) return std::nullopt;
@@ -97,7 +103,7 @@ std::optional<audio_event> parse_audio_fast(std::string_view text) {
   if (!type || type->type != kind::string || type->value != "audio" || !body || body->type != kind::object ||
       !audio || audio->type != kind::string || !util::is_valid_base64(audio->value) || (id && id->type != kind::integer))
     return std::nullopt;
-  audio_event a{std::string(audio->value), 0};
+  audio_view a{audio->value, 0};
   if (id) a.event_id = static_cast<std::int64_t>(*util::simple_counter(*id));  // at most 18 digits
   return a;
 }
@@ -166,11 +172,16 @@ std::string serialize_initiation(const initiation_client_data& data) {
 }
 
 std::string serialize_user_audio(std::string_view audio_base64) {
-  // Hot path; base64 needs no JSON escaping.
   std::string out;
+  serialize_user_audio(out, audio_base64);
+  return out;
+}
+
+void serialize_user_audio(std::string& out, std::string_view audio_base64) {
+  // Hot path; base64 needs no JSON escaping.
+  out.clear();
   out.reserve(audio_base64.size() + 24);
   out.append(R"({"user_audio_chunk":")").append(audio_base64).append("\"}");
-  return out;
 }
 
 std::string serialize_pong(std::int64_t event_id) {

@@ -111,6 +111,13 @@ bool is_valid_sid(std::string_view sid) {
 }
 
 std::optional<media_message> parse_media_fast(std::string_view text) {
+  const auto view = read_media_in_place(text);
+  if (!view) return std::nullopt;
+  return media_message{view->sequence_number, std::string(view->track), view->chunk, view->timestamp_ms,
+                       std::string(view->payload)};
+}
+
+std::optional<media_view> read_media_in_place(std::string_view text) {
   util::simple_json_object o;
   if (!o.parse(text)) return std::nullopt;
   const auto* event = o.find("event");
@@ -120,7 +127,7 @@ std::optional<media_message> parse_media_fast(std::string_view text) {
       media->type != util::simple_json_object::kind::object || !payload ||
       payload->type != util::simple_json_object::kind::string || !util::is_valid_base64(payload->value))
     return std::nullopt;
-  media_message m;
+  media_view m;
   // Counters as counter_field reads them: absent is 0, present must be a non-negative integer.
   auto counter = [&](std::string_view parent, std::string_view key, std::uint64_t& out) {
     const auto* f = o.find(parent, key);
@@ -206,12 +213,17 @@ parse_result<parsed_outbound> parse_outbound(std::string_view text) {
 }
 
 std::string serialize_media(std::string_view stream_sid, std::string_view payload_base64) {
-  // Hot path: both values are validated (SID charset, base64 alphabet), so no JSON escaping is needed.
   std::string out;
+  serialize_media(out, stream_sid, payload_base64);
+  return out;
+}
+
+void serialize_media(std::string& out, std::string_view stream_sid, std::string_view payload_base64) {
+  // Hot path: both values are validated (SID charset, base64 alphabet), so no JSON escaping is needed.
+  out.clear();
   out.reserve(64 + stream_sid.size() + payload_base64.size());
   out.append(R"({"event":"media","streamSid":")").append(stream_sid).append(R"(","media":{"payload":")");
   out.append(payload_base64).append("\"}}");
-  return out;
 }
 
 std::string serialize_mark(std::string_view stream_sid, std::string_view name) {

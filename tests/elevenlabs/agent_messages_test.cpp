@@ -63,6 +63,25 @@ BOOST_AUTO_TEST_CASE(audio_formats) {
   BOOST_TEST(!parse_audio_format("opus_48000_32").has_value());
 }
 
+// The per-frame path: an audio event is read as a view into its text, and the caller's audio is written into
+// a string that an earlier message left, in its memory.
+BOOST_AUTO_TEST_CASE(reads_audio_in_place_and_writes_into_a_reused_string) {
+  const std::string text = R"({"type":"audio","audio_event":{"audio_base_64":"AAEC","event_id":7}})";
+  const auto view = read_audio_in_place(text);
+  BOOST_TEST_REQUIRE(view.has_value());
+  BOOST_TEST(view->audio_base64 == "AAEC");
+  BOOST_TEST(view->event_id == 7);
+  const bool inside_text = view->audio_base64.data() >= text.data() && view->audio_base64.data() + view->audio_base64.size() <= text.data() + text.size();
+  BOOST_TEST(inside_text);  // a view, not a copy
+  BOOST_TEST(!read_audio_in_place(R"({"type":"audio","audio_event":{"audio_base_64":"AA*C","event_id":7}})").has_value());
+
+  std::string out(300, 'x');
+  const char* memory = out.data();
+  serialize_user_audio(out, view->audio_base64);
+  BOOST_TEST(out == serialize_user_audio("AAEC"));
+  BOOST_TEST(static_cast<const void*>(out.data()) == static_cast<const void*>(memory));
+}
+
 BOOST_AUTO_TEST_CASE(serializes_client_messages) {
   BOOST_TEST(json::parse(serialize_user_audio("AAEC")) == json::parse(R"({"user_audio_chunk":"AAEC"})"));
   BOOST_TEST(json::parse(serialize_pong(12345)) == json::parse(R"({"type":"pong","event_id":12345})"));

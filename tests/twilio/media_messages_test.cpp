@@ -74,6 +74,25 @@ BOOST_AUTO_TEST_CASE(serializes_outbound_as_twilio_expects) {
   BOOST_TEST(!parse_outbound(R"({"event":"start","streamSid":"MZ1"})").has_value());
 }
 
+// The per-frame path: a media message is read as views into its text, and the answer is written into a string
+// that an earlier message left, in its memory.
+BOOST_AUTO_TEST_CASE(reads_media_in_place_and_writes_into_a_reused_string) {
+  const std::string text = R"({"event":"media","sequenceNumber":"4","media":{"track":"inbound","chunk":"3","timestamp":"60","payload":"AAEC"},"streamSid":"MZ1"})";
+  const auto view = read_media_in_place(text);
+  BOOST_TEST_REQUIRE(view.has_value());
+  BOOST_TEST(view->payload == "AAEC");
+  const bool inside_text = view->payload.data() >= text.data() && view->payload.data() + view->payload.size() <= text.data() + text.size();
+  BOOST_TEST(inside_text);  // a view, not a copy
+  BOOST_TEST((view->sequence_number == 4u && view->chunk == 3u && view->timestamp_ms == 60u && view->track == "inbound"));
+  BOOST_TEST(!read_media_in_place(R"({"event":"media","media":{"payload":"AA*C"}})").has_value());
+
+  std::string out(300, 'x');  // a string an earlier, longer message left
+  const char* memory = out.data();
+  serialize_media(out, "MZ1", view->payload);
+  BOOST_TEST(out == serialize_media("MZ1", "AAEC"));
+  BOOST_TEST(static_cast<const void*>(out.data()) == static_cast<const void*>(memory));
+}
+
 BOOST_AUTO_TEST_CASE(simulator_side_serializers_round_trip) {
   start_message s;
   s.sequence_number = 1;

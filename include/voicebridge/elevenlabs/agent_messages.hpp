@@ -33,6 +33,11 @@ struct audio_event {
   std::string audio_base64;
   std::int64_t event_id = 0;
 };
+// An audio event read in place: the audio is a view into the text it was read from (the per-frame path).
+struct audio_view {
+  std::string_view audio_base64;
+  std::int64_t event_id = 0;
+};
 struct interruption_event {
   std::int64_t event_id = 0;
 };
@@ -78,6 +83,8 @@ util::result<server_message> parse_server_message(std::string_view text);
 // same answer: an audio event in the simple form (util/simple_json.hpp) read without a DOM, nullopt for
 // anything else; and the Boost.JSON parser, which reads every message and is the reference.
 std::optional<audio_event> parse_audio_fast(std::string_view text);
+// parse_audio_fast's reading without the copy: a view into `text`.
+std::optional<audio_view> read_audio_in_place(std::string_view text);
 util::result<server_message> parse_server_message_dom(std::string_view text);
 
 // Gateway -> server
@@ -87,6 +94,8 @@ struct initiation_client_data {
 };
 std::string serialize_initiation(const initiation_client_data& data);
 std::string serialize_user_audio(std::string_view audio_base64);
+// The same message written into `out`, replacing what it held: its capacity is reused (util/recycled_text.hpp).
+void serialize_user_audio(std::string& out, std::string_view audio_base64);
 std::string serialize_pong(std::int64_t event_id);
 std::string serialize_contextual_update(std::string_view text);
 std::string serialize_user_message(std::string_view text);

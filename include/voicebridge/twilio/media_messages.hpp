@@ -37,6 +37,15 @@ struct media_message {
   std::uint64_t timestamp_ms = 0;
   std::string payload;  // base64 mu-law, validated
 };
+// A media message read in place: its views point into the text it was read from (the per-frame path, which
+// copies nothing).
+struct media_view {
+  std::uint64_t sequence_number = 0;
+  std::string_view track;
+  std::uint64_t chunk = 0;
+  std::uint64_t timestamp_ms = 0;
+  std::string_view payload;  // base64 mu-law, validated
+};
 struct dtmf_message {
   std::uint64_t sequence_number = 0;
   std::string track;
@@ -75,6 +84,8 @@ parse_result<inbound_message> parse_inbound(std::string_view text);
 // answer: a media message in the simple form (util/simple_json.hpp) read without a DOM, nullopt for anything
 // else; and the Boost.JSON parser, which reads every message and is the reference.
 std::optional<media_message> parse_media_fast(std::string_view text);
+// parse_media_fast's reading without the copies: views into `text`.
+std::optional<media_view> read_media_in_place(std::string_view text);
 parse_result<inbound_message> parse_inbound_dom(std::string_view text);
 // For the simulator and tests: what Twilio would accept (stream SID checked by the caller).
 struct parsed_outbound {
@@ -84,6 +95,8 @@ struct parsed_outbound {
 parse_result<parsed_outbound> parse_outbound(std::string_view text);
 
 std::string serialize_media(std::string_view stream_sid, std::string_view payload_base64);
+// The same message written into `out`, replacing what it held: its capacity is reused (util/recycled_text.hpp).
+void serialize_media(std::string& out, std::string_view stream_sid, std::string_view payload_base64);
 std::string serialize_mark(std::string_view stream_sid, std::string_view name);
 std::string serialize_clear(std::string_view stream_sid);
 
