@@ -136,6 +136,10 @@ std::string render_metrics() {
                m.frames_to_caller);
   e.directions("caller_audio_bytes_total", "Audio bytes (mu-law) on the Twilio stream.", "in", m.bytes_from_caller,
                "out", m.bytes_to_caller);
+  e.counter("caller_audio_coalesced_total",
+            "Agent audio chunks that queued behind a busy Twilio socket and left in the media message of the chunk "
+            "before them.",
+            m.coalesced_audio_chunks);
   e.directions("agent_frames_total", "Audio messages on the agent connection.", "in", m.frames_from_agent, "out",
                m.frames_to_agent);
   e.histogram("agent_connect_seconds", "Agent connection set-up (signed URL, TCP, TLS, upgrade, metadata).",

@@ -28,6 +28,10 @@ class message_queue {
     return true;
   }
   void clear() { items_.clear(); }
+  // The next item without waiting for it (nullptr when none is queued), and dropping it once looked at: what
+  // a consumer that merges queued items (the Twilio writer's audio) needs.
+  T* front() { return items_.empty() ? nullptr : &items_.front(); }
+  void drop_front() { items_.pop_front(); }
   // After close, pop drains what is queued and then returns nullopt.
   void close() {
     closed_ = true;

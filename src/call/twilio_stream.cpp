@@ -53,7 +53,12 @@ struct close_request {
   websocket::close_code code;
   std::string reason;
 };
-using outbound_item = std::variant<std::string, close_request>;
+// Agent audio for the caller (base64 mu-law); the writer makes it a media message, merged with the audio
+// queued right behind it.
+struct caller_audio {
+  std::string payload;
+};
+using outbound_item = std::variant<std::string, caller_audio, close_request>;
 
 // A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
 // larger message grows it as needed).
@@ -61,6 +66,9 @@ constexpr std::size_t read_step = 512;
 // frames: one progress line per 5 s of caller audio, at debug (the per-frame path logs nothing above debug: at
 // 2,000 calls an info line per call every 5 s would be 400 lines a second). The call's end line has the totals.
 constexpr std::uint64_t media_log_every = 250;
+// Audio that piled up behind a busy socket leaves in messages of at most this much (1 s of mu-law, as Twilio's
+// own sample sends; twilio.md §3).
+constexpr std::size_t max_coalesced_audio = 8000;
 // An agent that failed within this long (refused, reset, 5xx or 429, closed early) is tried once more
 // before the fallback prompt. A slower failure (a connect timeout) is not: the caller would wait twice.
 constexpr auto retry_window = std::chrono::milliseconds(1000);
@@ -120,9 +128,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     ++frames_out_;
     metrics().frames_to_caller.inc();
     metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
-    std::string text = util::recycled_text();  // the frame's message, in a string a writer gave back
-    twilio::serialize_media(text, stream_sid_, payload);
-    enqueue(std::move(text));
+    std::string chunk = util::recycled_text();  // in a string a writer gave back
+    chunk.assign(payload);
+    const auto size = chunk.size();
+    enqueue(caller_audio{std::move(chunk)}, size);
   }
   void send_mark(std::string name) override { enqueue(twilio::serialize_mark(stream_sid_, name)); }
   void clear_audio() override {
@@ -169,14 +178,48 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
  private:
   void enqueue(std::string text) {
+    const auto size = text.size();
+    enqueue(std::move(text), size);
+  }
+  void enqueue(outbound_item item, std::size_t size) {
     if (closing_) return;
-    if (queued_bytes_ + text.size() > config_.max_outbound_queue_bytes) {
+    if (queued_bytes_ + size > config_.max_outbound_queue_bytes) {
       ++dropped_out_;
       limits_.hit("outbound_queue", call_sid_);
       return;
     }
-    queued_bytes_ += text.size();
-    out_.push(std::move(text));
+    queued_bytes_ += size;
+    out_.push(std::move(item));
+  }
+  void dequeued(std::size_t size) { queued_bytes_ -= std::min(queued_bytes_, size); }
+
+  // The media message for `first` and the agent audio queued right behind it: audio that piled up while the
+  // socket was busy (an agent's burst, a caller reading slowly) leaves in one message rather than one per
+  // chunk, one send instead of several, up to max_coalesced_audio. A mark or a clear between chunks ends the
+  // merge, so marks still follow the audio they followed. The writer never waits to merge (no added latency):
+  // a chunk alone, the usual case, passes through as it came, not decoded.
+  std::string media_message(caller_audio& first) {
+    std::string text = util::recycled_text();
+    auto* next = out_.front() ? std::get_if<caller_audio>(out_.front()) : nullptr;
+    if (!next) {
+      twilio::serialize_media(text, stream_sid_, first.payload);
+      util::recycle_text(std::move(first.payload));
+      return text;
+    }
+    auto audio = util::base64_decode(first.payload).value_or(std::vector<std::uint8_t>{});  // valid: checked on arrival
+    util::recycle_text(std::move(first.payload));
+    std::size_t merged = 1;
+    for (; next && audio.size() + util::base64_decoded_size(next->payload) <= max_coalesced_audio;
+         next = out_.front() ? std::get_if<caller_audio>(out_.front()) : nullptr) {
+      if (auto more = util::base64_decode(next->payload)) audio.insert(audio.end(), more->begin(), more->end());
+      dequeued(next->payload.size());
+      util::recycle_text(std::move(next->payload));
+      out_.drop_front();
+      ++merged;
+    }
+    metrics().coalesced_audio_chunks.inc(merged - 1);
+    twilio::serialize_media(text, stream_sid_, util::base64_encode(audio));
+    return text;
   }
 
   void request_close(websocket::close_code code, std::string reason) {
@@ -351,8 +394,13 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   asio::awaitable<void> write_loop() {
     while (auto item = co_await out_.pop()) {
+      if (auto* audio = std::get_if<caller_audio>(&*item)) {
+        dequeued(audio->payload.size());
+        *item = media_message(*audio);
+      } else if (auto* text = std::get_if<std::string>(&*item)) {
+        dequeued(text->size());
+      }
       if (auto* text = std::get_if<std::string>(&*item)) {
-        queued_bytes_ -= std::min(queued_bytes_, text->size());
         // Bounded by the write watchdog, which closes the socket under a write pending too long. (Here, not
         // in a coroutine of its own: that would be a frame per frame.)
         ws_.text(true);

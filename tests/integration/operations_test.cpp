@@ -1,4 +1,7 @@
 // Operating limits, metrics and log redaction, on a real in-process gateway over loopback.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <regex>
 
 #include "integration/gateway_fixture.hpp"
@@ -6,6 +9,7 @@
 #include "call/playback.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/util/base64.hpp"
 
 using namespace voicebridge;
 using namespace voicebridge::testing;
@@ -58,12 +62,16 @@ BOOST_AUTO_TEST_CASE(calls_beyond_the_limit_while_streams_run_are_busy_and_the_r
 }
 
 // A Twilio stream for call `id` that has sent `start` and then nothing more; the test decides what follows. A
-// small receive window (`receive_window` bytes, 0 for the system's) makes the gateway's writes block soon.
-asio::awaitable<websocket::stream<beast::tcp_stream>> started_stream(const gateway& gw, char id, int receive_window = 0) {
+// small receive window (`receive_window` bytes, 0 for the system's) makes the gateway's writes block sooner;
+// so does an Ethernet-sized segment (`ethernet_mss`): Linux sizes a sender's first buffer from the segment
+// size, which is 64 KiB on loopback (a 4 MiB buffer at once) and about 1.4 KiB on a real network.
+asio::awaitable<websocket::stream<beast::tcp_stream>> started_stream(const gateway& gw, char id, int receive_window = 0,
+                                                                     bool ethernet_mss = false) {
   websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
   auto& socket = ws.next_layer().socket();
   socket.open(asio::ip::tcp::v4());
   if (receive_window) socket.set_option(asio::socket_base::receive_buffer_size(receive_window));
+  if (ethernet_mss) socket.set_option(asio::detail::socket_option::integer<IPPROTO_TCP, TCP_MAXSEG>(1400));
   co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), gw.port}, asio::use_awaitable);
   const std::string signature = stream_signature(gw.server->config());
   ws.set_option(websocket::stream_base::decorator(
@@ -112,6 +120,50 @@ BOOST_AUTO_TEST_CASE(a_peer_that_stops_reading_is_dropped_after_the_write_timeou
   auto next = gw.run(sim::run_call(gw.caller(audio, expected)));
   BOOST_TEST(next.error == "");
   BOOST_TEST(next.received_audio.size() == expected);
+}
+
+// Agent audio that piles up behind a caller's full socket (here an agent's 8 s greeting, sent at once, to a
+// caller with a 4 KiB window that reads nothing for a second) leaves in fewer, larger media messages: the same
+// bytes in the same order, the turn's mark still before them, and the merged chunks counted.
+BOOST_AUTO_TEST_CASE(agent_audio_queued_behind_a_busy_socket_leaves_in_fewer_messages) {
+  fake::agent_script script;
+  script.greeting = speech(400, 7);  // 64,000 bytes (8 s): 80 audio events of 800 bytes
+  const std::size_t chunks = script.greeting.size() / 800;
+  gateway gw(gateway_config(), script);
+  const auto coalesced_before = app::metrics().coalesced_audio_chunks.value();
+  std::vector<std::uint8_t> heard;
+  std::size_t media_messages = 0, marks_before_audio = 0;
+  bool client_done = false;
+  auto slow_caller = [&]() -> asio::awaitable<void> {
+    auto ws = co_await started_stream(gw, 'b', 4096, true);
+    asio::steady_timer wait(co_await asio::this_coro::executor, 1000ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    beast::flat_buffer buffer;
+    while (heard.size() < script.greeting.size()) {
+      auto [ec, n] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      auto message = twilio::parse_outbound(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
+      BOOST_REQUIRE(message.has_value());
+      if (auto* media = std::get_if<twilio::outbound_media>(&message->message)) {
+        ++media_messages;
+        auto bytes = util::base64_decode(media->payload);
+        heard.insert(heard.end(), bytes->begin(), bytes->end());
+      } else if (std::holds_alternative<twilio::outbound_mark>(message->message) && heard.empty()) {
+        ++marks_before_audio;
+      }
+    }
+    co_await ws.async_close(websocket::close_code::normal, asio::as_tuple(asio::use_awaitable));
+    client_done = true;
+  };
+  asio::co_spawn(gw.io, slow_caller(), asio::detached);
+  gw.run_until([&] { return client_done; });
+  gw.settle();
+  BOOST_TEST(heard == script.greeting);
+  BOOST_TEST(marks_before_audio == 1u);
+  BOOST_TEST_MESSAGE(media_messages << " media messages for " << chunks << " chunks");
+  BOOST_TEST(media_messages < chunks);
+  BOOST_TEST(app::metrics().coalesced_audio_chunks.value() - coalesced_before == chunks - media_messages);
 }
 
 // Twilio sends media every 20 ms, even in silence: a stream that goes quiet and does not answer the gateway's
@@ -195,6 +247,7 @@ BOOST_AUTO_TEST_CASE(one_call_moves_the_counters) {
   auto& m = app::metrics();
   const auto served = m.calls.value("agent");
   const auto frames_in = m.frames_from_caller.value(), frames_out = m.frames_to_caller.value();
+  const auto bytes_out = m.bytes_to_caller.value(), coalesced = m.coalesced_audio_chunks.value();
   const auto ttfa = m.first_agent_audio_seconds.count();
   const auto status_200 = m.webhook_responses.value("200");
   gateway gw;
@@ -203,13 +256,17 @@ BOOST_AUTO_TEST_CASE(one_call_moves_the_counters) {
   BOOST_TEST(s.error == "");
   BOOST_TEST(m.calls.value("agent") == served + 1);
   BOOST_TEST(m.frames_from_caller.value() - frames_in == 20u);
-  BOOST_TEST(m.frames_to_caller.value() - frames_out == s.frames_received);
+  // Every chunk the agent sent reached the caller: alone, or inside the message of the chunk before it (the echo
+  // of what the caller said during the greeting is queued at once, and merged).
+  BOOST_TEST(m.frames_to_caller.value() - frames_out == s.frames_received + (m.coalesced_audio_chunks.value() - coalesced));
+  BOOST_TEST(m.bytes_to_caller.value() - bytes_out == s.bytes_received);
   BOOST_TEST(m.first_agent_audio_seconds.count() == ttfa + 1);
   BOOST_TEST(m.webhook_responses.value("200") == status_200 + 1);
   BOOST_TEST(m.active_calls.value() == 0);
   auto r = gw.run(http_call(gw.port, http::verb::get, "/metrics"));
   BOOST_TEST(r.status == 200u);
   BOOST_TEST(r.body.find("voicebridge_calls_total{outcome=\"agent\"}") != std::string::npos);
+  BOOST_TEST(r.body.find("voicebridge_caller_audio_coalesced_total ") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(admin_address_serves_metrics_and_the_main_port_does_not) {

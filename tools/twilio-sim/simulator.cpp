@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <array>
+#include <span>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -179,7 +180,7 @@ class stream_session {
     if (auto* media = std::get_if<twilio::outbound_media>(&parsed->message)) {
       auto bytes = util::base64_decode(media->payload);
       if (!s_.time_to_first_audio) s_.time_to_first_audio = since(started_at_);
-      if (o_.tag_frames) time_echo(*bytes);
+      if (o_.tag_frames) time_echoes(*bytes);
       ++s_.frames_received;
       s_.bytes_received += bytes->size();
       s_.received_audio.insert(s_.received_audio.end(), bytes->begin(), bytes->end());
@@ -207,8 +208,13 @@ class stream_session {
     for (int i = 0; i < 4; ++i) at[4 + i] = static_cast<std::uint8_t>(index >> (8 * i));
     std::fill(at + 8, at + frame_tag_bytes, std::uint8_t{0});
   }
-  void time_echo(const std::vector<std::uint8_t>& bytes) {
-    if (bytes.size() < frame_tag_bytes || !std::equal(frame_tag_magic.begin(), frame_tag_magic.end(), bytes.begin())) return;
+  // Every 160-byte frame of a payload: the gateway merges frames that queued behind a busy socket.
+  void time_echoes(const std::vector<std::uint8_t>& bytes) {
+    for (std::size_t at = 0; at + frame_tag_bytes <= bytes.size(); at += audio::mulaw_frame_bytes)
+      time_echo(std::span(bytes).subspan(at));
+  }
+  void time_echo(std::span<const std::uint8_t> bytes) {
+    if (!std::equal(frame_tag_magic.begin(), frame_tag_magic.end(), bytes.begin())) return;
     std::uint32_t index = 0;
     for (int i = 0; i < 4; ++i) index |= static_cast<std::uint32_t>(bytes[4 + i]) << (8 * i);
     if (index >= sent_at_.size()) return;

@@ -69,6 +69,7 @@ struct gateway_metrics {
   labelled_counter calls;        // by outcome, when a call ends (or is refused at the webhook)
   labelled_counter webhook_responses;  // by HTTP status
   counter frames_from_caller, bytes_from_caller, frames_to_caller, bytes_to_caller;
+  counter coalesced_audio_chunks;  // agent chunks sent inside the media message of the chunk before them
   counter frames_to_agent, frames_from_agent;
   histogram agent_connect_seconds;
   histogram first_agent_audio_seconds;  // from the stream's `start` to the first agent audio sent to Twilio
