@@ -198,9 +198,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   // chunk, one send instead of several, up to max_coalesced_audio. A mark or a clear between chunks ends the
   // merge, so marks still follow the audio they followed. The writer never waits to merge (no added latency):
   // a chunk alone, the usual case, passes through as it came, not decoded.
-  std::string media_message(caller_audio& first) {
+  std::string media_text(caller_audio& first) {
     std::string text = util::recycled_text();
-    auto* next = out_.front() ? std::get_if<caller_audio>(out_.front()) : nullptr;
+    caller_audio* next = queued_audio();
     if (!next) {
       twilio::serialize_media(text, stream_sid_, first.payload);
       util::recycle_text(std::move(first.payload));
@@ -209,8 +209,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     auto audio = util::base64_decode(first.payload).value_or(std::vector<std::uint8_t>{});  // valid: checked on arrival
     util::recycle_text(std::move(first.payload));
     std::size_t merged = 1;
-    for (; next && audio.size() + util::base64_decoded_size(next->payload) <= max_coalesced_audio;
-         next = out_.front() ? std::get_if<caller_audio>(out_.front()) : nullptr) {
+    for (; next && audio.size() + util::base64_decoded_size(next->payload) <= max_coalesced_audio; next = queued_audio()) {
       if (auto more = util::base64_decode(next->payload)) audio.insert(audio.end(), more->begin(), more->end());
       dequeued(next->payload.size());
       util::recycle_text(std::move(next->payload));
@@ -220,6 +219,11 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     metrics().coalesced_audio_chunks.inc(merged - 1);
     twilio::serialize_media(text, stream_sid_, util::base64_encode(audio));
     return text;
+  }
+  // The agent audio at the head of the queue, if that is what comes next.
+  caller_audio* queued_audio() {
+    auto* item = out_.front();
+    return item ? std::get_if<caller_audio>(item) : nullptr;
   }
 
   void request_close(websocket::close_code code, std::string reason) {
@@ -396,7 +400,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     while (auto item = co_await out_.pop()) {
       if (auto* audio = std::get_if<caller_audio>(&*item)) {
         dequeued(audio->payload.size());
-        *item = media_message(*audio);
+        *item = media_text(*audio);
       } else if (auto* text = std::get_if<std::string>(&*item)) {
         dequeued(text->size());
       }
