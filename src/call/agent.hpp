@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "records/call_record.hpp"
-#include "voicebridge/twilio/media_messages.hpp"
 
 namespace voicebridge::call {
 
