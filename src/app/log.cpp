@@ -1,8 +1,7 @@
 #include "voicebridge/app/log.hpp"
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
+#include "util/utf8.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -43,13 +42,65 @@ std::string utc_timestamp() {
   return buf;
 }
 
-// Text values with spaces, quotes or '=' are quoted so a line stays machine-splittable.
-void append_text_value(std::string& line, std::string_view value) {
-  if (!value.empty() && value.find_first_of(" \"=\n\t") == std::string_view::npos) {
-    line += value;
-    return;
+// A value that can stand in a text line as it is: printable ASCII without the characters that split or
+// quote a line.
+bool is_plain(std::string_view value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+    return c > ' ' && c < 0x7F && c != '"' && c != '=' && c != '\\';
+  });
+}
+
+// `value` as the inside of a JSON string, for both formats: every control character (C0, DEL, and the C1
+// range U+0080-U+009F, which some terminals obey as escapes) becomes a \u escape, and a byte that is not part
+// of well-formed UTF-8 becomes U+FFFD. No value from the network can put a terminal escape, a carriage
+// return or a NUL into an operator's terminal or journald, and a JSON line is always valid JSON.
+void append_escaped(std::string& line, std::string_view value) {
+  static constexpr char hex[] = "0123456789abcdef";
+  const auto unicode_escape = [&](unsigned code) {
+    line += "\\u00";
+    line += hex[code >> 4];
+    line += hex[code & 0xF];
+  };
+  for (std::size_t i = 0; i < value.size();) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    const std::size_t n = util::utf8_sequence_length(value.substr(i));
+    if (n == 0) {
+      line += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (n == 2 && c == 0xC2 && static_cast<unsigned char>(value[i + 1]) <= 0x9F) {
+      unicode_escape(static_cast<unsigned char>(value[i + 1]));  // a C1 control
+    } else if (n > 1) {
+      line.append(value.substr(i, n));
+    } else if (c == '"' || c == '\\') {
+      line += '\\';
+      line += static_cast<char>(c);
+    } else if (c == '\n') {
+      line += "\\n";
+    } else if (c == '\r') {
+      line += "\\r";
+    } else if (c == '\t') {
+      line += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      unicode_escape(c);
+    } else {
+      line += static_cast<char>(c);
+    }
+    i += n;
   }
-  line += boost::json::serialize(boost::json::string(value));
+}
+
+void append_quoted(std::string& line, std::string_view value) {
+  line += '"';
+  append_escaped(line, value);
+  line += '"';
+}
+
+// Text values that are not plain are quoted and escaped, so a line stays one line and machine-splittable.
+void append_text_value(std::string& line, std::string_view value) {
+  if (is_plain(value)) line += value;
+  else append_quoted(line, value);
 }
 
 // Credentials not known in advance (per-call stream tokens, signed URLs' signatures, request signatures)
@@ -138,12 +189,15 @@ void log(log_level level, std::string_view event, std::initializer_list<log_fiel
   auto& s = state();
   std::string line;
   if (s.format == log_format::json) {
-    boost::json::object o;
-    o["ts"] = utc_timestamp();
-    o["level"] = to_string(level);
-    o["msg"] = event;
-    for (const auto& f : fields) o[f.key] = f.value;
-    line = boost::json::serialize(o);
+    line = "{\"ts\":\"" + utc_timestamp() + "\",\"level\":\"" + std::string(to_string(level)) + "\",\"msg\":";
+    append_quoted(line, event);
+    for (const auto& f : fields) {
+      line += ',';
+      append_quoted(line, f.key);
+      line += ':';
+      append_quoted(line, f.value);
+    }
+    line += '}';
   } else {
     line = utc_timestamp();
     line += ' ';
