@@ -4,8 +4,71 @@
 
 #include <algorithm>
 
+#include "util/utf8.hpp"
+
 namespace voicebridge::twilio {
 namespace {
+
+// What XML 1.0 can carry of `text` (Extensible Markup Language 1.0, section 2.2 "Characters": tab, LF, CR
+// and U+0020 upwards, without surrogates, U+FFFE and U+FFFF), each character unchanged, and U+FFFD for anything
+// else. The webhook refuses such values first (is_xml_text): this keeps a document well-formed whatever a
+// caller of the renderers passes.
+std::string xml_characters(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = util::utf8_sequence_length(text.substr(i));
+    const bool ok = n > 0 && util::is_xml_text(text.substr(i, n));
+    out += ok ? text.substr(i, n) : std::string_view("\xEF\xBF\xBD");
+    i += std::max<std::size_t>(n, 1);
+  }
+  return out;
+}
+
+// `text` (already through xml_characters) escaped for an attribute value or character data. tinyxml2
+// escapes only & < > " ': a tab, LF or CR written raw comes back from any parser as a space (attribute-value
+// normalisation, XML 1.0 section 3.3.3) or a CR as LF (end-of-line handling, section 2.11), so those three go
+// out as character references.
+std::string escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      case '\t': out += "&#9;"; break;
+      case '\n': out += "&#10;"; break;
+      case '\r': out += "&#13;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// tinyxml2's compact printer, with our escaping of attributes and text instead of its own.
+class twiml_printer final : public tinyxml2::XMLPrinter {
+ public:
+  twiml_printer() : XMLPrinter(nullptr, /*compact=*/true) {}
+
+  bool VisitEnter(const tinyxml2::XMLElement& element, const tinyxml2::XMLAttribute* attribute) override {
+    OpenElement(element.Name(), true);
+    for (; attribute; attribute = attribute->Next()) {
+      Putc(' ');
+      Write(attribute->Name());
+      Write("=\"");
+      Write(escaped(attribute->Value()).c_str());
+      Putc('"');
+    }
+    return true;
+  }
+  bool Visit(const tinyxml2::XMLText& text) override {
+    SealElementIfJustOpened();  // as PushText does, without its escaping
+    Write(escaped(text.Value()).c_str());
+    return true;
+  }
+};
 
 // A document with the XML declaration and an empty <Response>, which the renderers fill.
 struct twiml_document {
@@ -24,8 +87,16 @@ struct twiml_document {
     return element;
   }
 
+  // Values are stored as C strings: through xml_characters first, so a NUL cannot cut one short.
+  static void set(tinyxml2::XMLElement* element, const char* attribute, std::string_view value) {
+    element->SetAttribute(attribute, xml_characters(value).c_str());
+  }
+  static void set_text(tinyxml2::XMLElement* element, std::string_view text) {
+    element->SetText(xml_characters(text).c_str());
+  }
+
   std::string str() {
-    tinyxml2::XMLPrinter printer(nullptr, /*compact=*/true);
+    twiml_printer printer;
     doc.Print(&printer);
     return {printer.CStr(), static_cast<std::size_t>(printer.CStrSize() - 1)};
   }
@@ -37,15 +108,15 @@ std::string render_connect_stream(const connect_stream_twiml& twiml) {
   twiml_document d;
   auto* connect = d.add(d.response, "Connect");
   if (!twiml.connect_action.empty()) {
-    connect->SetAttribute("action", twiml.connect_action.c_str());
+    d.set(connect, "action", twiml.connect_action);
     connect->SetAttribute("method", "POST");
   }
   auto* stream = d.add(connect, "Stream");
-  stream->SetAttribute("url", twiml.stream_url.c_str());
+  d.set(stream, "url", twiml.stream_url);
   for (const auto& [name, value] : twiml.parameters) {
     auto* parameter = d.add(stream, "Parameter");
-    parameter->SetAttribute("name", name.c_str());
-    parameter->SetAttribute("value", value.c_str());
+    d.set(parameter, "name", name);
+    d.set(parameter, "value", value);
   }
   // Runs when <Connect> ends without an action URL: the call ends instead of staying on a silent line.
   d.add(d.response, "Hangup");
@@ -55,8 +126,8 @@ std::string render_connect_stream(const connect_stream_twiml& twiml) {
 std::string render_say_hangup(const std::string& text, const std::string& language) {
   twiml_document d;
   auto* say = d.add(d.response, "Say");
-  if (!language.empty()) say->SetAttribute("language", language.c_str());
-  say->SetText(text.c_str());
+  if (!language.empty()) d.set(say, "language", language);
+  d.set_text(say, text);
   d.add(d.response, "Hangup");
   return d.str();
 }
@@ -69,7 +140,7 @@ std::string render_hangup() {
 
 std::string render_dial(const std::string& number) {
   twiml_document d;
-  d.add(d.response, "Dial")->SetText(number.c_str());
+  d.set_text(d.add(d.response, "Dial"), number);
   return d.str();
 }
 

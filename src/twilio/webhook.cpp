@@ -1,5 +1,6 @@
 #include "voicebridge/twilio/webhook.hpp"
 
+#include "util/utf8.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
@@ -77,12 +78,22 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
     log(log_level::warn, "voice webhook refused: missing or malformed CallSid");
     return text_answer(400, "missing or malformed CallSid\n");
   }
+  // Every value the TwiML carries reads back exactly, or the webhook is refused: XML cannot carry a control
+  // character, a NUL or bytes that are not UTF-8, and Twilio would fail the call on an ill-formed document.
+  auto parameters = call_parameters(params);
+  for (const auto& [name, value] : parameters) {
+    if (!util::is_xml_text(value)) {
+      log(log_level::warn, "voice webhook refused: a parameter holds characters TwiML cannot carry",
+          {{"call_sid", call_sid}, {"parameter", name}});
+      return text_answer(400, "parameter '" + name + "' holds a control character or bytes that are not UTF-8\n");
+    }
+  }
   connect_stream_twiml twiml;
   twiml.stream_url = config.stream_url();
   twiml.connect_action = config.url_for(app::stream_ended_path);
   twiml.parameters.emplace_back(stream_token_parameter,
                                 mint_stream_token(config.twilio_stream_token, call_sid, now + config.stream_token_ttl));
-  for (auto& parameter : call_parameters(params)) twiml.parameters.push_back(std::move(parameter));
+  for (auto& parameter : parameters) twiml.parameters.push_back(std::move(parameter));
   log(log_level::info, "voice webhook accepted",
       {{"call_sid", call_sid}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
        {"call_status", params.get_or("CallStatus", "")}});

@@ -124,4 +124,28 @@ BOOST_AUTO_TEST_CASE(stream_ended_hangs_up_or_apologises) {
   BOOST_TEST(answer_stream_ended(false, c).body.find(c.unavailable_message) != std::string::npos);
 }
 
+// A value TwiML cannot carry is refused with a 400 and a log line naming the parameter (never its value); one it
+// can carry reads back exactly, tab and newline included.
+BOOST_AUTO_TEST_CASE(parameters_twiml_cannot_carry_are_refused_and_the_rest_read_back_exactly) {
+  const auto c = test_config();
+  for (std::string from : {"%1B%5B2J", "a%00b", "%01", "%FF"}) {
+    log_capture capture;
+    const auto answer = answer_voice_webhook(*parse_form("CallSid=CA0123456789abcdef0123456789abcdef&From=" + from), c,
+                                             std::chrono::system_clock::now());
+    BOOST_TEST(answer.status == 400u, from);
+    BOOST_TEST(answer.body.find("'from'") != std::string::npos, answer.body);
+    BOOST_TEST(capture.out.str().find("parameter=from") != std::string::npos, capture.out.str());
+  }
+  const auto answer = answer_voice_webhook(*parse_form("CallSid=CA0123456789abcdef0123456789abcdef&From=Bob%09%0D%0ASmith"),
+                                           c, std::chrono::system_clock::now());
+  BOOST_TEST_REQUIRE(answer.status == 200u);
+  tinyxml2::XMLDocument doc;
+  BOOST_TEST_REQUIRE(doc.Parse(answer.body.c_str()) == tinyxml2::XML_SUCCESS);
+  std::map<std::string, std::string> params;
+  for (auto* p = doc.FirstChildElement("Response")->FirstChildElement("Connect")->FirstChildElement("Stream")->FirstChildElement("Parameter");
+       p; p = p->NextSiblingElement("Parameter"))
+    params[p->Attribute("name")] = p->Attribute("value");
+  BOOST_TEST(params["from"] == "Bob\t\r\nSmith");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,8 @@
-// TwiML answers, built with tinyxml2 so every attribute and text is escaped (twilio.md §4).
+// TwiML answers, built with tinyxml2; every attribute and text is escaped, tab, LF and CR as character
+// references, so each value reads back exactly as given (TwiML is XML: Twilio, "TwiML for Programmable Voice").
 #pragma once
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
