@@ -25,23 +25,43 @@ std::vector<std::string> port_variants(std::string_view url) {
   return variants;
 }
 
+bool has_repeated_pair(const form_params& params) {
+  const auto& all = params.all();
+  for (std::size_t i = 0; i < all.size(); ++i)
+    for (std::size_t j = i + 1; j < all.size(); ++j)
+      if (all[i].name == all[j].name && all[i].value == all[j].value) return true;
+  return false;
+}
+
 bool matches_any(std::string_view auth_token, std::string_view signature, std::string_view url,
                  const form_params& params) {
+  // A name sent twice with the same value: twilio-node's getExpectedTwilioSignature (src/webhooks/webhooks.ts,
+  // toFormUrlEncodedParam) signs it once (`new Set(paramValue)`), twilio-python's
+  // RequestValidator.compute_signature (twilio/request_validator.py) once per occurrence (`sorted(values)`).
+  // Either signature is accepted, as one of Twilio's own libraries would accept it.
+  std::vector<payload_form> forms{payload_form::as_sent};
+  if (has_repeated_pair(params)) forms.push_back(payload_form::deduplicated);
   bool ok = false;
   for (const auto& candidate : port_variants(url))  // every variant is checked: no early exit on a match
-    ok |= util::constant_time_equal(compute_signature(auth_token, candidate, params), signature);
+    for (auto form : forms)
+      ok |= util::constant_time_equal(
+          compute_signature(auth_token, candidate, params, form), signature);
   return ok;
 }
 
 }  // namespace
 
-std::string signature_payload(std::string_view url, const form_params& params) {
+std::string signature_payload(std::string_view url, const form_params& params, payload_form form) {
   std::vector<const form_param*> sorted;
   sorted.reserve(params.all().size());
   for (const auto& p : params.all()) sorted.push_back(&p);
   std::sort(sorted.begin(), sorted.end(), [](const form_param* a, const form_param* b) {
     return a->name != b->name ? a->name < b->name : a->value < b->value;  // byte-wise, as char_traits<char>
   });
+  if (form == payload_form::deduplicated)
+    sorted.erase(std::unique(sorted.begin(), sorted.end(),
+                             [](const form_param* a, const form_param* b) { return a->name == b->name && a->value == b->value; }),
+                 sorted.end());
   std::string payload(url);
   for (const auto* p : sorted) {
     payload += p->name;
@@ -50,8 +70,9 @@ std::string signature_payload(std::string_view url, const form_params& params) {
   return payload;
 }
 
-std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params) {
-  return util::base64_encode(util::hmac_sha1(auth_token, signature_payload(url, params)));
+std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params,
+                              payload_form form) {
+  return util::base64_encode(util::hmac_sha1(auth_token, signature_payload(url, params, form)));
 }
 
 bool validate_signature(std::string_view auth_token, std::string_view signature, std::string_view url,

@@ -48,6 +48,22 @@ BOOST_AUTO_TEST_CASE(repeated_names_contribute_every_value_sorted) {
              "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
 }
 
+// A name sent twice with the same value: twilio-node signs it once, twilio-python twice; both are Twilio's
+// own helpers, so both signatures are accepted, and nothing else is. (Expected values from Python's hmac.)
+BOOST_AUTO_TEST_CASE(identical_repeated_values_validate_as_either_helper_library_signs_them) {
+  const std::string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+  form_params params({{"CallSid", "CA123"}, {"Digits", "1234"}, {"To", "+18005551212"}, {"Digits", "1234"}});
+  BOOST_TEST(compute_signature("12345", url, params) == "2VCJIrik2b5o5wIUaQ5qxmlvnLA=");
+  BOOST_TEST(compute_signature("12345", url, params, payload_form::deduplicated) == "DLPdbX0VNTCPbEmZ+mTmgS75iuA=");
+  BOOST_TEST(validate_signature("12345", "DLPdbX0VNTCPbEmZ+mTmgS75iuA=", url, params));  // twilio-node
+  BOOST_TEST(validate_signature("12345", "2VCJIrik2b5o5wIUaQ5qxmlvnLA=", url, params));  // twilio-python
+  // Without a repeated pair there is one signature only: the deduplicated form of another request is not it.
+  form_params once({{"CallSid", "CA123"}, {"Digits", "1234"}, {"To", "+18005551212"}});
+  BOOST_TEST(!validate_signature("12345", "2VCJIrik2b5o5wIUaQ5qxmlvnLA=", url, once));
+  BOOST_TEST(validate_signature("12345", "DLPdbX0VNTCPbEmZ+mTmgS75iuA=", url, once));  // the same payload
+  BOOST_TEST(!validate_signature("12345", "DLPdbX0VNTCPbEmZ+mTmgS75iuA=", url + "&x=1", params));
+}
+
 BOOST_AUTO_TEST_CASE(validates_json_body_hash) {
   const std::string url =
       "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";

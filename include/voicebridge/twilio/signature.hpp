@@ -8,14 +8,19 @@
 
 namespace voicebridge::twilio {
 
+// How a name sent twice with the same value is signed: Twilio's helper libraries differ (signature.cpp).
+enum class payload_form { as_sent, deduplicated };
+
 // The string Twilio signs: the URL, then each parameter's name and value, sorted by name byte-wise
 // (values of a repeated name sorted too).
-std::string signature_payload(std::string_view url, const form_params& params);
+std::string signature_payload(std::string_view url, const form_params& params,
+                              payload_form form = payload_form::as_sent);
 
-std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params);
+std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params,
+                              payload_form form = payload_form::as_sent);
 
 // True if `signature` matches `url` as given or in its other port form (":443"/":80" added or removed),
-// compared in constant time. For JSON bodies pass empty params and the raw body: the URL's
+// with identical repeated pairs signed once or as sent, compared in constant time. For JSON bodies pass empty params and the raw body: the URL's
 // bodySHA256 query parameter must then equal the body's SHA-256.
 bool validate_signature(std::string_view auth_token, std::string_view signature, std::string_view url,
                         const form_params& params);
