@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 
+#include "util/utf8.hpp"
+
 namespace voicebridge::app {
 namespace {
 
@@ -196,6 +198,11 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   bytes("MAX_HTTP_HEADER_BYTES", c.max_http_header, 1024, 1 << 20);
   if (auto v = get("MAX_CALLS")) c.max_calls = parse_int<std::size_t>("MAX_CALLS", *v, 1, 1'000'000);
   millis("AGENT_IDLE_TIMEOUT_MS", c.agent_idle_timeout);
+  millis("SPEECH_IDLE_TIMEOUT_MS", c.speech_idle_timeout);
+  if (auto v = get("MAX_PENDING_STREAMS"))
+    c.max_pending_streams = parse_int<std::size_t>("MAX_PENDING_STREAMS", *v, 1, 1'000'000);
+  if (auto v = get("MAX_PENDING_STREAMS_PER_ADDRESS"))
+    c.max_pending_streams_per_address = parse_int<std::size_t>("MAX_PENDING_STREAMS_PER_ADDRESS", *v, 1, 1'000'000);
   if (auto v = get("THREADS")) c.threads = parse_int<unsigned>("THREADS", *v, 1, 1024);
   if (auto v = get("DRAIN_TIMEOUT_S"))
     c.drain_timeout = std::chrono::seconds(parse_int<long long>("DRAIN_TIMEOUT_S", *v, 0, 86400));
@@ -207,9 +214,15 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
       throw config_error("METRICS_ADDRESS: the host must be an IP address (127.0.0.1:9100, [::1]:9100), got '" + *v + "'");
     c.metrics_address = *v;
   }
-  if (auto v = get("BUSY_MESSAGE")) c.busy_message = *v;
-  if (auto v = get("SAY_LANGUAGE")) c.say_language = *v;
-  if (auto v = get("UNAVAILABLE_MESSAGE")) c.unavailable_message = *v;
+  // Spoken through TwiML's <Say>: text XML can carry, or the start stops naming the variable.
+  for (auto [name, field] : {std::pair{"BUSY_MESSAGE", &c.busy_message}, std::pair{"SAY_LANGUAGE", &c.say_language},
+                             std::pair{"UNAVAILABLE_MESSAGE", &c.unavailable_message}}) {
+    auto v = get(name);
+    if (!v) continue;
+    if (!util::is_xml_text(*v))
+      throw config_error(std::string(name) + ": holds a control character or bytes that are not UTF-8 (TwiML cannot carry them)");
+    *field = *v;
+  }
   if (auto v = get("ELEVENLABS_AGENT_ID")) c.elevenlabs_agent_id = *v;
   if (auto v = get("ELEVENLABS_API_KEY")) c.elevenlabs_api_key = *v;
   if (auto v = get("ELEVENLABS_BASE_URL")) {

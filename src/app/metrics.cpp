@@ -128,7 +128,8 @@ class exposition {
 std::string render_metrics() {
   const auto& m = metrics();
   exposition e;
-  e.gauge("active_calls", "Twilio media streams in progress.", m.active_calls);
+  e.gauge("active_calls", "Twilio media streams in progress (authenticated).", m.active_calls);
+  e.gauge("pending_streams", "Stream sockets waiting for an authenticated start.", m.pending_streams);
   e.labelled("calls_total", "outcome", "Calls ended, by outcome.", m.calls);
   e.labelled("webhook_responses_total", "status", "Answers to Twilio's HTTP requests, by status code.",
              m.webhook_responses);
@@ -159,6 +160,10 @@ std::string render_metrics() {
   e.labelled("recording_failures_total", "reason", "Recordings stopped or not started, by reason.",
              m.recording_failures);
   e.labelled("fallbacks_total", "reason", "Calls handed to the fallback prompt and voicemail, by reason.", m.fallbacks);
+  e.labelled("agent_retries_total", "reason",
+             "Agent connections tried again before the fallback prompt, by reason (unreachable: at once; rate_limited: "
+             "after a backoff).",
+             m.agent_retries);
   e.labelled("record_writes_total", "result", "Call record writes, by result.", m.record_writes);
   e.labelled("transfers_total", "result", "Transfers to a human over Twilio's REST API, by result.", m.transfers);
   e.histogram("turn_first_audio_seconds", "Pipeline mode: from the end of the caller's turn to the first audio of the answer.",

@@ -26,9 +26,11 @@ class admission {
     pending_.emplace(call_sid, now + hold_);
     return true;
   }
-  void stream_started(const std::string& call_sid) {
+  // The call's stream has authenticated: its slot becomes an active call. False if this webhook never
+  // admitted it (another instance's webhook, or the hold passed): the stream must then find room itself.
+  bool stream_started(const std::string& call_sid) {
     std::lock_guard lock(mutex_);
-    pending_.erase(call_sid);
+    return pending_.erase(call_sid) > 0;
   }
 
  private:

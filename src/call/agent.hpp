@@ -23,10 +23,11 @@ class caller_link {
 };
 
 // How an agent's run ended. The call falls back to the prompt and voicemail on anything but `served`; an
-// `unreachable` agent is tried once more first.
+// `unreachable` or `rate_limited` agent may be tried again first (call/agent_retry.hpp).
 enum class agent_end {
   served,                 // the conversation ran until either side ended it
-  unreachable,            // never got going for a reason that may pass (connect, TLS, 5xx, 429, early close)
+  unreachable,            // never got going for a reason that may pass (connect, TLS, 5xx, early close)
+  rate_limited,           // never got going: the service answered 429 (busy or at its concurrency limit)
   refused,                // never got going and never will by retrying (1008, quota, bad credentials)
   failed_mid_call,        // failed after the caller had heard it
 };

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <vector>
 
+#include "voicebridge/app/metrics.hpp"
+
 namespace voicebridge::call {
 
 class call_registry {
@@ -40,6 +42,26 @@ class call_registry {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, closer> calls_;
   std::uint64_t next_id_ = 0;
+};
+
+// One call's place in the registry and in the active_calls gauge, for exactly as long as this object lives:
+// a call that ends by an exception gives both back too.
+class call_registration {
+ public:
+  call_registration(call_registry& registry, call_registry::closer close)
+      : registry_(registry), id_(registry.add(std::move(close))) {
+    app::metrics().active_calls.inc();
+  }
+  call_registration(const call_registration&) = delete;
+  call_registration& operator=(const call_registration&) = delete;
+  ~call_registration() {
+    app::metrics().active_calls.dec();
+    registry_.remove(id_);
+  }
+
+ private:
+  call_registry& registry_;
+  std::uint64_t id_;
 };
 
 }  // namespace voicebridge::call

@@ -131,7 +131,8 @@ class pipeline_agent final : public agent {
     if (!stt_error.empty() || !tts_error.empty()) {
       log(log_level::error, "pipeline unavailable",
           {{"call_sid", call_sid_}, {"stt", stt_error.empty() ? "ok" : stt_error}, {"tts", tts_error.empty() ? "ok" : tts_error}});
-      co_return stt_refused || tts_refused ? agent_end::refused : agent_end::unreachable;
+      if (stt_refused || tts_refused) co_return agent_end::refused;
+      co_return stt_.rate_limited() || tts_.rate_limited() ? agent_end::rate_limited : agent_end::unreachable;
     }
     connected_ = true;
     log(log_level::info, "pipeline connected", {{"call_sid", call_sid_}, {"connect_ms", ms_since(started_)}});

@@ -46,6 +46,7 @@ asio::awaitable<std::string> speech_socket::connect(bool& refused) {
   }
   const auto& connected = std::get<0>(result);
   refused = connected.http_status >= 400 && connected.http_status < 500 && connected.http_status != 429;
+  rate_limited_ = connected.http_status == 429;
   co_return connected.error;
 }
 

@@ -40,6 +40,8 @@ class speech_socket {
   // The first connection; the reason it failed, empty when connected. `refused`: it will not pass by retrying
   // (a 4xx other than 429).
   boost::asio::awaitable<std::string> connect(bool& refused);
+  // The first connection was answered 429: worth trying again after a backoff.
+  bool rate_limited() const { return rate_limited_; }
   // Reads and writes until closed or failed for good, reconnecting on the way; `on_reconnected` runs after
   // each successful reconnection (what was queued meanwhile is still queued: clear_queue() drops it).
   boost::asio::awaitable<socket_end> run(std::function<void()> on_reconnected);
@@ -67,6 +69,7 @@ class speech_socket {
   int close_code_ = -1;
   bool closing_ = false;
   bool permanent_ = false;
+  bool rate_limited_ = false;
 };
 
 }  // namespace voicebridge::call

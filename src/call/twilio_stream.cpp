@@ -15,6 +15,7 @@
 #include <boost/beast/websocket.hpp>
 #include <variant>
 
+#include "call/agent_retry.hpp"
 #include "call/limit_log.hpp"
 #include "call/local_agent.hpp"
 #include "call/message_queue.hpp"
@@ -69,17 +70,15 @@ constexpr std::uint64_t media_log_every = 250;
 // Audio that piled up behind a busy socket leaves in messages of at most this much (1 s of mu-law, as Twilio's
 // own sample sends; twilio.md §3).
 constexpr std::size_t max_coalesced_audio = 8000;
-// An agent that failed within this long (refused, reset, 5xx or 429, closed early) is tried once more
-// before the fallback prompt. A slower failure (a connect timeout) is not: the caller would wait twice.
-constexpr auto retry_window = std::chrono::milliseconds(1000);
 
 class twilio_call final : public caller_link, public std::enable_shared_from_this<twilio_call> {
  public:
-  twilio_call(ws_stream& ws, upgrade_auth auth, stream_services& services)
+  twilio_call(ws_stream& ws, upgrade_auth auth, pending_streams::ticket pending, stream_services& services)
       : ws_(ws),
         services_(services),
         config_(services.config),
         auth_(auth),
+        pending_(std::move(pending)),
         out_(ws.get_executor(), std::numeric_limits<std::size_t>::max()),
         starts_(ws.get_executor(), 1),
         timer_(ws.get_executor()),
@@ -105,7 +104,8 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     for (const auto& e : {e1, e2, e3})
       if (e) std::rethrow_exception(e);
     const std::string outcome = !record_.transferred_to.empty() ? records::outcome::transferred
-                                : !record_.outcome.empty() ? record_.outcome
+                                : authenticated_ && protocol_violated_ ? records::outcome::protocol_error
+                                : !record_.outcome.empty()   ? record_.outcome
                                 : refused_ || authenticated_ ? records::outcome::rejected
                                                              : "abandoned";
     if (outcome == records::outcome::agent || outcome == records::outcome::voicemail ||
@@ -176,6 +176,15 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   // The drain deadline passed: end the call as a hang-up would (agent socket closed with 1000).
   void end_for_drain() { request_close(websocket::close_code::going_away, "gateway shutting down"); }
 
+  // The call is over, however it ended (run() returned or threw): its places in the budgets are given back
+  // now, not when the last handler holding it lets go, and the watchdog stops.
+  void finish() {
+    writer_done_ = true;
+    timer_.cancel();
+    registration_.reset();
+    pending_.release();
+  }
+
  private:
   void enqueue(std::string text) {
     const auto size = text.size();
@@ -239,6 +248,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void refuse(websocket::close_code code, std::string_view label, std::string reason, std::string detail = {}) {
     if (closing_) return;
     refused_ = true;
+    // Broken framing or messages are the stream's fault, not the agent's: the record says so.
+    protocol_violated_ = label == "binary_frame" || label == "invalid_message" || label == "before_start" ||
+                         label == "message_too_big";
     metrics().rejected_streams.inc(label);
     log(log_level::warn, "twilio stream refused",
         {{"call_sid", call_sid_}, {"reason", reason}, {"detail", detail}, {"close_code", static_cast<int>(code)}});
@@ -249,16 +261,29 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     beast::flat_buffer buffer;
     for (;;) {
       beast::error_code ec;
+      bool oversized = false;
       do {  // a message in steps of read_step: async_read would make room for 1536 bytes first
         auto [step_ec, n] = co_await ws_.async_read_some(buffer, read_step, use_tuple);
         ec = step_ec;
+        // MAX_WS_MESSAGE_BYTES is enforced here rather than by Beast's read_message_max: Beast 1.81 fails such a
+        // read by sending 1009 and tearing the socket down at once, and its teardown drains one read only
+        // (websocket/impl/teardown.hpp keeps no count of what it read), so a peer still sending is reset and
+        // sees 1006. Here the close is the writer's ordinary close handshake, which drains what the peer sends
+        // until its close frame; the rest of the message is read and thrown away meanwhile.
+        if (buffer.size() > config_.max_ws_message) {
+          if (!oversized) refuse_oversized();
+          oversized = true;
+          buffer.consume(buffer.size());
+        }
       } while (!ec && !ws_.is_message_done());
       if (ec) {
         note_read_end(ec);
         break;
       }
       last_heard_ = std::chrono::steady_clock::now();
-      if (!ws_.got_text())
+      if (oversized)
+        ;  // refused above
+      else if (!ws_.got_text())
         refuse(websocket::close_code::unknown_data, "binary_frame", "binary frame");
       else if (!closing_)
         on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
@@ -272,19 +297,18 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     out_.close();
   }
 
+  void refuse_oversized() {
+    limits_.hit("ws_message_size", call_sid_);
+    refuse(websocket::close_code::too_big, "message_too_big", "message too big");
+  }
+
   void note_read_end(const beast::error_code& ec) {
     if (ec == websocket::error::closed) {
       if (end_reason_.empty()) end_reason_ = "twilio closed";
       return;
     }
-    const char* what = idle_timed_out_ || ec == beast::error::timeout ? "idle timeout"
-                       : ec == websocket::error::message_too_big      ? "message too big"
-                                                                       : "connection error";
+    const char* what = idle_timed_out_ || ec == beast::error::timeout ? "idle timeout" : "connection error";
     if (end_reason_.empty()) end_reason_ = what;
-    if (ec == websocket::error::message_too_big) {
-      limits_.hit("ws_message_size", call_sid_);
-      metrics().rejected_streams.inc("message_too_big");
-    }
     log(closing_ ? log_level::debug : log_level::warn, "twilio stream read ended",
         {{"call_sid", call_sid_}, {"reason", what}, {"error", ec.message()}});
   }
@@ -351,10 +375,15 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if ((!start.encoding.empty() && start.encoding != "audio/x-mulaw") ||
         (start.sample_rate != 0 && start.sample_rate != 8000) || (start.channels != 0 && start.channels != 1))
       return refuse(websocket::close_code::unknown_data, "unsupported_format", "unsupported media format " + start.encoding);
+    // A stream this instance's webhook admitted has its slot; any other must find room under MAX_CALLS now.
+    if (!services_.admitted.stream_started(call_sid_) && services_.active.size() >= config_.max_calls) {
+      limits_.hit("max_calls", call_sid_);
+      return refuse(websocket::close_code::try_again_later, "over_capacity", "at MAX_CALLS");
+    }
+    register_call();
     started_ = true;
     stream_sid_ = start.stream_sid;
     start_ = start;
-    services_.admitted.stream_started(call_sid_);
     log(log_level::info, "start", {{"call_sid", call_sid_}, {"stream_sid", stream_sid_}});
     if (config_.record_calls) {
       if (auto file = wav_writer::create(services_.disk, recording_path(config_.recordings_dir(), call_sid_, "call"), 2, call_sid_))
@@ -364,6 +393,17 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       agent_ = services_.prewarms->adopt(start, ws_.get_executor(), weak_from_this());
     if (!agent_) agent_ = fresh_agent();
     starts_.push(true);
+  }
+
+  // From its authenticated start the call counts as active (MAX_CALLS, the drain, the gauge), and no longer
+  // as pending. The drain's closer runs on the call's strand, where it cannot race the call's own end.
+  void register_call() {
+    pending_.release();
+    registration_.emplace(services_.active, [weak = weak_from_this(), executor = ws_.get_executor()] {
+      asio::post(executor, [weak] {
+        if (auto c = weak.lock()) c->end_for_drain();
+      });
+    });
   }
 
   // The configured agent, connecting now (not pre-warmed).
@@ -489,19 +529,34 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     }
     if (!std::get<0>(first)) co_return;  // the socket closed before `start`
     const auto first_attempt = std::chrono::steady_clock::now();
+    agent_retry_policy retry;
     auto end = co_await agent_->run();
-    const bool failed_fast = std::chrono::steady_clock::now() - first_attempt < retry_window;
-    if (end == agent_end::unreachable && failed_fast && !caller_gone_ && !closing_) {
-      // Once more with a fresh connection (and a fresh signed URL): most such failures are momentary.
+    while (!caller_gone_ && !closing_) {
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - first_attempt);
+      const auto wait = retry.after(end, elapsed);
+      if (!wait) break;
+      // A fresh connection (and a fresh signed URL), made now so that the caller's audio queues for it.
       agent_->describe(record_);
-      log(log_level::warn, "agent unreachable: trying once more", {{"call_sid", call_sid_}});
+      const bool busy = end == agent_end::rate_limited;
+      if (busy) metrics().agent_retries.inc("rate_limited");
+      else metrics().agent_retries.inc("unreachable");
+      log(log_level::warn, busy ? "agent busy (429): trying again after a backoff" : "agent unreachable: trying once more",
+          {{"call_sid", call_sid_}, {"wait_ms", wait->count()}});
       agent_ = fresh_agent();
+      if (wait->count() > 0) {
+        asio::steady_timer backoff(ws_.get_executor(), *wait);
+        co_await backoff.async_wait(use_tuple);
+        if (caller_gone_ || closing_) break;
+      }
       end = co_await agent_->run();
     }
     if (end != agent_end::served && !caller_gone_ && !closing_) {
       // Never dead air: the fallback prompt, the tone, and the caller's message.
       agent_->describe(record_);
-      const char* why = end == agent_end::failed_mid_call ? "failed_mid_call" : end == agent_end::refused ? "refused" : "unreachable";
+      const char* why = end == agent_end::failed_mid_call ? "failed_mid_call"
+                        : end == agent_end::refused     ? "refused"
+                        : end == agent_end::rate_limited ? "rate_limited"
+                                                         : "unreachable";
       metrics().fallbacks.inc(why);
       log(log_level::warn, "agent failed the caller: fallback prompt and voicemail", {{"call_sid", call_sid_}, {"reason", why}});
       clear_audio();  // a failed agent's queued audio would delay the prompt
@@ -532,6 +587,8 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   stream_services& services_;
   const app::config& config_;
   upgrade_auth auth_;
+  pending_streams::ticket pending_;          // until `start` authenticates
+  std::optional<call_registration> registration_;  // from then on
   message_queue<outbound_item> out_;
   message_queue<bool> starts_;
   asio::steady_timer timer_;  // the write watchdog's
@@ -548,6 +605,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   bool closing_ = false;
   bool transferring_ = false;
   bool refused_ = false;
+  bool protocol_violated_ = false;
   bool writer_done_ = false;
   bool write_timed_out_ = false;
   bool idle_timed_out_ = false;
@@ -561,17 +619,6 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 }  // namespace
 
 std::optional<upgrade_auth> check_upgrade(const http::request<http::string_body>& request, const app::config& config) {
-  const std::string_view target = request.target();
-  if (const auto q = target.find('?'); q != std::string_view::npos) {
-    // The original service's scripts connect with ?token=<TWILIO_STREAM_TOKEN>.
-    auto query = twilio::parse_form(target.substr(q + 1));
-    if (query) {
-      if (auto token = query->get("token"))
-        return util::constant_time_equal(*token, config.twilio_stream_token)
-                   ? std::optional(upgrade_auth::legacy_query_token)
-                   : std::nullopt;
-    }
-  }
   auto it = request.find("X-Twilio-Signature");
   if (it == request.end()) return upgrade_auth::none;
   // Twilio signs the wss:// URL exactly as written in the TwiML; its docs say to also try it with a '/'.
@@ -582,7 +629,7 @@ std::optional<upgrade_auth> check_upgrade(const http::request<http::string_body>
 }
 
 asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
-                                          upgrade_auth auth, stream_services& services) {
+                                          upgrade_auth auth, pending_streams::ticket pending, stream_services& services) {
   const auto& config = services.config;
   // The WebSocket's own timer bounds the handshake and the close; idle reads are the call's watchdog's. The
   // basic_stream (its timers) and, after the handshake, the upgrade request are dropped: this frame lives as
@@ -593,7 +640,7 @@ asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::reques
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
   ws.set_option(timeouts);
-  ws.read_message_max(config.max_ws_message);
+  ws.read_message_max(std::numeric_limits<std::size_t>::max());  // MAX_WS_MESSAGE_BYTES: the read loop's
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "voicebridge"); }));
   auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
@@ -603,20 +650,13 @@ asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::reques
     log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});
     co_return;
   }
-  log(log_level::debug, "twilio stream accepted",
-      {{"auth", auth == upgrade_auth::twilio_signature ? "signature"
-                : auth == upgrade_auth::legacy_query_token ? "query_token" : "pending"}});
-  auto call = std::make_shared<twilio_call>(ws, auth, services);
-  // The drain's closer runs on the call's strand, where it cannot race the call's own end.
-  const auto id = services.active.add([weak = std::weak_ptr(call), executor = ws.get_executor()] {
-    asio::post(executor, [weak] {
-      if (auto c = weak.lock()) c->end_for_drain();
-    });
-  });
-  metrics().active_calls.inc();
+  log(log_level::debug, "twilio stream accepted", {{"auth", auth == upgrade_auth::twilio_signature ? "signature" : "pending"}});
+  auto call = std::make_shared<twilio_call>(ws, auth, std::move(pending), services);
+  struct finish_on_exit {  // also when run() throws
+    twilio_call& call;
+    ~finish_on_exit() { call.finish(); }
+  } guard{*call};
   co_await call->run();
-  metrics().active_calls.dec();
-  services.active.remove(id);
 }
 
 }  // namespace voicebridge::call

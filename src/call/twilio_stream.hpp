@@ -11,6 +11,7 @@
 #include "call/admission.hpp"
 #include "call/call_registry.hpp"
 #include "call/completed_calls.hpp"
+#include "call/pending_streams.hpp"
 #include "call/pipeline_agent.hpp"
 #include "call/voicemail_agent.hpp"
 #include "elevenlabs/agent_client.hpp"
@@ -47,10 +48,13 @@ struct stream_services {
 std::optional<upgrade_auth> check_upgrade(const boost::beast::http::request<boost::beast::http::string_body>& request,
                                           const app::config& config);
 
-// Accepts the WebSocket on `stream` and serves the call to its end. Never throws for network or
+// Accepts the WebSocket on `stream` and serves the call to its end. `pending` is the socket's place among
+// those waiting for an authenticated `start`; once it authenticates, the call takes a place in the registry
+// (and the active_calls gauge) instead, for as long as it runs, whatever ends it. Never throws for network or
 // protocol errors; they are logged with the call SID.
 boost::asio::awaitable<void> serve_twilio_stream(boost::beast::tcp_stream stream,
                                                  boost::beast::http::request<boost::beast::http::string_body> upgrade,
-                                                 upgrade_auth auth, stream_services& services);
+                                                 upgrade_auth auth, pending_streams::ticket pending,
+                                                 stream_services& services);
 
 }  // namespace voicebridge::call

@@ -149,7 +149,8 @@ class conversation final : public session {
     } else {
       connected = co_await serve(nullptr);
     }
-    if (!connected) co_return refused_ ? call::agent_end::refused : call::agent_end::unreachable;
+    if (!connected) co_return refused_ ? call::agent_end::refused : rate_limited_ ? call::agent_end::rate_limited
+                                                                                   : call::agent_end::unreachable;
     if (caller_gone_) co_return call::agent_end::served;
     if (close_code_ != static_cast<int>(websocket::close_code::normal)) {
       if (first_audio_logged_) co_return call::agent_end::failed_mid_call;
@@ -291,6 +292,7 @@ class conversation final : public session {
     const auto& res = parser.get();
     if (res.result_int() != 200) {
       refused_ = res.result_int() == 401 || res.result_int() == 403 || res.result_int() == 404;  // key or agent wrong
+      rate_limited_ = res.result_int() == 429;
       co_return fail_signed("refused: HTTP " + std::to_string(res.result_int()));
     }
     boost::json::error_code jec;
@@ -324,6 +326,7 @@ class conversation final : public session {
       // 4xx other than 429 (concurrency limit) will not pass by trying again.
       const unsigned status = res.result_int();
       refused_ = status >= 400 && status < 500 && status != 429;
+      rate_limited_ = status == 429;
       co_return fail("upgrade refused: HTTP " + std::to_string(status));
     }
     ws_.text(true);
@@ -519,6 +522,7 @@ class conversation final : public session {
   bool first_audio_logged_ = false;
   bool prewarmed_ = false, connected_ = false, ended_ = false;
   bool refused_ = false;      // failed in a way that trying again will not fix (4xx, 1008, quota)
+  bool rate_limited_ = false;  // answered 429: worth trying again after a backoff
   bool quota_error_ = false;  // an error event about quota arrived
   records::call_record facts_;  // transcript lines, for the call record
   std::optional<std::int64_t> first_audio_ms_;

@@ -120,7 +120,7 @@ call::pipeline_settings pipeline_settings(const app::config& config) {
   s.greeting = config.pipeline_greeting;
   s.system_prompt = config.system_prompt;
   s.connect_timeout = config.agent_connect_timeout;
-  s.idle_timeout = config.agent_idle_timeout;
+  s.idle_timeout = config.speech_idle_timeout;
   s.stt_keepalive = s.tts_keepalive = config.speech_keepalive;
   s.llm.base_url = config.llm_base_url;
   s.llm.api_key = config.llm_api_key;
@@ -165,6 +165,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   call::completed_calls completed;
   call::call_registry active;
   call::admission admitted;
+  call::pending_streams pending{config.max_pending_streams, config.max_pending_streams_per_address};
   records::record_writer records;
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
@@ -296,19 +297,25 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       co_await write(stream, text_response(403, "forbidden\n", req.version(), false));
       co_return;
     }
-    // Admission happens at the webhook; this bounds streams that bypassed it (another instance's webhook).
-    if (active.size() >= config.max_calls) {
-      metrics().rejected_streams.inc("over_capacity");
-      metrics().limit_hits.inc("max_calls");
-      log(log_level::warn, "stream upgrade refused: at MAX_CALLS", {{"max_calls", config.max_calls}});
-      co_await write(stream, text_response(503, "at capacity\n", req.version(), false));
+    // Until its `start` authenticates, a socket takes a place among the pending ones, never a call slot:
+    // MAX_CALLS is checked when it authenticates (call/twilio_stream.cpp).
+    beast::error_code peer_error;
+    const auto peer = stream.socket().remote_endpoint(peer_error);
+    std::string_view refused_by;
+    auto ticket = pending.try_enter(peer_error ? std::string() : peer.address().to_string(), refused_by);
+    if (!ticket) {
+      metrics().rejected_streams.inc("too_many_pending");
+      metrics().limit_hits.inc(refused_by);
+      log(log_level::warn, "stream upgrade refused: too many sockets waiting for an authenticated start",
+          {{"limit", refused_by}, {"address", peer_error ? std::string() : peer.address().to_string()}});
+      co_await write(stream, text_response(503, "too many pending streams\n", req.version(), false));
       co_return;
     }
     // The call outlives this HTTP exchange: it runs as a coroutine of its own (holding the server), so that
     // the HTTP session's frames and buffers are freed now rather than kept for the length of the call.
     // The completion handler holds the server for as long as the call runs.
     const auto executor = stream.get_executor();
-    asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), *auth, services),
+    asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), *auth, std::move(ticket), services),
                    [self = shared_from_this()](std::exception_ptr e) { log_if_failed(e); });
   }
 
@@ -466,6 +473,7 @@ std::uint16_t server::metrics_port() const {
 }
 
 std::size_t server::active_calls() const { return impl_->active.size(); }
+std::size_t server::pending_streams() const { return impl_->pending.size(); }
 const app::config& server::config() const { return impl_->config; }
 const std::vector<std::uint8_t>& server::fallback_prompt() const { return *impl_->services.fallback.prompt; }
 // Records reach the writer through the disk thread (behind their call's files): that drains first.

@@ -18,6 +18,7 @@ inline constexpr const char* voicemail = "voicemail";    // the caller left a me
 inline constexpr const char* fallback = "fallback";      // the fallback prompt played; no message was left
 inline constexpr const char* agent_failed = "agent_failed";  // the agent failed and the caller was gone first
 inline constexpr const char* rejected = "rejected";      // an authenticated stream that was refused
+inline constexpr const char* protocol_error = "protocol_error";  // the stream broke the Media Streams protocol
 inline constexpr const char* busy = "busy";              // answered with the busy message at MAX_CALLS
 inline constexpr const char* transferred = "transferred";  // handed to a human (<Dial>) over the REST API
 }  // namespace outcome

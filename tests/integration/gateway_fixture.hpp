@@ -124,7 +124,7 @@ struct gateway {
 
   // After the clients are done: let the server finish its side of every call (logs, records) too.
   void settle() {
-    run_until([&] { return server->active_calls() == 0; });
+    run_until([&] { return server->active_calls() == 0 && server->pending_streams() == 0; });
   }
 
   template <class T>

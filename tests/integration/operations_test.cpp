@@ -81,7 +81,14 @@ asio::awaitable<websocket::stream<beast::tcp_stream>> started_stream(const gatew
   start.stream_sid = "MZ" + std::string(32, id);
   start.call_sid = "CA" + std::string(32, id);
   const std::string start_text = twilio::serialize_start(start);
+  const auto active_before = gw.server->active_calls();
   co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
+  // A stream counts as a call once its start is authenticated: wait for that, so tests can watch the count.
+  asio::steady_timer wait(co_await asio::this_coro::executor);
+  for (int i = 0; i < 200 && gw.server->active_calls() <= active_before; ++i) {
+    wait.expires_after(10ms);
+    co_await wait.async_wait(asio::use_awaitable);
+  }
   co_return ws;
 }
 

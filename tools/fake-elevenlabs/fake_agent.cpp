@@ -119,9 +119,13 @@ struct fake_agent_server::impl {
     }
     const bool refuse_this_one = self->refused_so_far < self->script.refuse_first_upgrades;
     if (refuse_this_one) ++self->refused_so_far;
+    if (req.target().starts_with("/v1/convai/conversation?agent_id="))
+      self->record.upgrade_attempts.push_back(std::chrono::steady_clock::now());
     if (refuse_this_one || self->script.refuse_upgrade_status ||
         !req.target().starts_with("/v1/convai/conversation?agent_id=")) {
-      const unsigned status = refuse_this_one ? 503 : self->script.refuse_upgrade_status ? self->script.refuse_upgrade_status : 404;
+      const unsigned status = refuse_this_one                    ? self->script.refuse_first_status
+                              : self->script.refuse_upgrade_status ? self->script.refuse_upgrade_status
+                                                                   : 404;
       http::response<http::string_body> res{static_cast<http::status>(status), 11};
       res.body() = R"({"detail":{"status":"too_many_concurrent_requests","message":"refused by fake"}})";
       res.prepare_payload();
@@ -142,6 +146,9 @@ struct fake_agent_server::impl {
     websocket::close_code close_code = websocket::close_code::normal;
     std::int64_t event_id = 1;
     int frames = 0;
+    bool silent = false;         // silent_after_metadata, once the metadata is out
+    bool first_pending = true;   // no ping before the metadata
+    asio::steady_timer pings(ws.get_executor());
     auto say = [&](const std::vector<std::uint8_t>& audio) {
       for (std::size_t i = 0; i < audio.size(); i += 800)
         out.push(audio_message(util::base64_encode(std::span(audio).subspan(i, std::min<std::size_t>(800, audio.size() - i))), event_id));
@@ -170,6 +177,11 @@ struct fake_agent_server::impl {
           out.push(json::serialize(json::object{{"type", "conversation_initiation_metadata"},
               {"conversation_initiation_metadata_event", {{"conversation_id", "conv_fake_" + std::to_string(record.conversations)},
                {"agent_output_audio_format", script.output_format}, {"user_input_audio_format", script.input_format}}}}));
+          first_pending = false;
+          if (script.silent_after_metadata) {
+            silent = true;
+            continue;
+          }
           if (script.quota_error_after_metadata) {
             out.push(R"({"type":"error","message":"received 1002 (protocol error) This request exceeds your quota limit."})");
             close_code = websocket::close_code::protocol_error;
@@ -192,6 +204,7 @@ struct fake_agent_server::impl {
                                       {"parameters", json::parse(script.tool_parameters_json)}, {"event_id", event_id}}}}));
           continue;
         }
+        if (silent) continue;  // hung: reads, never answers
         if (const auto* chunk = o.if_contains("user_audio_chunk"); chunk && chunk->is_string()) {
           auto bytes = util::base64_decode(chunk->get_string());
           if (bytes) record.caller_audio.insert(record.caller_audio.end(), bytes->begin(), bytes->end());
@@ -228,6 +241,17 @@ struct fake_agent_server::impl {
         }
       }
       out.close();
+      pings.cancel();
+    };
+    // Pings every ping_interval_ms after the first, as the real service keeps pinging its clients.
+    auto pinger = [&]() -> asio::awaitable<void> {
+      if (script.ping_interval_ms <= 0) co_return;
+      for (std::int64_t id = 4243;; ++id) {
+        pings.expires_after(std::chrono::milliseconds(script.ping_interval_ms));
+        if (auto [ec] = co_await pings.async_wait(use_tuple); ec || out.closed()) co_return;
+        if (silent || first_pending) continue;
+        out.push(json::serialize(json::object{{"type", "ping"}, {"ping_event", {{"event_id", id}, {"ping_ms", 20}}}}));
+      }
     };
     auto writer = [&]() -> asio::awaitable<void> {
       while (auto message = co_await out.pop()) {
@@ -241,7 +265,7 @@ struct fake_agent_server::impl {
         if (ec) break;
       }
     };
-    co_await (reader() && writer());
+    co_await (reader() && writer() && pinger());
   }
 };
 

@@ -3,6 +3,7 @@
 // error closes. It records what the gateway sent so tests can check it.
 #pragma once
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,7 +25,11 @@ struct agent_script {
   unsigned refuse_upgrade_status = 0;          // e.g. 429: refuse the WebSocket upgrade
   int metadata_delay_ms = 0;                   // a slow agent: caller audio arrives before it is ready
   int connect_delay_ms = 0;                    // held before the upgrade is answered (TLS + handshake latency)
-  int refuse_first_upgrades = 0;               // the first N conversation upgrades get 503
+  int refuse_first_upgrades = 0;               // the first N conversation upgrades get refuse_first_status
+  unsigned refuse_first_status = 503;          // e.g. 429: the service busy for the first N attempts
+  int ping_interval_ms = 2000;                 // the agent pings its client periodically (0: only once)
+  bool silent_after_metadata = false;          // a hung agent: after the metadata nothing at all, not even a
+                                               // ping, while the socket stays open
   bool transcripts = false;                    // agent_response (+ a correction) after the greeting, and a
                                                // user_transcript after 10 caller frames
   std::string api_key;                         // set: a private agent; get-signed-url checks xi-api-key and the
@@ -45,6 +50,7 @@ struct agent_record {  // what the gateway sent, over every conversation
   std::vector<int> gateway_close_codes;        // close codes of conversations the gateway closed
   int signed_urls_issued = 0;
   int refused_upgrades = 0;
+  std::vector<std::chrono::steady_clock::time_point> upgrade_attempts;  // conversation upgrades, refused or not
   int interruptions_sent = 0;
 };
 

@@ -45,7 +45,14 @@ struct config {
   std::size_t max_outbound_queue_bytes = 1 << 20;  // per call, toward Twilio (~2 min of mu-law as base64)
   std::size_t max_http_header = 16 * 1024;
   std::size_t max_calls = 2000;  // beyond it the voice webhook answers the busy message
-  std::chrono::milliseconds agent_idle_timeout{30000};  // nothing from the agent (it pings every few s)
+  // Nothing at all from the ElevenLabs agent for this long (it pings its clients every few seconds while a
+  // conversation is idle): it is dead, and the caller hears the fallback instead of more silence.
+  std::chrono::milliseconds agent_idle_timeout{8000};
+  // The pipeline's STT and TTS sockets, which may say nothing while the caller is silent.
+  std::chrono::milliseconds speech_idle_timeout{30000};
+  // Stream sockets waiting for an authenticated `start`: their own budget, never MAX_CALLS.
+  std::size_t max_pending_streams = 256;
+  std::size_t max_pending_streams_per_address = 32;
 
   // Service
   unsigned threads = 0;  // io threads; 0: one per core

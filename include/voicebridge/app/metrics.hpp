@@ -65,7 +65,8 @@ class histogram {
 };
 
 struct gateway_metrics {
-  gauge active_calls;            // Twilio streams in progress
+  gauge active_calls;            // Twilio streams in progress (authenticated)
+  gauge pending_streams;         // stream sockets waiting for an authenticated `start`
   labelled_counter calls;        // by outcome, when a call ends (or is refused at the webhook)
   labelled_counter webhook_responses;  // by HTTP status
   counter frames_from_caller, bytes_from_caller, frames_to_caller, bytes_to_caller;
@@ -80,7 +81,8 @@ struct gateway_metrics {
   labelled_counter rejected_streams;   // by reason
   labelled_counter limit_hits;         // by limit
   labelled_counter recording_failures; // by reason: disk_full, open, write, fsync
-  labelled_counter fallbacks;          // by reason: unreachable, failed_mid_call
+  labelled_counter fallbacks;          // by reason: unreachable, rate_limited, refused, failed_mid_call
+  labelled_counter agent_retries;      // agent connections tried again before the fallback, by reason
   labelled_counter record_writes;      // by result: stored, spooled, replayed, failed
   labelled_counter transfers;          // by result: ok, failed
   // Pipeline mode (STT -> LLM -> TTS).

@@ -30,7 +30,8 @@ class server {
   // Asks every call in progress to end (Twilio stream closed, agent socket closed with 1000).
   void end_calls();
   std::uint16_t metrics_port() const;  // 0 without METRICS_ADDRESS
-  std::size_t active_calls() const;
+  std::size_t active_calls() const;     // authenticated streams (what MAX_CALLS and the drain count)
+  std::size_t pending_streams() const;  // stream sockets still waiting for an authenticated `start`
   const app::config& config() const;
   // The fallback prompt as callers hear it (8 kHz mu-law), synthesized or converted at start-up.
   const std::vector<std::uint8_t>& fallback_prompt() const;
