@@ -93,6 +93,31 @@ BOOST_AUTO_TEST_CASE(service_limits_and_prewarm_settings) {
   BOOST_TEST(error_of({{"MAX_HTTP_HEADER_BYTES", "10"}}).starts_with("MAX_HTTP_HEADER_BYTES:"));
 }
 
+// A dead agent costs the caller at most about 10 s of silence by default; the pipeline's speech sockets,
+// quiet while the caller is, keep their own longer bound; unauthenticated sockets have their own budget.
+BOOST_AUTO_TEST_CASE(idle_bounds_and_the_pending_stream_budget) {
+  const auto d = load_config(env({}));
+  BOOST_TEST(d.agent_idle_timeout.count() == 8000);
+  BOOST_TEST(d.speech_idle_timeout.count() == 30000);
+  BOOST_TEST(d.max_pending_streams == 256u);
+  BOOST_TEST(d.max_pending_streams_per_address == 32u);
+  const auto c = load_config(env({{"SPEECH_IDLE_TIMEOUT_MS", "45000"}, {"MAX_PENDING_STREAMS", "10"},
+                                  {"MAX_PENDING_STREAMS_PER_ADDRESS", "3"}}));
+  BOOST_TEST(c.speech_idle_timeout.count() == 45000);
+  BOOST_TEST(c.max_pending_streams == 10u);
+  BOOST_TEST(c.max_pending_streams_per_address == 3u);
+  BOOST_TEST(error_of({{"MAX_PENDING_STREAMS", "0"}}).starts_with("MAX_PENDING_STREAMS:"));
+  BOOST_TEST(error_of({{"MAX_PENDING_STREAMS_PER_ADDRESS", "x"}}).starts_with("MAX_PENDING_STREAMS_PER_ADDRESS:"));
+}
+
+// <Say> texts must be text XML can carry: a control character would make every busy answer ill-formed TwiML.
+BOOST_AUTO_TEST_CASE(say_texts_that_twiml_cannot_carry_stop_the_start) {
+  BOOST_TEST(error_of({{"BUSY_MESSAGE", "Busy\x1b[2J"}}).starts_with("BUSY_MESSAGE:"));
+  BOOST_TEST(error_of({{"UNAVAILABLE_MESSAGE", "Away\x01"}}).starts_with("UNAVAILABLE_MESSAGE:"));
+  BOOST_TEST(error_of({{"SAY_LANGUAGE", "en\xff"}}).starts_with("SAY_LANGUAGE:"));
+  BOOST_TEST(load_config(env({{"BUSY_MESSAGE", "Line one.\nLine two."}})).busy_message == "Line one.\nLine two.");
+}
+
 BOOST_AUTO_TEST_CASE(secrets_are_checked_but_never_echoed) {
   const auto e = error_of({{"TWILIO_STREAM_TOKEN", "short-secret"}});
   BOOST_TEST(e.starts_with("TWILIO_STREAM_TOKEN:"));
