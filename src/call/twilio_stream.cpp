@@ -25,13 +25,11 @@
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
-#include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
 #include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/base64.hpp"
-#include "voicebridge/util/crypto.hpp"
 
 namespace voicebridge::call {
 namespace asio = boost::asio;
@@ -281,12 +279,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         break;
       }
       last_heard_ = std::chrono::steady_clock::now();
-      if (oversized)
-        ;  // refused above
-      else if (!ws_.got_text())
-        refuse(websocket::close_code::unknown_data, "binary_frame", "binary frame");
-      else if (!closing_)
-        on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
+      if (!oversized) {  // (an oversized message was refused above)
+        if (!ws_.got_text())
+          refuse(websocket::close_code::unknown_data, "binary_frame", "binary frame");
+        else if (!closing_)
+          on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
+      }
       buffer.consume(buffer.size());
       if (buffer.capacity() > read_step) buffer.shrink_to_fit();  // after `start`: the rest are media-sized
     }

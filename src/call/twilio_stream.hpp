@@ -25,7 +25,7 @@ class record_writer;
 namespace voicebridge::call {
 
 // How the upgrade request proved itself before `start` (the per-call token in `start` can do it after).
-enum class upgrade_auth { none, twilio_signature, legacy_query_token };
+enum class upgrade_auth { none, twilio_signature };
 
 struct stream_services {
   const app::config& config;

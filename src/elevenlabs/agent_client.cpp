@@ -372,9 +372,12 @@ class conversation final : public session {
           close_reason_ = "caller hung up";
           close_code_ = static_cast<int>(websocket::close_code::normal);
         } else {
-          if (ec == beast::error::timeout) limits_.hit("agent_idle_timeout", call_sid_);
+          if (ec == beast::error::timeout) idle_timed_out_ = true;
+          if (idle_timed_out_) limits_.hit("agent_idle_timeout", call_sid_);
           close_code_ = ec == websocket::error::closed ? static_cast<int>(ws_.reason().code) : -1;
-          close_reason_ = ec == websocket::error::closed ? std::string(ws_.reason().reason.c_str()) : ec.message();
+          close_reason_ = ec == websocket::error::closed ? std::string(ws_.reason().reason.c_str())
+                          : idle_timed_out_              ? "agent silent past AGENT_IDLE_TIMEOUT_MS"
+                                                         : ec.message();
         }
         break;
       }
@@ -492,6 +495,9 @@ class conversation final : public session {
   asio::awaitable<void> writer() {
     while (auto text = co_await out_.pop()) {
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*text), use_tuple);
+      // Beast reports its idle timeout to whichever operation looks first: with caller audio flowing that is
+      // often this write, and the reader then sees only an aborted read.
+      if (ec == beast::error::timeout) idle_timed_out_ = true;
       if (ec) break;
       util::recycle_text(std::move(*text));
     }
@@ -523,6 +529,7 @@ class conversation final : public session {
   bool prewarmed_ = false, connected_ = false, ended_ = false;
   bool refused_ = false;      // failed in a way that trying again will not fix (4xx, 1008, quota)
   bool rate_limited_ = false;  // answered 429: worth trying again after a backoff
+  bool idle_timed_out_ = false;  // nothing from the agent for AGENT_IDLE_TIMEOUT_MS
   bool quota_error_ = false;  // an error event about quota arrived
   records::call_record facts_;  // transcript lines, for the call record
   std::optional<std::int64_t> first_audio_ms_;

@@ -301,13 +301,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     // MAX_CALLS is checked when it authenticates (call/twilio_stream.cpp).
     beast::error_code peer_error;
     const auto peer = stream.socket().remote_endpoint(peer_error);
+    const std::string address = peer_error ? std::string() : peer.address().to_string();
     std::string_view refused_by;
-    auto ticket = pending.try_enter(peer_error ? std::string() : peer.address().to_string(), refused_by);
+    auto ticket = pending.try_enter(address, refused_by);
     if (!ticket) {
       metrics().rejected_streams.inc("too_many_pending");
       metrics().limit_hits.inc(refused_by);
       log(log_level::warn, "stream upgrade refused: too many sockets waiting for an authenticated start",
-          {{"limit", refused_by}, {"address", peer_error ? std::string() : peer.address().to_string()}});
+          {{"limit", refused_by}, {"address", address}});
       co_await write(stream, text_response(503, "too many pending streams\n", req.version(), false));
       co_return;
     }

@@ -183,8 +183,8 @@ BOOST_AUTO_TEST_CASE(a_caller_silent_past_the_idle_timeout_is_dropped) {
   std::chrono::steady_clock::duration lasted{};
   bool client_done = false;
   auto silent_caller = [&]() -> asio::awaitable<void> {
+    const auto started = std::chrono::steady_clock::now();  // before `start`: the gateway's clock starts later
     auto ws = co_await started_stream(gw, 'i');
-    const auto started = std::chrono::steady_clock::now();
     asio::steady_timer wait(co_await asio::this_coro::executor);
     for (int i = 0; i < 500 && gw.server->active_calls() > 0; ++i) {  // reads nothing: no pong either
       wait.expires_after(10ms);
