@@ -55,7 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto* say = parsed_response(say_doc, twilio::render_say_hangup(p.value, p.name))->FirstChildElement("Say");
     if (!say) std::abort();
     const char* text = say->GetText();
-    if (util::is_xml_text(p.value) && std::string_view(text ? text : "") != p.value) std::abort();
+    // tinyxml2, the oracle, may drop a text node of whitespace alone while parsing: such a value is checked for
+    // well-formedness only (a property of this parser, not of the document; attributes are compared always).
+    const bool only_whitespace = p.value.find_first_not_of(" \t\n\r") == std::string::npos;
+    if (!only_whitespace && util::is_xml_text(p.value) && std::string_view(text ? text : "") != p.value) std::abort();
   }
   return 0;
 }
