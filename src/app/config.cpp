@@ -101,7 +101,7 @@ void load_pipeline_settings(const Get& get, config& c) {
     c.system_prompt.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
   }
   if (auto v = get("PIPELINE_GREETING")) c.pipeline_greeting = *v;
-  // The TTS socket closes after 20 s without input (elevenlabs.md §2.2): the keep-alive must come sooner.
+  // The TTS socket closes after 20 s without input (ElevenLabs API reference, "Multi-Context WebSocket", inactivity_timeout: 20 s by default): the keep-alive must come sooner.
   if (auto v = get("SPEECH_KEEPALIVE_MS"))
     c.speech_keepalive = std::chrono::milliseconds(parse_int<long long>("SPEECH_KEEPALIVE_MS", *v, 100, 19'000));
   if (c.mode() != agent_mode::pipeline) return;

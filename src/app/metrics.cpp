@@ -174,6 +174,10 @@ std::string render_metrics() {
              m.speech_reconnects);
   e.histogram("event_loop_lag_seconds", "How late a periodic event-loop timer fires.", m.event_loop_lag_seconds);
   e.gauge("draining", "1 while the gateway drains before exit.", m.draining);
+  e.labelled("escaped_exceptions_total", "task",
+             "Exceptions that escaped a coroutine to its completion handler, by task (each is a bug; the process "
+             "and the other calls go on).",
+             m.escaped_exceptions);
   return e.take();
 }
 

@@ -85,7 +85,7 @@ asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, a
   server.begin_drain();
   notify_systemd("STOPPING=1\nSTATUS=draining " + std::to_string(server.active_calls()) + " active calls");
   log(log_level::info, "draining", {{"active_calls", server.active_calls()}, {"timeout_s", timeout.count()}});
-  // Named deadlines, not temporaries, as coroutine arguments (GCC 12 mishandles temporaries in co_await).
+  // Named deadlines, not temporaries, as coroutine arguments (GCC 12: docs/gcc12-coroutines.md).
   const auto drain_deadline = std::chrono::steady_clock::now() + timeout;
   if (!co_await wait_for_calls(server, drain_deadline)) {
     log(log_level::warn, "drain timeout: ending active calls", {{"active_calls", server.active_calls()}});

@@ -1,11 +1,17 @@
 // What a call session needs from whatever answers the caller (the local agent, an ElevenLabs agent, a
 // pipeline), and what it offers that agent toward the caller. Both run on the call's executor.
 #pragma once
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "records/call_record.hpp"
+
+namespace voicebridge::twilio {
+struct start_message;
+}
 
 namespace voicebridge::call {
 
@@ -45,6 +51,19 @@ class agent {
   virtual boost::asio::awaitable<agent_end> run() = 0;
   // After run(): what the agent knows for the call record (conversation id, transcript, voicemail, ...).
   virtual void describe(records::call_record&) const {}
+};
+
+// Makes the agent that answers a call: given to the call by the server, which knows the configured kind
+// (local, ElevenLabs agent, pipeline), so that the call depends on none of their implementations.
+class agent_factory {
+ public:
+  virtual ~agent_factory() = default;
+  // The conversation opened for this call at its webhook (pre-warm), if one is waiting for it; nullptr if not.
+  virtual std::unique_ptr<agent> adopt(const twilio::start_message& start, const boost::asio::any_io_executor& executor,
+                                       std::weak_ptr<caller_link> caller) = 0;
+  // A fresh agent for the call, connecting now (also for a second attempt: a fresh connection and signed URL).
+  virtual std::unique_ptr<agent> make(const twilio::start_message& start, const boost::asio::any_io_executor& executor,
+                                      caller_link& caller) = 0;
 };
 
 }  // namespace voicebridge::call

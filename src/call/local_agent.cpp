@@ -39,7 +39,7 @@ void local_agent::on_caller_hangup() {
 
 asio::awaitable<agent_end> local_agent::run() {
   app::metrics().first_agent_audio_seconds.observe(std::chrono::steady_clock::now() - created_);
-  const std::span<const std::uint8_t> greeting(*greeting_);  // named: GCC 12 and temporaries in co_await
+  const std::span<const std::uint8_t> greeting(*greeting_);  // named (GCC 12: docs/gcc12-coroutines.md)
   co_await play_paced(executor_, caller_, greeting, hung_up_);
   if (!hung_up_) caller_.send_mark("greeting-end");
   // Echo: everything the caller said, in order, including what arrived during the greeting.

@@ -55,14 +55,15 @@ speech_socket_settings socket_settings(const pipeline_settings& s, std::string n
   return out;
 }
 
-// elevenlabs.md §3: Twilio's mu-law goes in as it is; the VAD decides when a turn is over.
+// ElevenLabs API reference, "Realtime speech to text" (audio_format ulaw_8000, commit_strategy vad): Twilio's
+// mu-law goes in as it is; the VAD decides when a turn is over.
 std::string stt_target(const pipeline_settings& s) {
   std::string target = "/v1/speech-to-text/realtime?model_id=" + s.stt_model + "&audio_format=ulaw_8000&commit_strategy=vad";
   if (!s.language.empty()) target += "&language_code=" + s.language;
   return target;
 }
 
-// elevenlabs.md §2.2: mu-law out for Twilio; auto_mode because we send whole phrases.
+// ElevenLabs API reference, "Multi-Context WebSocket" (output_format ulaw_8000, auto_mode): mu-law out for Twilio; auto_mode because we send whole phrases.
 std::string tts_target(const pipeline_settings& s) {
   return "/v1/text-to-speech/" + s.voice_id + "/multi-stream-input?model_id=" + s.tts_model +
          "&output_format=ulaw_8000&auto_mode=true";
@@ -174,7 +175,7 @@ class pipeline_agent final : public agent {
     cancel_answer();
   }
 
-  // (Named locals as coroutine arguments: GCC 12 miscompiles temporaries built inside a co_await.)
+  // (Named locals as coroutine arguments. GCC 12: docs/gcc12-coroutines.md)
   asio::awaitable<void> serve_stt() {
     const std::function<void()> no_hook;
     const socket_end end = co_await stt_.run(no_hook);
@@ -194,7 +195,7 @@ class pipeline_agent final : public agent {
   }
 
   // The TTS socket keeps up to 20 s without input, the STT socket wants audio: keep both alive while the
-  // call is quiet (elevenlabs.md §2.2, §3).
+  // call is quiet (ElevenLabs API reference, "Multi-Context WebSocket" and "Realtime speech to text": both close idle sockets).
   asio::awaitable<void> keep_alive() {
     const std::string silence = silent_frame();
     while (!ended_) {
@@ -439,7 +440,7 @@ class pipeline_agent final : public agent {
     end_of_answer();
     const std::vector<llm::tool_call> calls = outcome.tool_calls;
     remember_answer(calls);
-    for (std::size_t i = 0; i < calls.size(); ++i) {  // (a braced body: GCC 12 miscompiles `for (...) co_await ...;`)
+    for (std::size_t i = 0; i < calls.size(); ++i) {  // (a braced body. GCC 12: docs/gcc12-coroutines.md)
       co_await run_tool(calls[i]);
     }
   }

@@ -50,7 +50,7 @@ void voicemail_agent::end_message() {
 }
 
 asio::awaitable<agent_end> voicemail_agent::run() {
-  const std::span<const std::uint8_t> prompt(*settings_.prompt), tone(*settings_.tone);  // named: GCC 12
+  const std::span<const std::uint8_t> prompt(*settings_.prompt), tone(*settings_.tone);  // named (GCC 12: docs/gcc12-coroutines.md)
   co_await play_paced(executor_, caller_, prompt, hung_up_);
   co_await play_paced(executor_, caller_, tone, hung_up_);
   if (!hung_up_) {

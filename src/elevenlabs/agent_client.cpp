@@ -199,7 +199,7 @@ class conversation final : public session {
 
  private:
   // The whole conversation: connect, then read and write until either side ends it. False if it never
-  // connected. (A pointer, not a defaulted std::function: GCC 12 mishandles temporaries in co_await.)
+  // connected. (A pointer, not a defaulted std::function. GCC 12: docs/gcc12-coroutines.md)
   asio::awaitable<bool> serve(const std::function<void(bool)>* on_result) {
     const auto began = std::chrono::steady_clock::now();
     connected_ = co_await connect();
@@ -242,7 +242,8 @@ class conversation final : public session {
   }
 
   // A public agent is reached directly; a private one through a signed URL fetched with the API key,
-  // one per call (elevenlabs.md §1.1). The signed URL is a credential: it is never logged.
+  // one per call (ElevenLabs API reference, "Get signed URL": valid for 15 minutes to start one conversation).
+  // The signed URL is a credential: it is never logged.
   asio::awaitable<bool> open(const std::string& host, const std::string& port) {
     std::string target = "/v1/convai/conversation?agent_id=" + settings_.agent_id;
     if (settings_.api_key.empty()) {
@@ -254,7 +255,7 @@ class conversation final : public session {
     auto url = boost::urls::parse_uri(*signed_url);
     if (!url || url->scheme() != (tls ? "wss" : "ws") || url->host().empty())
       co_return fail("signed URL response is not a " + std::string(tls ? "wss" : "ws") + " URL");
-    // Named locals, not temporaries, as coroutine arguments (GCC 12 mishandles temporaries in co_await).
+    // Named locals, not temporaries, as coroutine arguments (GCC 12: docs/gcc12-coroutines.md).
     target = std::string(url->encoded_path()) + "?" + std::string(url->encoded_query());
     const std::string signed_host(url->host());
     const std::string signed_port = url->has_port() ? std::string(url->port()) : port;

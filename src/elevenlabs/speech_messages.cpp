@@ -14,7 +14,7 @@ using util::string_field;
 
 namespace {
 
-// elevenlabs.md §3: the error message types. Those a new session may get past; the rest are final.
+// ElevenLabs API reference, "Realtime speech to text", the server's error messages (message_type): Those a new session may get past; the rest are final.
 constexpr std::array retryable_stt_errors{"rate_limited", "queue_overflow", "resource_exhausted",
                                           "session_time_limit_exceeded", "transcriber_error", "commit_throttled",
                                           "insufficient_audio_activity", "error"};

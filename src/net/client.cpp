@@ -97,7 +97,7 @@ asio::awaitable<ws_client::connect_result> ws_client::connect(const service_addr
   co_return result;
 }
 
-// (if/else, not ?: around co_await: GCC 12 mishandles conditional expressions in coroutines.)
+// (if/else, not ?: around co_await. GCC 12: docs/gcc12-coroutines.md)
 asio::awaitable<beast::error_code> ws_client::read(beast::flat_buffer& buffer) {
   if (tls_) {
     auto [ec, n] = co_await tls_->async_read(buffer, use_tuple);

@@ -2,7 +2,6 @@
 // keep-alive, and a hand-over to the call session when Twilio upgrades to the Media Streams WebSocket.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,19 +13,18 @@
 #include <charconv>
 #include <future>
 
+#include "app/report_escape.hpp"
 #include "call/completed_calls.hpp"
-#include "call/local_agent.hpp"
-#include "call/playback.hpp"
 #include "call/twilio_stream.hpp"
 #include "net/call_executor.hpp"
 #include "net/calls_api.hpp"
 #include "records/record_writer.hpp"
-#include "voicebridge/audio/speech.hpp"
+#include "server/configured_agents.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
-#include "voicebridge/audio/wav.hpp"
 #include "voicebridge/net/server.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 
 namespace voicebridge::net {
@@ -43,32 +41,6 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
-
-using audio_ptr = std::shared_ptr<const std::vector<std::uint8_t>>;
-
-// A prompt from a WAV file (any rate and format) if one is configured, else `text` spoken with espeak-ng;
-// done once at start-up, and a failure stops the start naming the variable.
-audio_ptr load_prompt(const std::optional<std::filesystem::path>& wav_file, const char* wav_variable,
-                      const std::string& text, const std::string& language) {
-  if (wav_file) {
-    auto wav = audio::read_wav_file(*wav_file);
-    if (!wav) throw app::config_error(std::string(wav_variable) + ": " + wav.error().message);
-    return std::make_shared<const std::vector<std::uint8_t>>(audio::to_mulaw_8k(*wav));
-  }
-  auto spoken = audio::synthesize_mulaw(text, language);
-  if (!spoken) throw app::config_error("FALLBACK_LANGUAGE: " + spoken.error().message);
-  return std::make_shared<const std::vector<std::uint8_t>>(std::move(*spoken));
-}
-
-audio_ptr load_echo_greeting(const app::config& config) {
-  if (config.local_greeting_wav) return load_prompt(config.local_greeting_wav, "LOCAL_GREETING_WAV", "", "");
-  return std::make_shared<const std::vector<std::uint8_t>>(call::make_greeting_tone());
-}
-
-call::voicemail_settings voicemail(const app::config& config, audio_ptr prompt, asio::thread_pool& disk) {
-  return {std::move(prompt), std::make_shared<const std::vector<std::uint8_t>>(call::make_voicemail_tone()),
-          config.recordings_dir(), &disk, config.voicemail_max_length, config.voicemail_silence};
-}
 
 // The state directory (recordings, SQLite, spool) and the call store; a state directory that cannot be
 // made, or a SQLite file that cannot be opened, stops the start. PostgreSQL may be down at start: records
@@ -96,58 +68,10 @@ std::shared_ptr<records::call_store> open_store(const app::config& config) {
   }
 }
 
-elevenlabs::agent_settings agent_settings(const app::config& config) {
-  elevenlabs::agent_settings s;
-  s.base_url = config.elevenlabs_base_url;
-  s.agent_id = config.elevenlabs_agent_id;
-  s.api_key = config.elevenlabs_api_key;
-  s.connect_timeout = config.agent_connect_timeout;
-  s.idle_timeout = config.agent_idle_timeout;
-  s.dtmf_as_user_message = config.dtmf_as_user_message;
-  s.config_override_json = config.agent_config_override;
-  s.prewarm_timeout = config.prewarm_timeout;
-  if (s.base_url.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
-  return s;
-}
-
-call::pipeline_settings pipeline_settings(const app::config& config) {
-  call::pipeline_settings s;
-  s.speech_base_url = config.elevenlabs_base_url;
-  s.api_key = config.elevenlabs_api_key;
-  s.voice_id = config.voice_id;
-  s.tts_model = config.tts_model;
-  s.language = config.stt_language;
-  s.greeting = config.pipeline_greeting;
-  s.system_prompt = config.system_prompt;
-  s.connect_timeout = config.agent_connect_timeout;
-  s.idle_timeout = config.speech_idle_timeout;
-  s.stt_keepalive = s.tts_keepalive = config.speech_keepalive;
-  s.llm.base_url = config.llm_base_url;
-  s.llm.api_key = config.llm_api_key;
-  s.llm.model = config.llm_model;
-  s.llm.connect_timeout = config.llm_timeout;
-  s.llm.idle_timeout = config.llm_timeout;
-  if (config.mode() == app::agent_mode::pipeline) {
-    if (s.speech_base_url.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
-    if (s.llm.base_url.starts_with("https://")) s.llm.tls = elevenlabs::make_client_tls_context();
-  }
-  return s;
-}
-
 twilio::rest_settings rest_settings(const app::config& config) {
   twilio::rest_settings s{config.twilio_api_base, config.twilio_account_sid, config.twilio_auth_token, nullptr};
-  if (s.api_base.starts_with("https://")) s.tls = elevenlabs::make_client_tls_context();
+  s.tls = voicebridge::server::tls_for(s.api_base);
   return s;
-}
-
-// Logs what escapes a connection coroutine; a bug in one connection never takes the server down.
-void log_if_failed(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log(log_level::error, "connection failed with an exception", {{"error", ex.what()}});
-  }
 }
 
 }  // namespace
@@ -169,8 +93,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   records::record_writer records;
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
+  voicebridge::server::configured_agents agents;
   call::stream_services services;
-  std::optional<elevenlabs::prewarm_pool> prewarms;
   std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
@@ -180,29 +104,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         admin_acceptor(io_),
         admitted(config.prewarm_timeout),
         records(open_store(config), config.state_dir / "records.spool"),
-        services{config,
-                 completed,
-                 active,
-                 admitted,
-                 load_echo_greeting(config),
-                 voicemail(config, config.mode() == app::agent_mode::local && config.local_agent == app::local_agent_kind::voicemail
-                                       ? load_prompt(config.local_greeting_wav, "LOCAL_GREETING_WAV",
-                                                     config.local_greeting_text, config.fallback_language)
-                                       : nullptr,
-                           disk_pool),
-                 voicemail(config, load_prompt(config.fallback_prompt_wav, "FALLBACK_PROMPT_WAV", config.fallback_text,
-                                               config.fallback_language),
-                           disk_pool),
-                 records,
-                 disk_pool,
-                 rest_settings(config),
-                 agent_settings(config),
-                 pipeline_settings(config)} {
-    if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) {
-      prewarms.emplace(io, services.agent, io_threads);
-      services.prewarms = &*prewarms;
-    }
-  }
+        agents(io_, config, disk_pool),
+        services{config, completed, active, admitted, agents, agents.fallback(), records, disk_pool, rest_settings(config)} {}
   // Every call has ended by now (each held this object): let the files and the records they queued land.
   ~impl() { disk_pool.join(); }
 
@@ -214,7 +117,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
-    asio::co_spawn(self->io, listen(self, acceptor, kind), log_if_failed);
+    asio::co_spawn(self->io, listen(self, acceptor, kind), app::report_escape("connection"));
     return acceptor.local_endpoint().port();
   }
 
@@ -234,7 +137,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
-      asio::co_spawn(socket.get_executor(), session(std::move(socket), self, kind), log_if_failed);
+      asio::co_spawn(socket.get_executor(), session(std::move(socket), self, kind), app::report_escape("connection"));
     }
   }
 
@@ -254,7 +157,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         const bool body = ec == http::error::body_limit;
         metrics().limit_hits.inc(body ? "http_body_size" : "http_header_size");
         log(log_level::warn, "request refused: too large", {{"part", body ? "body" : "header"}});
-        // A named local: GCC 12 mishandles a conditional's temporaries inside co_await.
+        // A named local (GCC 12: docs/gcc12-coroutines.md).
         response res = body ? text_response(413, "request body too large\n", parser.get().version(), false)
                             : text_response(431, "request header fields too large\n", 11, false);
         co_await write(stream, std::move(res));
@@ -290,8 +193,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       co_await write(stream, text_response(500, "gateway not configured\n", req.version(), false));
       co_return;
     }
-    auto auth = call::check_upgrade(req, config);
-    if (!auth) {
+    // Twilio signs the upgrade with X-Twilio-Signature over the stream URL alone; without it, the call must
+    // authenticate with the token in its `start`.
+    const auto signature = req.find("X-Twilio-Signature");
+    const auto auth = signature == req.end() ? call::upgrade_auth::none : call::upgrade_auth::twilio_signature;
+    if (signature != req.end() &&
+        !twilio::validate_stream_signature(config.twilio_auth_token, signature->value(), config.stream_url())) {
       metrics().rejected_streams.inc("bad_credentials");
       log(log_level::warn, "stream upgrade refused: invalid credentials", {{"path", path}});
       co_await write(stream, text_response(403, "forbidden\n", req.version(), false));
@@ -316,8 +223,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     // the HTTP session's frames and buffers are freed now rather than kept for the length of the call.
     // The completion handler holds the server for as long as the call runs.
     const auto executor = stream.get_executor();
-    asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), *auth, std::move(ticket), services),
-                   [self = shared_from_this()](std::exception_ptr e) { log_if_failed(e); });
+    asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), auth, std::move(ticket), services),
+                   [self = shared_from_this(), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
   }
 
   response handle(const request& req, listener_kind kind) {
@@ -395,8 +302,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     }
     auto answer = twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
     // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
-    if (answer.status == 200 && prewarms)
-      prewarms->open(call_sid, elevenlabs::variables_from_parameters(twilio::call_parameters(params)));
+    if (answer.status == 200 && config.prewarm) agents.prewarm(call_sid, twilio::call_parameters(params));
     return answer;
   }
 

@@ -1,4 +1,4 @@
-// Twilio's REST API, the one request the gateway makes mid-call (twilio.md §7): update a live call with
+// Twilio's REST API, the one request the gateway makes mid-call (Twilio REST API, "Call resource", "Update a Call resource": POST Calls/{Sid}.json with Twiml): update a live call with
 // new TwiML (a transfer: <Dial>). HTTPS with the system trust store (or SSL_CERT_FILE), HTTP Basic auth
 // with the Account SID and Auth Token, bounded by a timeout. The token never reaches a log or an error.
 #pragma once

@@ -94,4 +94,9 @@ bool validate_signature_with_body(std::string_view auth_token, std::string_view 
       util::hex_lower({reinterpret_cast<const char*>(digest.data()), digest.size()}), (*hash).value);
 }
 
+bool validate_stream_signature(std::string_view auth_token, std::string_view signature, std::string_view stream_url) {
+  return validate_signature(auth_token, signature, stream_url, {}) ||
+         validate_signature(auth_token, signature, std::string(stream_url) + "/", {});
+}
+
 }  // namespace voicebridge::twilio

@@ -1,4 +1,4 @@
-// libFuzzer: ElevenLabs Agents server messages (elevenlabs.md §1) as they arrive from the agent socket.
+// libFuzzer: ElevenLabs Agents server messages (Agents Platform "WebSocket" reference) as they arrive from the agent socket.
 // Whatever the bytes, the parser returns a message or an error; and the per-frame fast path, when it takes a
 // message, reads it exactly as Boost.JSON does.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// libFuzzer: a webhook's form body and its signature check (twilio.md §3). The decoder must accept or
+// libFuzzer: a webhook's form body and its signature check (Twilio docs, "Webhooks security"). The decoder must accept or
 // refuse any bytes; a signature computed over what was decoded must validate, and a changed one must not.
 #include <cstdint>
 #include <cstdlib>

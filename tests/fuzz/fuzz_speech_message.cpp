@@ -1,4 +1,4 @@
-// libFuzzer: ElevenLabs speech-to-text and text-to-speech server messages (elevenlabs.md §2.2, §3) as they
+// libFuzzer: ElevenLabs speech-to-text and text-to-speech server messages (ElevenLabs API reference: "Multi-Context WebSocket", "Realtime speech to text") as they
 // arrive on pipeline mode's two sockets.
 #include <cstdint>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// libFuzzer: Twilio Media Streams messages (twilio.md §5) as they arrive from the socket. Whatever the
+// libFuzzer: Twilio Media Streams messages (Twilio docs, "Media Streams - WebSocket Messages") as they arrive from the socket. Whatever the
 // bytes, the parser returns a message or an error; a parsed message re-serializes and parses the same; and
 // the per-frame fast path, when it takes a message, reads it exactly as Boost.JSON does.
 #include <cstdint>

@@ -178,7 +178,7 @@ inline asio::awaitable<http_result> signed_post(std::uint16_t port, const app::c
   const auto signature = twilio::compute_signature(c.twilio_auth_token, c.public_base_url + path, form);
   std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/x-www-form-urlencoded"},
                                                            {"X-Twilio-Signature", signature}};
-  std::string body = twilio::encode_form(form);  // named locals: GCC 12 and temporaries in co_await
+  std::string body = twilio::encode_form(form);  // named locals (GCC 12: docs/gcc12-coroutines.md)
   auto result = co_await http_call(port, http::verb::post, std::move(path), std::move(body), std::move(headers));
   co_return result;
 }

@@ -190,7 +190,7 @@ struct fake_agent_server::impl {
           }
           out.push(json::serialize(json::object{{"type", "ping"}, {"ping_event", {{"event_id", 4242}, {"ping_ms", nullptr}}}}));
           say(script.greeting);
-          if (script.transcripts) {  // what a real agent says of its greeting, then corrects (elevenlabs.md §1.6)
+          if (script.transcripts) {  // what a real agent says of its greeting, then corrects (Agents Platform "WebSocket" reference: agent_response_correction)
             out.push(json::serialize(json::object{{"type", "agent_response"},
                 {"agent_response_event", {{"agent_response", "Hello, how can I help you today?"}, {"event_id", event_id}}}}));
             out.push(json::serialize(json::object{{"type", "agent_response_correction"},

@@ -1,4 +1,4 @@
-// A local stand-in for the ElevenLabs Agents WebSocket (elevenlabs.md §1), for tests, demos and benchmarks:
+// A local stand-in for the ElevenLabs Agents WebSocket (ElevenLabs Agents Platform API reference, "WebSocket"), for tests, demos and benchmarks:
 // metadata first, pings, greeting audio, echo of the caller's audio, and scripted barge-in, end_call and
 // error closes. It records what the gateway sent so tests can check it.
 #pragma once

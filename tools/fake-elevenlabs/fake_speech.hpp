@@ -1,4 +1,4 @@
-// Local stand-ins for ElevenLabs realtime speech-to-text (elevenlabs.md §3) and multi-context
+// Local stand-ins for ElevenLabs realtime speech-to-text (ElevenLabs API reference, "Realtime speech to text") and multi-context
 // text-to-speech (§2.2), on one port as on the real host. The STT detects speech in the caller's mu-law by
 // its level and answers with scripted transcripts (partials while speech goes on, a commit after the VAD
 // silence); the TTS answers each context with a tone of its own, as long as its text, with alignment. Both

@@ -95,7 +95,7 @@ struct fake_llm_server::impl {
     parser.body_limit(4 << 20);
     if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); ec) co_return;
     const auto& req = parser.get();
-    // (const char*, not std::string: GCC 12 mishandles temporaries passed to coroutines.)
+    // (const char*, not std::string. GCC 12: docs/gcc12-coroutines.md)
     auto refuse = [&](unsigned status, const char* message) -> asio::awaitable<void> {
       http::response<http::string_body> res{static_cast<http::status>(status), 11};
       res.set(http::field::content_type, "application/json");

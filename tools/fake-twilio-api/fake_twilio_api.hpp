@@ -1,4 +1,4 @@
-// A local stand-in for the one Twilio REST endpoint the gateway calls (twilio.md §7): update a call,
+// A local stand-in for the one Twilio REST endpoint the gateway calls (Twilio REST API, "Call resource", "Update a Call resource"): update a call,
 // POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json. It checks what Twilio checks (Basic auth
 // with the account's SID and token, the path's account, a form body with exactly one of Twiml or Url,
 // Twiml at most 4000 characters), answers as Twilio does (the call resource, or an error JSON), and

@@ -1,6 +1,7 @@
 // Plays Twilio's part of one call against a running gateway: signed voice webhook, TwiML parsing, signed
 // Media Streams upgrade, 20 ms paced caller audio, DTMF, playout with mark echoes and `clear`, exactly as
-// twilio.md describes. Used by the twilio-sim tool and by the integration tests.
+// Twilio's "Media Streams - WebSocket Messages" and "Webhooks security" pages describe. Used by the twilio-sim
+// tool and by the integration tests.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

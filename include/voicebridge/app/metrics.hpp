@@ -91,6 +91,7 @@ struct gateway_metrics {
   labelled_counter speech_reconnects;  // by socket: stt, tts
   histogram event_loop_lag_seconds;
   gauge draining;
+  labelled_counter escaped_exceptions;  // by task: what escaped a coroutine to its completion handler (a bug)
 };
 
 gateway_metrics& metrics();

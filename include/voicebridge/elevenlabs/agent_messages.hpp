@@ -1,4 +1,4 @@
-// ElevenLabs Agents (ConvAI) WebSocket messages (elevenlabs.md §1.3-§1.6), both directions, as plain
+// ElevenLabs Agents (ConvAI) WebSocket messages (ElevenLabs Agents Platform API reference, "WebSocket": client and server events), both directions, as plain
 // structs. Unknown message types are reported as such and ignored by the caller: new ones appear often.
 #pragma once
 #include <algorithm>
@@ -101,7 +101,7 @@ std::string serialize_contextual_update(std::string_view text);
 std::string serialize_user_message(std::string_view text);
 std::string serialize_tool_result(std::string_view tool_call_id, std::string_view result, bool is_error);
 
-// Barge-in bookkeeping (elevenlabs.md §1.6): after an interruption, audio with event_id <= its id is stale.
+// Barge-in bookkeeping (ElevenLabs Agents Platform API reference, "WebSocket", the `interruption` event): after an interruption, audio with event_id <= its id is stale.
 class interruption_filter {
  public:
   void on_interruption(std::int64_t event_id) { last_ = last_ ? std::max(*last_, event_id) : event_id; }

@@ -1,4 +1,4 @@
-// ElevenLabs realtime speech-to-text (elevenlabs.md §3) and multi-context text-to-speech (§2.2) WebSocket
+// ElevenLabs realtime speech-to-text (ElevenLabs API reference, "Realtime speech to text") and multi-context text-to-speech ("Multi-Context WebSocket") WebSocket
 // messages, both directions, as plain structs: what pipeline mode speaks to the two sockets.
 #pragma once
 #include <optional>

@@ -1,4 +1,4 @@
-// Twilio Media Streams messages (twilio.md §2-§3), both directions, as plain structs.
+// Twilio Media Streams messages (Twilio docs, "Media Streams - WebSocket Messages": "Messages from Twilio" and "Send messages to Twilio"), both directions, as plain structs.
 // Parsing is tolerant of unknown events and fields and strict about the types of fields it uses.
 #pragma once
 #include <cstdint>

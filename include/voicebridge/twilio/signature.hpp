@@ -1,5 +1,5 @@
 // X-Twilio-Signature: base64(HMAC-SHA1(auth token, URL + sorted POST params)), validated as Twilio's
-// helper libraries do (twilio.md §5).
+// helper libraries do (Twilio docs, "Webhooks security", "Validating signatures from Twilio").
 #pragma once
 #include <string>
 #include <string_view>
@@ -24,6 +24,9 @@ std::string compute_signature(std::string_view auth_token, std::string_view url,
 // bodySHA256 query parameter must then equal the body's SHA-256.
 bool validate_signature(std::string_view auth_token, std::string_view signature, std::string_view url,
                         const form_params& params);
+// The X-Twilio-Signature of a Media Streams WebSocket upgrade: Twilio signs the wss:// URL exactly as written
+// in the TwiML, with no parameters; Twilio's "Webhooks security" page says to try it with a trailing '/' too.
+bool validate_stream_signature(std::string_view auth_token, std::string_view signature, std::string_view stream_url);
 bool validate_signature_with_body(std::string_view auth_token, std::string_view signature, std::string_view url,
                                   std::string_view body);
 
