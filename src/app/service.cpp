@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
@@ -16,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "app/report_escape.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/net/server.hpp"
@@ -71,28 +71,26 @@ asio::awaitable<void> heartbeat(const net::server& server) {
   }
 }
 
-// Waits (polling: calls end on their own strands) until no call is active or the deadline passes.
-asio::awaitable<bool> wait_for_calls(const net::server& server, std::chrono::steady_clock::time_point deadline) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (server.active_calls() > 0 && std::chrono::steady_clock::now() < deadline) {
-    timer.expires_after(100ms);
-    co_await timer.async_wait(use_tuple);
-  }
-  co_return server.active_calls() == 0;
-}
-
 asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, asio::io_context& io) {
   server.begin_drain();
   notify_systemd("STOPPING=1\nSTATUS=draining " + std::to_string(server.active_calls()) + " active calls");
   log(log_level::info, "draining", {{"active_calls", server.active_calls()}, {"timeout_s", timeout.count()}});
   // Named deadlines, not temporaries, as coroutine arguments (GCC 12: docs/gcc12-coroutines.md).
   const auto drain_deadline = std::chrono::steady_clock::now() + timeout;
-  if (!co_await wait_for_calls(server, drain_deadline)) {
+  // As Beast's server-flex-awaitable: the calls end on their own until the deadline, then are asked to end
+  // (`total`: a close handshake each), then, still there 5 s later, have their sockets dropped (`terminal`).
+  if (!co_await server.calls_ended(drain_deadline)) {
     log(log_level::warn, "drain timeout: ending active calls", {{"active_calls", server.active_calls()}});
     server.end_calls();
     const auto end_deadline = std::chrono::steady_clock::now() + 5s;
-    if (!co_await wait_for_calls(server, end_deadline))
-      log(log_level::error, "calls still active after being ended", {{"active_calls", server.active_calls()}});
+    if (!co_await server.calls_ended(end_deadline)) {
+      log(log_level::error, "calls still active after being ended: dropping their sockets",
+          {{"active_calls", server.active_calls()}});
+      server.end_calls(true);
+      const auto drop_deadline = std::chrono::steady_clock::now() + 1s;
+      if (!co_await server.calls_ended(drop_deadline))
+        log(log_level::error, "calls still active after their sockets were dropped", {{"active_calls", server.active_calls()}});
+    }
   }
   server.stop_accepting();
   // The calls' files and records, written on their own threads, land before the process goes.
@@ -110,7 +108,7 @@ int run_service(const config& config) {
   asio::io_context io(static_cast<int>(threads));
   net::server server(io, config);
   server.start();
-  asio::co_spawn(io, heartbeat(server), asio::detached);
+  asio::co_spawn(io, heartbeat(server), report_escape("heartbeat"));
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool draining = false;
@@ -123,7 +121,7 @@ int run_service(const config& config) {
     }
     draining = true;
     log(log_level::info, "signal received", {{"signal", signal}});
-    asio::co_spawn(io, drain(server, config.drain_timeout, io), asio::detached);
+    asio::co_spawn(io, drain(server, config.drain_timeout, io), report_escape("drain"));
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);

@@ -1,6 +1,7 @@
 // The calls in progress, so that a drain can end them all. Thread-safe: each call runs on its own strand,
 // and a registered closer posts the hang-up there.
 #pragma once
+#include <boost/asio/cancellation_type.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,7 +14,10 @@ namespace voicebridge::call {
 
 class call_registry {
  public:
-  using closer = std::function<void()>;
+  // How a call is asked to end, as Beast's server-flex-awaitable signals its sessions: `total` ends it as a
+  // hang-up would (the Twilio stream closed with 1001, the agent's socket with 1000); `terminal`, for a call
+  // still there after that, drops its sockets at once.
+  using closer = std::function<void(boost::asio::cancellation_type)>;
 
   std::uint64_t add(closer close) {
     std::lock_guard lock(mutex_);
@@ -21,26 +25,43 @@ class call_registry {
     return next_id_;
   }
   void remove(std::uint64_t id) {
-    std::lock_guard lock(mutex_);
-    calls_.erase(id);
+    std::function<void()> woken;
+    {
+      std::lock_guard lock(mutex_);
+      calls_.erase(id);
+      if (calls_.empty()) woken = std::move(on_empty_);
+    }
+    if (woken) woken();  // outside the lock: it may post, or take the lock again
+  }
+  // `wake` is called once, on whichever thread ends the last call, when no call is left (at once if none
+  // is): what the drain waits on instead of polling.
+  void when_empty(std::function<void()> wake) {
+    std::unique_lock lock(mutex_);
+    if (!calls_.empty()) {
+      on_empty_ = std::move(wake);
+      return;
+    }
+    lock.unlock();
+    wake();
   }
   std::size_t size() const {
     std::lock_guard lock(mutex_);
     return calls_.size();
   }
   // Asks every call to end; they finish on their own strands.
-  void close_all() {
+  void close_all(boost::asio::cancellation_type how) {
     std::vector<closer> closers;
     {
       std::lock_guard lock(mutex_);
       for (auto& [id, close] : calls_) closers.push_back(close);
     }
-    for (auto& close : closers) close();
+    for (auto& close : closers) close(how);
   }
 
  private:
   mutable std::mutex mutex_;
   std::map<std::uint64_t, closer> calls_;
+  std::function<void()> on_empty_;
   std::uint64_t next_id_ = 0;
 };
 

@@ -69,12 +69,13 @@ struct call_step {
     start_agent,           // the call is admitted: create the agent (or adopt a pre-warmed one) and run it
     close,
   };
-  kind what = kind::nothing;
+  call_step(kind k = kind::nothing) : what(k) {}  // NOLINT: a step is named by its kind
+  kind what;
   std::optional<refusal> refused;
   std::optional<close_request> close;
 };
 
-// What the agent loop does after an attempt ended (or the wait for `start` did).
+// What the agent loop does after an attempt ended.
 struct agent_step {
   enum class kind : std::uint8_t {
     run,       // the call started: run the agent
@@ -82,10 +83,10 @@ struct agent_step {
     fallback,  // the fallback prompt, tone and voicemail, with `fallback_reason` counted
     finish,    // close with `close`; nothing more to run
   };
-  kind what = kind::finish;
+  agent_step(kind k = kind::finish) : what(k) {}  // NOLINT: a step is named by its kind
+  kind what;
   std::chrono::milliseconds wait{0};
   std::string_view fallback_reason;  // a metric label: failed_mid_call, refused, rate_limited, unreachable
-  std::optional<refusal> refused;    // no authenticated start in time
   std::optional<close_request> close;
 };
 

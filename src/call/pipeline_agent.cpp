@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "app/report_escape.hpp"
 #include "call/spoken_turn.hpp"
 #include "call/speech_socket.hpp"
 #include "util/overloaded.hpp"
@@ -380,13 +381,7 @@ class pipeline_agent final : public agent {
     llm_cancel_ = cancel;
     asio::co_spawn(executor_, answer(turn_.number, history_),
                    asio::bind_cancellation_slot(cancel->slot(), [this, cancel](std::exception_ptr e) {
-                     if (e) {
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& x) {
-                         log(log_level::debug, "answer ended by cancellation", {{"call_sid", call_sid_}, {"what", x.what()}});
-                       }
-                     }
+                     app::report_escape("llm_answer")(e);  // a barge-in's cancellation at debug, a bug at error
                      if (--llm_in_flight_ == 0) llm_done_.cancel();
                    }));
   }

@@ -165,8 +165,15 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     }
   }
 
-  // The drain deadline passed: end the call as a hang-up would (agent socket closed with 1000).
-  void end_for_drain() { queue_close(state_.close(close_code::going_away, "gateway shutting down")); }
+  // The drain deadline passed (`total`): end the call as a hang-up would (agent socket closed with 1000). Still
+  // here after that (`terminal`): drop the socket, which ends the reader, the writer and then the agent.
+  void end_for_drain(asio::cancellation_type how) {
+    if (how == asio::cancellation_type::terminal) {
+      limits_.hit("drain_terminal", state_.call_sid());
+      return close_socket();
+    }
+    queue_close(state_.close(close_code::going_away, "gateway shutting down"));
+  }
 
   // The call is over, however it ended (run() returned or threw): its places in the budgets are given back
   // now, not when the last handler holding it lets go, and the watchdog stops.
@@ -330,9 +337,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   // as pending. The drain's closer runs on the call's strand, where it cannot race the call's own end.
   void register_call() {
     pending_.release();
-    registration_.emplace(services_.active, [weak = weak_from_this(), executor = ws_.get_executor()] {
-      asio::post(executor, [weak] {
-        if (auto c = weak.lock()) c->end_for_drain();
+    registration_.emplace(services_.active, [weak = weak_from_this(), executor = ws_.get_executor()](asio::cancellation_type how) {
+      asio::post(executor, [weak, how] {
+        if (auto c = weak.lock()) c->end_for_drain(how);
       });
     });
   }

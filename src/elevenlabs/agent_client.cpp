@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 
+#include "app/report_escape.hpp"
 #include "call/limit_log.hpp"
 #include "call/message_queue.hpp"
 #include "call/strand_bridge.hpp"
@@ -669,7 +670,7 @@ void prewarm_pool::open(const std::string& call_sid, dynamic_variables variables
   std::function<void()> on_end = [forget] { forget(); };
   // The completion handler holds the conversation until it ends.
   asio::co_spawn(executor, conversation->prewarm(std::move(on_result), forget, std::move(on_end)),
-                 [conversation](const std::exception_ptr&) {});
+                 [conversation](std::exception_ptr e) { app::report_escape("prewarm")(e); });
 }
 
 std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& start,

@@ -2,6 +2,8 @@
 // keep-alive, and a hand-over to the call session when Twilio upgrades to the Media Streams WebSocket.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -32,6 +34,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 using app::log;
 using app::log_level;
 using app::metrics;
@@ -371,7 +374,20 @@ void server::begin_drain() {
   app::metrics().draining.set(1);
 }
 
-void server::end_calls() { impl_->active.close_all(); }
+void server::end_calls(bool terminal) {
+  impl_->active.close_all(terminal ? asio::cancellation_type::terminal : asio::cancellation_type::total);
+}
+
+asio::awaitable<bool> server::calls_ended(std::chrono::steady_clock::time_point deadline) {
+  // A concurrent channel: the last call ends on its own strand, maybe on another thread. Its one slot keeps a
+  // wake-up sent before this waits.
+  auto ended = std::make_shared<asio::experimental::concurrent_channel<void(boost::system::error_code)>>(
+      co_await asio::this_coro::executor, 1);
+  impl_->active.when_empty([ended] { ended->try_send(boost::system::error_code()); });
+  asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+  co_await (ended->async_receive(use_tuple) || timer.async_wait(use_tuple));
+  co_return impl_->active.size() == 0;
+}
 
 std::uint16_t server::metrics_port() const {
   beast::error_code ec;

@@ -1,5 +1,6 @@
 // The voicebridge HTTP/WebSocket server: Twilio's webhooks, the Media Streams endpoint and health.
 #pragma once
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <chrono>
 #include <memory>
@@ -27,8 +28,11 @@ class server {
   void stop_accepting();
   // From now on the voice webhook and /healthz answer 503; calls in progress carry on.
   void begin_drain();
-  // Asks every call in progress to end (Twilio stream closed, agent socket closed with 1000).
-  void end_calls();
+  // Asks every call in progress to end: as a hang-up would (Twilio stream closed with 1001, agent socket with
+  // 1000), or with `terminal`, by dropping its sockets at once.
+  void end_calls(bool terminal = false);
+  // Until no call is active (true) or `deadline` passes (false): woken by the last call's end, not polled.
+  boost::asio::awaitable<bool> calls_ended(std::chrono::steady_clock::time_point deadline);
   std::uint16_t metrics_port() const;  // 0 without METRICS_ADDRESS
   std::size_t active_calls() const;     // authenticated streams (what MAX_CALLS and the drain count)
   std::size_t pending_streams() const;  // stream sockets still waiting for an authenticated `start`
