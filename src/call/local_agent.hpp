@@ -8,7 +8,7 @@
 
 #include "call/agent.hpp"
 #include "call/limit_log.hpp"
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 
 namespace voicebridge::call {
 
@@ -30,7 +30,7 @@ class local_agent final : public agent {
   caller_link& caller_;
   std::shared_ptr<const std::vector<std::uint8_t>> greeting_;
   std::string call_sid_;
-  message_queue<std::string> echo_;
+  util::message_queue<std::string> echo_;
   limit_log limits_;
   std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
   bool hung_up_ = false;

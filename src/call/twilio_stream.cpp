@@ -16,8 +16,8 @@
 #include <variant>
 
 #include "call/limit_log.hpp"
-#include "call/message_queue.hpp"
-#include "call/outbound_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
+#include "call/twilio_socket.hpp"
 #include "call/recording.hpp"
 #include "records/record_writer.hpp"
 #include "app/report_escape.hpp"
@@ -42,9 +42,7 @@ using app::metrics;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-// The bare socket under the WebSocket: its own timer bounds the handshake and the close, the call's watchdog
-// idle reads and writes; a basic_stream would add two idle timers and a layer to every operation.
-using ws_stream = websocket::stream<asio::ip::tcp::socket>;
+using ws_stream = twilio_ws;
 
 // A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
 // larger message grows it as needed).
@@ -75,29 +73,25 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         config_(services.config),
         state_(state_settings(services.config, auth)),
         pending_(std::move(pending)),
-        out_(config_.max_outbound_queue_bytes),
-        out_ready_(ws.get_executor(), asio::steady_timer::time_point::max()),
+        socket_(ws, state_, limits_, config_.max_outbound_queue_bytes),
         starts_(ws.get_executor(), 1),
-        timer_(ws.get_executor()),
-        began_(std::chrono::steady_clock::now()),
-        last_heard_(began_) {
+        began_(std::chrono::steady_clock::now()) {
     // A pong (or any control frame) is news from the caller too: it answers the watchdog's ping.
-    ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = std::chrono::steady_clock::now(); });
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) { socket_.heard(std::chrono::steady_clock::now()); });
   }
 
   asio::awaitable<void> run() {
-    arm_watchdog();
+    socket_.start_watchdog(shared_from_this());
     // One group of three rather than nested `&&`s, whose every level is a coroutine frame more per call. As
     // with `&&`, an exception in one cancels the others and is rethrown.
     const auto executor = ws_.get_executor();
     auto [order, e1, e2, e3] =
         co_await asio::experimental::make_parallel_group(asio::co_spawn(executor, read_loop(), asio::deferred),
-                                                         asio::co_spawn(executor, write_loop(), asio::deferred),
+                                                         asio::co_spawn(executor, socket_.write_loop(stream_sid_), asio::deferred),
                                                          asio::co_spawn(executor, agent_loop(), asio::deferred))
             .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
     (void)order;
-    writer_done_ = true;  // also when the writer was cancelled: the watchdog lets go of the call
-    timer_.cancel();
+    socket_.stop();  // also when the writer was cancelled: the watchdog lets go of the call
     for (const auto& e : {e1, e2, e3})
       if (e) std::rethrow_exception(e);
     const std::string outcome = state_.outcome(record_.outcome);
@@ -108,7 +102,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (state_.authenticated()) save_record(outcome);  // only authenticated calls: nobody else can write records
     log(log_level::info, "call ended",
         {{"call_sid", state_.call_sid()}, {"stream_sid", stream_sid_}, {"outcome", outcome}, {"frames_in", frames_in_},
-         {"bytes_in", bytes_in_}, {"frames_out", frames_out_}, {"dropped_out", dropped_out_},
+         {"bytes_in", bytes_in_}, {"frames_out", frames_out_}, {"dropped_out", socket_.dropped()},
          {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began_).count()},
          {"end", state_.end_reason()}});
   }
@@ -124,16 +118,16 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (state_.closing()) return;
     std::string chunk = util::recycled_text();  // in a string a writer gave back
     chunk.assign(payload);
-    queued(out_.push_audio(std::move(chunk)));
+    socket_.send_audio(std::move(chunk));
   }
-  void send_mark(std::string name) override { enqueue(twilio::serialize_mark(stream_sid_, name)); }
+  void send_mark(std::string name) override { socket_.send_text(twilio::serialize_mark(stream_sid_, name)); }
   void clear_audio() override {
     if (state_.closing()) return;
-    out_.clear();
+    socket_.clear();
     if (recorder_) recorder_->agent_cleared();
-    enqueue(twilio::serialize_clear(stream_sid_));
+    socket_.send_text(twilio::serialize_clear(stream_sid_));
   }
-  void hang_up() override { queue_close(state_.close(close_code::normal, "call ended")); }
+  void hang_up() override { socket_.send_close(state_.close(close_code::normal, "call ended")); }
 
   void transfer(const std::string& number) override {
     if (!state_.can_transfer()) return;
@@ -170,38 +164,20 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void end_for_drain(asio::cancellation_type how) {
     if (how == asio::cancellation_type::terminal) {
       limits_.hit("drain_terminal", state_.call_sid());
-      return close_socket();
+      return socket_.close_socket();
     }
-    queue_close(state_.close(close_code::going_away, "gateway shutting down"));
+    socket_.send_close(state_.close(close_code::going_away, "gateway shutting down"));
   }
 
   // The call is over, however it ended (run() returned or threw): its places in the budgets are given back
   // now, not when the last handler holding it lets go, and the watchdog stops.
   void finish() {
-    writer_done_ = true;
-    timer_.cancel();
+    socket_.stop();
     registration_.reset();
     pending_.release();
   }
 
  private:
-  void enqueue(std::string text) {
-    if (!state_.closing()) queued(out_.push_text(std::move(text)));
-  }
-  void queued(bool accepted) {
-    if (accepted) {
-      out_ready_.cancel();
-      return;
-    }
-    ++dropped_out_;
-    limits_.hit("outbound_queue", state_.call_sid());
-  }
-  void queue_close(std::optional<close_request> close) {
-    if (!close) return;
-    out_.push_close(std::move(*close));
-    out_ready_.cancel();
-  }
-
   // Carries out a step decided on an event from Twilio (the agent's part is the caller's).
   void carry_out(call_step step, std::string_view detail = {}) {
     if (step.refused) {
@@ -212,7 +188,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
           {{"call_sid", state_.call_sid()}, {"reason", step.close ? step.close->reason : std::string()}, {"detail", detail},
            {"close_code", step.close ? step.close->code : 0}});
     }
-    queue_close(std::move(step.close));
+    socket_.send_close(std::move(step.close));
   }
 
   asio::awaitable<void> read_loop() {
@@ -238,7 +214,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         note_read_end(ec);
         break;
       }
-      last_heard_ = std::chrono::steady_clock::now();
+      socket_.heard(std::chrono::steady_clock::now());
       if (!oversized) {  // (an oversized message was refused above)
         if (!ws_.got_text())
           carry_out(state_.on_binary_frame());
@@ -251,8 +227,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     // The socket is gone: nothing more will come from the caller.
     starts_.close();
     if (agent_) agent_->on_caller_hangup();
-    no_more_writes_ = true;
-    out_ready_.cancel();
+    socket_.no_more_writes();
   }
 
   void note_read_end(const beast::error_code& ec) {
@@ -359,73 +334,6 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     agent_->on_caller_audio(payload);
   }
 
-  asio::awaitable<void> write_loop() {
-    for (;;) {
-      auto next = out_.take(stream_sid_);
-      if (!next) {
-        if (no_more_writes_) break;
-        out_ready_.expires_at(asio::steady_timer::time_point::max());
-        co_await out_ready_.async_wait(use_tuple);
-        continue;
-      }
-      if (next->close) {
-        co_await ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(next->close->code), next->close->reason), use_tuple);
-        break;
-      }
-      if (next->merged_chunks) metrics().coalesced_audio_chunks.inc(next->merged_chunks);
-      // Bounded by the write watchdog, which closes the socket under a write pending too long. (Here, not
-      // in a coroutine of its own: that would be a frame per frame.)
-      ws_.text(true);
-      write_started_ = std::chrono::steady_clock::now();
-      auto [ec, n] = co_await ws_.async_write(asio::buffer(next->text), use_tuple);
-      write_started_.reset();
-      util::recycle_text(std::move(next->text));
-      if (ec) {
-        state_.on_write_failed();
-        log(log_level::warn, "twilio stream write failed",
-            {{"call_sid", state_.call_sid()}, {"reason", state_.write_timed_out() ? "write timeout" : ec.message()}});
-        close_socket();
-        break;
-      }
-    }
-    no_more_writes_ = true;
-    writer_done_ = true;
-    timer_.cancel();  // ends the watchdog
-  }
-
-  // One timer per call watches the socket both ways (call_state::watch decides). Beast's own idle timer would
-  // do this too, but it is re-armed at every read: cancelled, its handler run, armed again, 50 times a second
-  // per call. A plain handler, not a coroutine: it needs no frame of its own. It holds the call until the
-  // writer ends and cancels it.
-  void arm_watchdog() {
-    timer_.expires_after(state_.watch_interval());
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->writer_done_) return;
-      self->watch(std::chrono::steady_clock::now());
-      self->arm_watchdog();
-    });
-  }
-
-  void watch(std::chrono::steady_clock::time_point now) {
-    switch (state_.watch(now, last_heard_, write_started_)) {
-      case watch_step::nothing: return;
-      case watch_step::drop_for_write_timeout:
-        limits_.hit("write_timeout", state_.call_sid());
-        return close_socket();  // fails the write (and wakes the reader)
-      case watch_step::drop_for_idle:
-        limits_.hit("twilio_idle_timeout", state_.call_sid());
-        return close_socket();
-      case watch_step::ping:
-        ws_.async_ping({}, [self = shared_from_this()](const beast::error_code&) { self->state_.on_pong_or_ping_done(); });
-        return;
-    }
-  }
-
-  void close_socket() {
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).close(ignored);
-  }
-
   // The agent, its retries and the fallback, as call_state decides after each attempt.
   asio::awaitable<void> agent_loop() {
     asio::steady_timer deadline(ws_.get_executor());
@@ -470,7 +378,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       }
       record_.outcome = state_.agent_served() ? records::outcome::agent : records::outcome::agent_failed;
       agent_->describe(record_);
-      queue_close(std::move(step.close));
+      socket_.send_close(std::move(step.close));
       co_return;
     }
   }
@@ -495,22 +403,16 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   call_state state_;
   pending_streams::ticket pending_;                // until `start` authenticates
   std::optional<call_registration> registration_;  // from then on
-  outbound_queue out_;
-  asio::steady_timer out_ready_;  // the writer's wake-up: cancelled when something is queued
-  message_queue<bool> starts_;
-  asio::steady_timer timer_;  // the watchdog's
+  limit_log limits_;
+  twilio_socket socket_;  // the writer and the watchdog
+  util::message_queue<bool> starts_;
   std::unique_ptr<agent> agent_;
   twilio::start_message start_;  // for a second connection attempt
   records::call_record record_;
   std::optional<call_recorder> recorder_;  // RECORD_CALLS
-  limit_log limits_;
   std::chrono::steady_clock::time_point began_;
   std::string stream_sid_;
-  bool no_more_writes_ = false;  // the socket is gone: the writer ends once the queue is empty
-  bool writer_done_ = false;
-  std::optional<std::chrono::steady_clock::time_point> write_started_;  // of the write in progress
-  std::chrono::steady_clock::time_point last_heard_;                    // the caller's last message or control frame
-  std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0, dropped_out_ = 0;
+  std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0;
 };
 
 }  // namespace

@@ -26,7 +26,7 @@
 
 #include "app/report_escape.hpp"
 #include "call/limit_log.hpp"
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 #include "call/strand_bridge.hpp"
 #include "net/call_executor.hpp"
 #include "net/client.hpp"
@@ -512,7 +512,7 @@ class conversation final : public session {
   const agent_settings& settings_;
   std::string call_sid_, conversation_id_, close_reason_;
   Stream ws_;
-  call::message_queue<std::string> out_;
+  util::message_queue<std::string> out_;
   asio::steady_timer goodbye_;
   asio::steady_timer done_;            // wakes run() when a pre-warmed conversation ends
   asio::steady_timer adopt_deadline_;  // a pre-warmed conversation's wait for its call
@@ -689,14 +689,6 @@ std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& st
   }
   metrics().prewarms.inc("hit");
   return std::make_unique<adopted_agent>(found.conversation, found.executor, call_executor, std::move(caller));
-}
-
-std::shared_ptr<boost::asio::ssl::context> make_client_tls_context() {
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  context->set_default_verify_paths();  // the system store; OpenSSL honours SSL_CERT_FILE / SSL_CERT_DIR
-  context->set_verify_mode(asio::ssl::verify_peer);
-  SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle calls keep no TLS buffers
-  return context;
 }
 
 }  // namespace voicebridge::elevenlabs

@@ -41,9 +41,6 @@ using dynamic_variables = std::vector<std::pair<std::string, std::string>>;
 // to -> called_number, the others by name; never the stream credential.
 dynamic_variables variables_from_parameters(const std::vector<std::pair<std::string, std::string>>& parameters);
 
-// Peer and host name verification against the system trust store (or SSL_CERT_FILE).
-std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
-
 // A conversation connected when the stream starts, on the call's own executor.
 std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start);

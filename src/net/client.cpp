@@ -127,4 +127,12 @@ websocket::close_reason ws_client::reason() const { return tls_ ? tls_->reason()
 
 bool ws_client::is_open() const { return tls_ ? tls_->is_open() : plain_ && plain_->is_open(); }
 
+std::shared_ptr<asio::ssl::context> make_client_tls_context() {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  context->set_default_verify_paths();  // the system store; OpenSSL honours SSL_CERT_FILE / SSL_CERT_DIR
+  context->set_verify_mode(asio::ssl::verify_peer);
+  SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);  // idle calls keep no TLS buffers
+  return context;
+}
+
 }  // namespace voicebridge::net

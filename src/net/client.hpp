@@ -17,6 +17,10 @@
 
 namespace voicebridge::net {
 
+// A client TLS context: peer and host name verification against the system trust store (or SSL_CERT_FILE),
+// shared by every outbound connection of one kind (ElevenLabs, Twilio's REST API, the LLM).
+std::shared_ptr<boost::asio::ssl::context> make_client_tls_context();
+
 // Where a base URL points: http(s):// or ws(s)://host[:port], TLS for https and wss.
 struct service_address {
   bool tls = false;

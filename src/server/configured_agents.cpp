@@ -1,6 +1,7 @@
 #include "server/configured_agents.hpp"
 
 #include "call/local_agent.hpp"
+#include "net/client.hpp"
 #include "call/playback.hpp"
 #include "voicebridge/audio/speech.hpp"
 #include "voicebridge/audio/wav.hpp"
@@ -50,8 +51,8 @@ elevenlabs::agent_settings agent_settings(const app::config& config) {
   return s;
 }
 
-call::pipeline_settings pipeline_settings(const app::config& config) {
-  call::pipeline_settings s;
+pipeline::pipeline_settings pipeline_settings(const app::config& config) {
+  pipeline::pipeline_settings s;
   s.speech_base_url = config.elevenlabs_base_url;
   s.api_key = config.elevenlabs_api_key;
   s.voice_id = config.voice_id;
@@ -77,7 +78,7 @@ call::pipeline_settings pipeline_settings(const app::config& config) {
 }  // namespace
 
 std::shared_ptr<asio::ssl::context> tls_for(const std::string& base_url) {
-  return base_url.starts_with("https://") ? elevenlabs::make_client_tls_context() : nullptr;
+  return base_url.starts_with("https://") ? net::make_client_tls_context() : nullptr;
 }
 
 configured_agents::configured_agents(asio::io_context& io, const app::config& config, asio::thread_pool& disk)
@@ -107,7 +108,7 @@ std::unique_ptr<call::agent> configured_agents::make(const twilio::start_message
                                                      call::caller_link& caller) {
   switch (config_.mode()) {
     case app::agent_mode::pipeline:
-      return call::make_pipeline_agent(executor, caller, pipeline_, start.call_sid);
+      return pipeline::make_pipeline_agent(executor, caller, pipeline_, start.call_sid);
     case app::agent_mode::elevenlabs_agent:
       return elevenlabs::make_agent(executor, caller, agent_, start);
     case app::agent_mode::local:

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "call/agent.hpp"
-#include "call/pipeline_agent.hpp"
+#include "pipeline/pipeline_agent.hpp"
 #include "call/voicemail_agent.hpp"
 #include "elevenlabs/agent_client.hpp"
 #include "voicebridge/app/config.hpp"
@@ -38,7 +38,7 @@ class configured_agents final : public call::agent_factory {
   call::voicemail_settings local_voicemail_;  // the local demo agent: greeting, tone, message
   call::voicemail_settings fallback_;
   elevenlabs::agent_settings agent_;  // AGENT_MODE=elevenlabs-agent
-  call::pipeline_settings pipeline_;  // AGENT_MODE=pipeline
+  pipeline::pipeline_settings pipeline_;  // AGENT_MODE=pipeline
   std::optional<elevenlabs::prewarm_pool> prewarms_;  // PREWARM
 };
 

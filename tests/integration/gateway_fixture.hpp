@@ -13,7 +13,7 @@
 #include "temp_dir.hpp"
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/app/log.hpp"
-#include "voicebridge/net/server.hpp"
+#include "voicebridge/server/gateway.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/signature.hpp"
 
@@ -65,7 +65,7 @@ struct gateway {
   asio::io_context io;
   std::ostringstream logs;
   std::unique_ptr<fake::fake_agent_server> agent;  // the ElevenLabs stand-in, when the test uses one
-  std::unique_ptr<net::server> server;
+  std::unique_ptr<server::gateway> server;
   std::uint16_t port = 0;
 
   // With an agent script, the fake agent runs on this loop and the gateway is pointed at `agent_base` + its port.
@@ -89,7 +89,7 @@ struct gateway {
     app::configure_logging(config.log_level_, app::log_format::text);
     app::add_log_secret(config.twilio_auth_token);
     app::add_log_secret(config.twilio_stream_token);
-    server = std::make_unique<net::server>(io, std::move(config));
+    server = std::make_unique<server::gateway>(io, std::move(config));
     port = server->start();
   }
   ~gateway() {
@@ -236,7 +236,7 @@ inline asio::awaitable<raw_stream_result> raw_stream(std::uint16_t port, std::st
 
 // The caller heard the fallback prompt from its start (as far as the call lasted): after any agent audio,
 // and at least one whole frame of it.
-inline bool heard_fallback(const sim::call_summary& s, const net::server& gateway) {
+inline bool heard_fallback(const sim::call_summary& s, const server::gateway& gateway) {
   const auto& prompt = gateway.fallback_prompt();
   const auto& heard = s.received_audio;
   const auto first_frame_end = prompt.begin() + 160;

@@ -10,7 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 #include "common/stand_in_listener.hpp"
 #include "voicebridge/util/base64.hpp"
 
@@ -142,7 +142,7 @@ struct fake_agent_server::impl {
 
   template <class WebSocket>
   asio::awaitable<void> talk(WebSocket& ws) {
-    call::message_queue<outgoing> out(ws.get_executor(), 100000);  // one writer
+    util::message_queue<outgoing> out(ws.get_executor(), 100000);  // one writer
     websocket::close_code close_code = websocket::close_code::normal;
     std::int64_t event_id = 1;
     int frames = 0;

@@ -12,7 +12,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 #include "common/stand_in_listener.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/audio/speech.hpp"
@@ -38,7 +38,7 @@ struct outgoing {
   std::string text;
   std::optional<websocket::close_code> close;
 };
-using out_queue = call::message_queue<outgoing>;
+using out_queue = util::message_queue<outgoing>;
 
 std::vector<std::string> words_of(const std::string& text) {
   std::vector<std::string> words;

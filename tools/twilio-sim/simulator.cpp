@@ -19,7 +19,7 @@
 #include <random>
 #include <sstream>
 
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -293,7 +293,7 @@ class stream_session {
   websocket::stream<beast::tcp_stream>& ws_;
   const options& o_;
   call_summary& s_;
-  call::message_queue<std::string> out_;  // one writer per socket; an empty string asks for the close
+  util::message_queue<std::string> out_;  // one writer per socket; an empty string asks for the close
   asio::steady_timer tick_;
   clock::time_point started_at_;
   std::uint64_t seq_ = 0;

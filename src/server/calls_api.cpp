@@ -1,4 +1,4 @@
-#include "net/calls_api.hpp"
+#include "server/calls_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +12,7 @@
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/util/crypto.hpp"
 
-namespace voicebridge::net {
+namespace voicebridge::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -134,4 +134,4 @@ asio::awaitable<bool> serve_calls_api(beast::tcp_stream& stream, const request& 
   co_return !wec && req.keep_alive();
 }
 
-}  // namespace voicebridge::net
+}  // namespace voicebridge::server

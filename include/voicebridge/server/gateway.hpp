@@ -1,4 +1,4 @@
-// The voicebridge HTTP/WebSocket server: Twilio's webhooks, the Media Streams endpoint and health.
+// The gateway: the voicebridge HTTP/WebSocket server: Twilio's webhooks, the Media Streams endpoint and health.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -12,14 +12,14 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace voicebridge::net {
+namespace voicebridge::server {
 
-class server {
+class gateway {
  public:
-  server(boost::asio::io_context& io, app::config config);
-  ~server();
-  server(const server&) = delete;
-  server& operator=(const server&) = delete;
+  gateway(boost::asio::io_context& io, app::config config);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
 
   // Binds and starts accepting (and the metrics port, if METRICS_ADDRESS is set). Returns the bound port
   // (useful with PORT=0). Throws on bind errors.
@@ -51,4 +51,4 @@ class server {
   std::shared_ptr<impl> impl_;
 };
 
-}  // namespace voicebridge::net
+}  // namespace voicebridge::server

@@ -1,4 +1,4 @@
-#include "call/speech_socket.hpp"
+#include "pipeline/speech_socket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -8,7 +8,7 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 
-namespace voicebridge::call {
+namespace voicebridge::pipeline {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -130,4 +130,4 @@ asio::awaitable<void> speech_socket::writer() {
   }
 }
 
-}  // namespace voicebridge::call
+}  // namespace voicebridge::pipeline

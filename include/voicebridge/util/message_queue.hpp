@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <optional>
 
-namespace voicebridge::call {
+namespace voicebridge::util {
 
 template <class T>
 class message_queue {
@@ -60,4 +60,4 @@ class message_queue {
   bool closed_ = false;
 };
 
-}  // namespace voicebridge::call
+}  // namespace voicebridge::util

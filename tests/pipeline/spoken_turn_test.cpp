@@ -1,8 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
-#include "call/spoken_turn.hpp"
+#include "pipeline/spoken_turn.hpp"
 
-using voicebridge::call::spoken_turn;
+using voicebridge::pipeline::spoken_turn;
 
 BOOST_AUTO_TEST_SUITE(spoken_turn_tracking)
 

@@ -1,4 +1,4 @@
-#include "call/pipeline_agent.hpp"
+#include "pipeline/pipeline_agent.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -12,8 +12,8 @@
 #include <optional>
 
 #include "app/report_escape.hpp"
-#include "call/spoken_turn.hpp"
-#include "call/speech_socket.hpp"
+#include "pipeline/spoken_turn.hpp"
+#include "pipeline/speech_socket.hpp"
 #include "util/overloaded.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -21,12 +21,15 @@
 #include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/base64.hpp"
 
-namespace voicebridge::call {
+namespace voicebridge::pipeline {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using app::log;
 using app::log_level;
 using app::metrics;
+using call::agent;
+using call::agent_end;
+using call::caller_link;
 using std::chrono::steady_clock;
 
 namespace {
@@ -541,4 +544,4 @@ std::unique_ptr<agent> make_pipeline_agent(const asio::any_io_executor& executor
   return std::make_unique<pipeline_agent>(executor, caller, settings, std::move(call_sid));
 }
 
-}  // namespace voicebridge::call
+}  // namespace voicebridge::pipeline

@@ -10,10 +10,10 @@
 #include <string>
 
 #include "call/limit_log.hpp"
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 #include "net/client.hpp"
 
-namespace voicebridge::call {
+namespace voicebridge::pipeline {
 
 struct speech_socket_settings {
   std::string name;  // "stt" or "tts": logs and metrics
@@ -62,14 +62,14 @@ class speech_socket {
   std::string call_sid_;
   std::function<void(std::string_view)> on_message_;
   std::unique_ptr<net::ws_client> ws_;
-  message_queue<std::string> out_;
+  util::message_queue<std::string> out_;
   boost::asio::steady_timer lost_;     // expired when the reader ends: wakes the writer
   boost::asio::steady_timer backoff_;  // cancelled by close()
-  limit_log limits_;
+  call::limit_log limits_;
   int close_code_ = -1;
   bool closing_ = false;
   bool permanent_ = false;
   bool rate_limited_ = false;
 };
 
-}  // namespace voicebridge::call
+}  // namespace voicebridge::pipeline

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-namespace voicebridge::call {
+namespace voicebridge::pipeline {
 
 class spoken_turn {
  public:
@@ -48,4 +48,4 @@ class spoken_turn {
   bool interrupted_ = false;
 };
 
-}  // namespace voicebridge::call
+}  // namespace voicebridge::pipeline

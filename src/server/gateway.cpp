@@ -1,5 +1,7 @@
 // Listener and HTTP sessions (Beast's awaitable server shape): one coroutine per connection, HTTP/1.1
 // keep-alive, and a hand-over to the call session when Twilio upgrades to the Media Streams WebSocket.
+#include "voicebridge/server/gateway.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,18 +20,17 @@
 #include "app/report_escape.hpp"
 #include "call/completed_calls.hpp"
 #include "call/twilio_stream.hpp"
-#include "net/call_executor.hpp"
-#include "net/calls_api.hpp"
 #include "records/record_writer.hpp"
+#include "net/call_executor.hpp"
+#include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
-#include "voicebridge/net/server.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 
-namespace voicebridge::net {
+namespace voicebridge::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -73,7 +74,7 @@ std::shared_ptr<records::call_store> open_store(const app::config& config) {
 
 twilio::rest_settings rest_settings(const app::config& config) {
   twilio::rest_settings s{config.twilio_api_base, config.twilio_account_sid, config.twilio_auth_token, nullptr};
-  s.tls = voicebridge::server::tls_for(s.api_base);
+  s.tls = tls_for(s.api_base);
   return s;
 }
 
@@ -83,7 +84,7 @@ twilio::rest_settings rest_settings(const app::config& config) {
 // the admin port only /metrics and /healthz.
 enum class listener_kind { main, admin };
 
-struct server::impl : std::enable_shared_from_this<server::impl> {
+struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   asio::io_context& io;
   app::config config;
   const unsigned io_threads = config.io_threads();  // resolved once, not at every accept
@@ -96,7 +97,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   records::record_writer records;
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
-  voicebridge::server::configured_agents agents;
+  configured_agents agents;
   call::stream_services services;
   std::atomic<bool> draining = false;
 
@@ -125,7 +126,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   }
 
   // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
-  // Each connection gets the executor of a call (net::call_executor): its coroutines never run at once.
+  // Each connection gets the executor of a call (call_executor): its coroutines never run at once.
   static asio::awaitable<void> listen(std::shared_ptr<impl> self, tcp::acceptor& acceptor, listener_kind kind) {
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(net::call_executor(self->io, self->io_threads), use_tuple);
@@ -346,11 +347,11 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   }
 };
 
-server::server(asio::io_context& io, app::config config) : impl_(std::make_shared<impl>(io, std::move(config))) {}
+gateway::gateway(asio::io_context& io, app::config config) : impl_(std::make_shared<impl>(io, std::move(config))) {}
 
-server::~server() { stop_accepting(); }
+gateway::~gateway() { stop_accepting(); }
 
-std::uint16_t server::start() {
+std::uint16_t gateway::start() {
   const auto& config = impl_->config;
   const auto port = impl::open_listener(impl_, impl_->acceptor, config.bind_address, config.port, listener_kind::main);
   log(log_level::info, "listening", {{"address", config.bind_address}, {"port", port}, {"stream_url", config.stream_url()}});
@@ -363,22 +364,22 @@ std::uint16_t server::start() {
   return port;
 }
 
-void server::stop_accepting() {
+void gateway::stop_accepting() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->admin_acceptor.close(ignored);
 }
 
-void server::begin_drain() {
+void gateway::begin_drain() {
   impl_->draining = true;
   app::metrics().draining.set(1);
 }
 
-void server::end_calls(bool terminal) {
+void gateway::end_calls(bool terminal) {
   impl_->active.close_all(terminal ? asio::cancellation_type::terminal : asio::cancellation_type::total);
 }
 
-asio::awaitable<bool> server::calls_ended(std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<bool> gateway::calls_ended(std::chrono::steady_clock::time_point deadline) {
   // A concurrent channel: the last call ends on its own strand, maybe on another thread. Its one slot keeps a
   // wake-up sent before this waits.
   auto ended = std::make_shared<asio::experimental::concurrent_channel<void(boost::system::error_code)>>(
@@ -389,16 +390,16 @@ asio::awaitable<bool> server::calls_ended(std::chrono::steady_clock::time_point 
   co_return impl_->active.size() == 0;
 }
 
-std::uint16_t server::metrics_port() const {
+std::uint16_t gateway::metrics_port() const {
   beast::error_code ec;
   auto endpoint = impl_->admin_acceptor.local_endpoint(ec);
   return ec ? 0 : endpoint.port();
 }
 
-std::size_t server::active_calls() const { return impl_->active.size(); }
-std::size_t server::pending_streams() const { return impl_->pending.size(); }
-const app::config& server::config() const { return impl_->config; }
-const std::vector<std::uint8_t>& server::fallback_prompt() const { return *impl_->services.fallback.prompt; }
+std::size_t gateway::active_calls() const { return impl_->active.size(); }
+std::size_t gateway::pending_streams() const { return impl_->pending.size(); }
+const app::config& gateway::config() const { return impl_->config; }
+const std::vector<std::uint8_t>& gateway::fallback_prompt() const { return *impl_->services.fallback.prompt; }
 // Records reach the writer through the disk thread (behind their call's files): that drains first.
 static bool drain_disk(asio::thread_pool& disk, std::chrono::steady_clock::time_point deadline) {
   auto drained = std::make_shared<std::promise<void>>();
@@ -412,14 +413,14 @@ static std::chrono::milliseconds left_until(std::chrono::steady_clock::time_poin
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
 }
 
-bool server::wait_records_stored(std::chrono::milliseconds timeout) {
+bool gateway::wait_records_stored(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   return drain_disk(impl_->disk_pool, deadline) && impl_->records.wait_stored(left_until(deadline));
 }
 
-bool server::flush_records(std::chrono::milliseconds timeout) {
+bool gateway::flush_records(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   return drain_disk(impl_->disk_pool, deadline) && impl_->records.wait_handled(left_until(deadline));
 }
 
-}  // namespace voicebridge::net
+}  // namespace voicebridge::server

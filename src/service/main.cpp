@@ -3,7 +3,7 @@
 
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/app/log.hpp"
-#include "voicebridge/app/service.hpp"
+#include "voicebridge/service/service.hpp"
 
 int main(int argc, char** argv) {
   using namespace voicebridge;
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app::add_log_secret(config.elevenlabs_api_key);
   app::add_log_secret(config.llm_api_key);
   try {
-    return app::run_service(config);
+    return service::run_service(config);
   } catch (const std::exception& e) {
     app::log(app::log_level::error, "fatal", {{"error", e.what()}});
     return 1;

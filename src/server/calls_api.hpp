@@ -16,7 +16,7 @@
 #include "records/call_store.hpp"
 #include "voicebridge/app/config.hpp"
 
-namespace voicebridge::net {
+namespace voicebridge::server {
 
 bool is_calls_api(std::string_view target);
 
@@ -26,4 +26,4 @@ boost::asio::awaitable<bool> serve_calls_api(boost::beast::tcp_stream& stream,
                                              records::call_store& store, boost::asio::thread_pool& database_pool,
                                              const app::config& config);
 
-}  // namespace voicebridge::net
+}  // namespace voicebridge::server

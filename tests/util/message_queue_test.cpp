@@ -5,13 +5,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "call/message_queue.hpp"
+#include "voicebridge/util/message_queue.hpp"
 
 #include <string>
 #include <vector>
 
 namespace asio = boost::asio;
-using voicebridge::call::message_queue;
+using voicebridge::util::message_queue;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "voicebridge/app/service.hpp"
+#include "voicebridge/service/service.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,10 +18,15 @@
 #include "app/report_escape.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
-#include "voicebridge/net/server.hpp"
+#include "voicebridge/server/gateway.hpp"
 
-namespace voicebridge::app {
+namespace voicebridge::service {
 namespace asio = boost::asio;
+using app::config;
+using app::log;
+using app::log_level;
+using app::metrics;
+using app::report_escape;
 using namespace std::chrono_literals;
 
 void notify_systemd(std::string_view state) {
@@ -50,7 +55,7 @@ std::chrono::microseconds heartbeat_interval() {
 
 // A timer on the shared io_context: when it fires late, every call on that loop was delayed as much.
 // A loop stuck for good stops the WATCHDOG=1 pings, and systemd restarts the service.
-asio::awaitable<void> heartbeat(const net::server& server) {
+asio::awaitable<void> heartbeat(const server::gateway& server) {
   const auto interval = heartbeat_interval();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto next = std::chrono::steady_clock::now() + interval;
@@ -71,7 +76,7 @@ asio::awaitable<void> heartbeat(const net::server& server) {
   }
 }
 
-asio::awaitable<void> drain(net::server& server, std::chrono::seconds timeout, asio::io_context& io) {
+asio::awaitable<void> drain(server::gateway& server, std::chrono::seconds timeout, asio::io_context& io) {
   server.begin_drain();
   notify_systemd("STOPPING=1\nSTATUS=draining " + std::to_string(server.active_calls()) + " active calls");
   log(log_level::info, "draining", {{"active_calls", server.active_calls()}, {"timeout_s", timeout.count()}});
@@ -106,7 +111,7 @@ int run_service(const config& config) {
   ::signal(SIGXFSZ, SIG_IGN);
   const unsigned threads = config.io_threads();
   asio::io_context io(static_cast<int>(threads));
-  net::server server(io, config);
+  server::gateway server(io, config);
   server.start();
   asio::co_spawn(io, heartbeat(server), report_escape("heartbeat"));
 
@@ -135,4 +140,4 @@ int run_service(const config& config) {
   return 0;
 }
 
-}  // namespace voicebridge::app
+}  // namespace voicebridge::service

@@ -10,7 +10,7 @@
 #include "call/agent.hpp"
 #include "llm/chat_client.hpp"
 
-namespace voicebridge::call {
+namespace voicebridge::pipeline {
 
 struct pipeline_settings {
   std::string speech_base_url;  // ELEVENLABS_BASE_URL: the STT and TTS sockets (wss:// for https)
@@ -33,7 +33,7 @@ struct pipeline_settings {
   int reconnect_attempts = 3;
 };
 
-std::unique_ptr<agent> make_pipeline_agent(const boost::asio::any_io_executor& executor, caller_link& caller,
-                                           const pipeline_settings& settings, std::string call_sid);
+std::unique_ptr<call::agent> make_pipeline_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,
+                                                 const pipeline_settings& settings, std::string call_sid);
 
-}  // namespace voicebridge::call
+}  // namespace voicebridge::pipeline

@@ -1,0 +1,64 @@
+// The Twilio side of one call's socket: its single writer (Beast allows one outstanding write) draining the
+// call's outbound_queue, and the watchdog timer that bounds writes and idle callers. What to send and when to
+// give up are the call's state's decisions (call/call_state.hpp); this carries them out.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "call/call_state.hpp"
+#include "call/limit_log.hpp"
+#include "call/outbound_queue.hpp"
+
+namespace voicebridge::call {
+
+// The bare socket under the WebSocket: its own timer bounds the handshake and the close, the call's watchdog
+// idle reads and writes; a basic_stream would add two idle timers and a layer to every operation.
+using twilio_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+
+class twilio_socket {
+ public:
+  twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, std::size_t max_queue_bytes);
+
+  // What the call queues; dropped past MAX_OUTBOUND_QUEUE_BYTES (counted) and once the call is closing.
+  void send_text(std::string text);
+  void send_audio(std::string payload_base64);
+  void clear() { out_.clear(); }
+  void send_close(std::optional<close_request> close);
+  std::uint64_t dropped() const { return dropped_; }
+
+  void heard(std::chrono::steady_clock::time_point when) { last_heard_ = when; }  // news from the caller
+  // The socket is gone (the reader ended): the writer ends once the queue is empty.
+  void no_more_writes();
+  // Writes what is queued, in order, until the close or a failure.
+  boost::asio::awaitable<void> write_loop(const std::string& stream_sid);
+  // Looks at the socket twice per the smaller timeout; `owner` is held by the timer's handler until the writer
+  // ends (or stop()).
+  void start_watchdog(std::shared_ptr<void> owner);
+  void stop();
+  // Drops the socket: fails a pending write and wakes the reader.
+  void close_socket();
+
+ private:
+  void queued(bool accepted);
+  void watch(std::chrono::steady_clock::time_point now, const std::shared_ptr<void>& owner);
+
+  twilio_ws& ws_;
+  call_state& state_;
+  limit_log& limits_;
+  outbound_queue out_;
+  boost::asio::steady_timer out_ready_;  // the writer's wake-up: cancelled when something is queued
+  boost::asio::steady_timer watchdog_;
+  bool no_more_writes_ = false;
+  bool writer_done_ = false;
+  std::optional<std::chrono::steady_clock::time_point> write_started_;  // of the write in progress
+  std::chrono::steady_clock::time_point last_heard_;                    // the caller's last message or control frame
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace voicebridge::call
