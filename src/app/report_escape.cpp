@@ -2,6 +2,7 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
+#include <string>
 
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -10,6 +11,7 @@ namespace voicebridge::app {
 
 void report_escape::operator()(std::exception_ptr escaped) const {
   if (!escaped) return;
+  std::string what;
   try {
     std::rethrow_exception(escaped);
   } catch (const boost::system::system_error& e) {
@@ -17,15 +19,14 @@ void report_escape::operator()(std::exception_ptr escaped) const {
       log(log_level::debug, "task cancelled", {{"task", task_}});
       return;
     }
-    metrics().escaped_exceptions.inc(task_);
-    log(log_level::error, "task failed with an exception", {{"task", task_}, {"error", e.what()}});
+    what = e.what();
   } catch (const std::exception& e) {
-    metrics().escaped_exceptions.inc(task_);
-    log(log_level::error, "task failed with an exception", {{"task", task_}, {"error", e.what()}});
+    what = e.what();
   } catch (...) {
-    metrics().escaped_exceptions.inc(task_);
-    log(log_level::error, "task failed with an exception", {{"task", task_}, {"error", "not a std::exception"}});
+    what = "not a std::exception";
   }
+  metrics().escaped_exceptions.inc(task_);
+  log(log_level::error, "task failed with an exception", {{"task", task_}, {"error", what}});
 }
 
 }  // namespace voicebridge::app

@@ -13,11 +13,6 @@ class report_escape {
   // `task` is a metric label: a string literal naming the kind of coroutine ("connection", "transfer", ...).
   explicit report_escape(std::string_view task) : task_(task) {}
   void operator()(std::exception_ptr escaped) const;
-  // For the coroutines whose completion handler returns a value (co_spawn of an awaitable<T>).
-  template <class T>
-  void operator()(std::exception_ptr escaped, const T&) const {
-    (*this)(escaped);
-  }
 
  private:
   std::string_view task_;

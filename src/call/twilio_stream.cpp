@@ -15,12 +15,11 @@
 #include <random>
 #include <variant>
 
-#include "call/limit_log.hpp"
-#include "voicebridge/util/message_queue.hpp"
-#include "call/twilio_socket.hpp"
-#include "call/recording.hpp"
-#include "records/record_writer.hpp"
 #include "app/report_escape.hpp"
+#include "call/limit_log.hpp"
+#include "call/recording.hpp"
+#include "call/twilio_socket.hpp"
+#include "records/record_writer.hpp"
 #include "util/overloaded.hpp"
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
@@ -28,6 +27,7 @@
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/base64.hpp"
+#include "voicebridge/util/message_queue.hpp"
 
 namespace voicebridge::call {
 namespace asio = boost::asio;
@@ -42,7 +42,6 @@ using app::metrics;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-using ws_stream = twilio_ws;
 
 // A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
 // larger message grows it as needed).
@@ -67,7 +66,7 @@ call_state_settings state_settings(const app::config& config, upgrade_auth auth)
 // watchdog timer. What each of them does next is call_state's decision (call/call_state.hpp).
 class twilio_call final : public caller_link, public std::enable_shared_from_this<twilio_call> {
  public:
-  twilio_call(ws_stream& ws, upgrade_auth auth, pending_streams::ticket pending, stream_services& services)
+  twilio_call(twilio_ws& ws, upgrade_auth auth, pending_streams::ticket pending, stream_services& services)
       : ws_(ws),
         services_(services),
         config_(services.config),
@@ -397,7 +396,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     });
   }
 
-  ws_stream& ws_;
+  twilio_ws& ws_;
   stream_services& services_;
   const app::config& config_;
   call_state state_;
@@ -423,7 +422,7 @@ asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::reques
   // The WebSocket's own timer bounds the handshake and the close; idle reads are the call's watchdog's. The
   // basic_stream (its timers) and, after the handshake, the upgrade request are dropped: this frame lives as
   // long as the call.
-  ws_stream ws(beast::tcp_stream(std::move(stream)).release_socket());
+  twilio_ws ws(beast::tcp_stream(std::move(stream)).release_socket());
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = config.http_timeout;
   timeouts.idle_timeout = websocket::stream_base::none();

@@ -4,6 +4,7 @@
 
 #include "call/call_state.hpp"
 #include "records/call_record.hpp"
+#include "twilio_start.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
 
@@ -29,15 +30,8 @@ call_state_settings settings(upgrade_auth auth = upgrade_auth::none) {
 }
 
 twilio::start_message start_with_token(std::string token = {}) {
-  twilio::start_message start;
-  start.call_sid = "CA0123456789abcdef0123456789abcdef";
-  start.stream_sid = "MZ0123456789abcdef0123456789abcdef";
-  start.encoding = "audio/x-mulaw";
-  start.sample_rate = 8000;
-  start.channels = 1;
-  if (token.empty()) token = twilio::mint_stream_token(key, start.call_sid, now + 60s);
-  start.custom_parameters.emplace_back(std::string(twilio::stream_token_parameter), token);
-  return start;
+  if (token.empty()) token = twilio::mint_stream_token(key, testing::test_call_sid, now + 60s);
+  return testing::mulaw_start(std::move(token));
 }
 
 // A call admitted and serving.

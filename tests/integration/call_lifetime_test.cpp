@@ -20,6 +20,7 @@
 #include "records/call_store.hpp"
 #include "records/record_writer.hpp"
 #include "temp_dir.hpp"
+#include "twilio_start.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
@@ -97,14 +98,7 @@ asio::awaitable<void> caller(tcp::endpoint gateway, std::string token) {
   co_await ws.async_handshake("127.0.0.1", "/ws/twilio/stream", asio::use_awaitable);
   const std::string connected = twilio::serialize_connected();
   co_await ws.async_write(asio::buffer(connected), asio::use_awaitable);
-  twilio::start_message start;
-  start.call_sid = "CA0123456789abcdef0123456789abcdef";
-  start.stream_sid = "MZ0123456789abcdef0123456789abcdef";
-  start.encoding = "audio/x-mulaw";
-  start.sample_rate = 8000;
-  start.channels = 1;
-  start.tracks = {"inbound"};
-  start.custom_parameters.emplace_back(std::string(twilio::stream_token_parameter), std::move(token));
+  const auto start = testing::mulaw_start(std::move(token));
   const std::string start_text = twilio::serialize_start(start);
   co_await ws.async_write(asio::buffer(start_text), asio::use_awaitable);
   beast::flat_buffer buffer;
@@ -126,8 +120,8 @@ BOOST_AUTO_TEST_CASE(a_call_that_throws_gives_back_its_registry_place_and_gauge_
   tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
   const auto active_before = app::metrics().active_calls.value();
   const auto escaped_before = app::metrics().escaped_exceptions.value("call");
-  const auto token = twilio::mint_stream_token("stream-token-key", "CA0123456789abcdef0123456789abcdef",
-                                               std::chrono::system_clock::now() + 60s);
+  const auto token =
+      twilio::mint_stream_token("stream-token-key", testing::test_call_sid, std::chrono::system_clock::now() + 60s);
   asio::co_spawn(io, serve_one(acceptor, s), app::report_escape("test"));
   auto done = asio::co_spawn(io, caller(acceptor.local_endpoint(), token), asio::use_future);
   io.run_for(10s);
