@@ -1,21 +1,13 @@
 #include "llm/chat_client.hpp"
 
 #include <array>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
+#include <span>
 
-#include "net/client.hpp"
+#include "net/http_client.hpp"
 
 namespace voicebridge::llm {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
@@ -27,33 +19,19 @@ chat_outcome failure(std::string error, bool retryable, unsigned status = 0) {
   return o;
 }
 
-// Sends the request, then reads the event stream as it comes, each read bounded by the idle timeout.
-template <class Stream>
-asio::awaitable<chat_outcome> exchange(Stream& stream, const http::request<http::string_body>& req,
-                                       const chat_settings& settings, const std::function<void(std::string_view)>& on_text) {
-  if (auto [ec, n] = co_await http::async_write(stream, req, use_tuple); ec) co_return failure("send: " + ec.message(), true);
-  beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(settings.max_answer_bytes);
-  if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple); ec)
-    co_return failure("read: " + ec.message(), ec != asio::error::operation_aborted);
-  const unsigned status = parser.get().result_int();
-  if (status != 200)
-    co_return failure("HTTP " + std::to_string(status), status == 429 || status >= 500, status);
-
+// Reads the event stream as it comes, each read bounded by the idle timeout.
+asio::awaitable<chat_outcome> read_answer(net::http_client& client, const chat_settings& settings,
+                                          const std::function<void(std::string_view)>& on_text) {
   sse_parser events_parser(settings.max_answer_bytes);
   tool_call_builder tools;
   chat_outcome outcome;
   std::vector<std::string> events;
-  std::array<char, 4096> chunk;
-  while (!parser.is_done()) {
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
-    beast::get_lowest_layer(stream).expires_after(settings.idle_timeout);
-    auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return failure("read: " + ec.message(), ec != asio::error::operation_aborted);
-    const std::size_t got = chunk.size() - parser.get().body().size;
+  std::array<char, 4096> storage;
+  const std::span<char> chunk(storage);  // a named span (GCC 12: docs/gcc12-coroutines.md)
+  while (!client.done()) {
+    std::size_t got = 0;
+    if (auto ec = co_await client.read_some(chunk, got, settings.idle_timeout))
+      co_return failure(client.failure(ec), ec != asio::error::operation_aborted && ec != net::error::response_too_large);
     if (!events_parser.feed(std::string_view(chunk.data(), got), events)) co_return failure("an event over the size limit", false);
     for (const auto& data : events) {
       if (data == "[DONE]") {
@@ -79,34 +57,28 @@ asio::awaitable<chat_outcome> exchange(Stream& stream, const http::request<http:
 
 asio::awaitable<chat_outcome> stream_chat(const chat_settings& settings, const std::vector<chat_message>& messages,
                                           std::function<void(std::string_view)> on_text) {
-  const auto address = net::parse_service_url(settings.base_url);
-  const auto url = boost::urls::parse_uri(settings.base_url);
-  if (!address || !url) co_return failure("LLM_BASE_URL is not an http(s) URL", false);
-  std::string target(url->encoded_path());
-  while (target.ends_with('/')) target.pop_back();
-  target += "/chat/completions";
+  auto address = net::parse_service_url(settings.base_url);
+  if (!address || (address->scheme != "http" && address->scheme != "https"))
+    co_return failure("LLM_BASE_URL is not an http(s) URL", false);
+  net::http_request request;
+  request.verb = net::http_request::method::post;
+  request.target = address->target.substr(0, address->target.find('?'));
+  while (request.target.ends_with('/')) request.target.pop_back();
+  request.target += "/chat/completions";
+  request.headers.emplace_back("Accept", "text/event-stream");
+  if (!settings.api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + settings.api_key);
+  request.content_type = "application/json";
+  request.body = serialize_chat_request(settings.model, messages);
 
-  http::request<http::string_body> req{http::verb::post, target, 11};
-  req.set(http::field::host, address->host);
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::accept, "text/event-stream");
-  if (!settings.api_key.empty()) req.set(http::field::authorization, "Bearer " + settings.api_key);
-  req.body() = serialize_chat_request(settings.model, messages);
-  req.prepare_payload();
-
-  beast::tcp_stream tcp(co_await asio::this_coro::executor);
-  tcp.expires_after(settings.connect_timeout);  // until the response headers; then per read
-  if (auto error = co_await net::connect_tcp(tcp, address->host, address->port); !error.empty())
-    co_return failure(error, true);
-  if (!address->tls) {
-    auto outcome = co_await exchange(tcp, req, settings, on_text);
-    co_return outcome;
+  net::http_client client(co_await asio::this_coro::executor, settings.tls);
+  // connect_timeout bounds everything until the response headers; then each read has the idle timeout.
+  if (auto ec = co_await client.send(*address, request, settings.connect_timeout, settings.max_answer_bytes)) {
+    const bool retryable = ec != asio::error::operation_aborted && ec != net::error::no_tls_context;
+    co_return failure(client.failure(ec), retryable);
   }
-  if (!settings.tls) co_return failure("no TLS context for an https LLM_BASE_URL", false);
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *settings.tls);
-  if (auto ec = co_await net::tls_client_handshake(stream, address->host); ec)
-    co_return failure("TLS handshake: " + ec.message(), true);
-  auto outcome = co_await exchange(stream, req, settings, on_text);
+  const unsigned status = client.status();
+  if (status != 200) co_return failure("HTTP " + std::to_string(status), status == 429 || status >= 500, status);
+  auto outcome = co_await read_answer(client, settings, on_text);
   co_return outcome;
 }
 

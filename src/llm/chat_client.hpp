@@ -3,7 +3,6 @@
 // cancellation slot) aborts the request and closes the connection.
 #pragma once
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -11,6 +10,10 @@
 #include <vector>
 
 #include "voicebridge/llm/chat_messages.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace voicebridge::llm {
 

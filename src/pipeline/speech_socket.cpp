@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket/error.hpp>
 
+#include "elevenlabs/conversation_end.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 
@@ -44,10 +45,12 @@ asio::awaitable<std::string> speech_socket::connect(bool& refused) {
     limits_.hit("speech_connect_timeout", call_sid_);
     co_return std::string("connect timeout");
   }
-  const auto& connected = std::get<0>(result);
-  refused = connected.http_status >= 400 && connected.http_status < 500 && connected.http_status != 429;
-  rate_limited_ = connected.http_status == 429;
-  co_return connected.error;
+  const auto ec = std::get<0>(result);
+  if (!ec) co_return std::string();
+  const auto refusal = elevenlabs::refusal_of_upgrade(ws_->upgrade_status());
+  refused = refusal == elevenlabs::connect_refusal::refused;
+  rate_limited_ = refusal == elevenlabs::connect_refusal::rate_limited;
+  co_return ws_->failure(ec);
 }
 
 asio::awaitable<socket_end> speech_socket::run(std::function<void()> on_reconnected) {
@@ -99,7 +102,7 @@ void speech_socket::close() {
 asio::awaitable<void> speech_socket::reader() {
   beast::flat_buffer buffer;
   for (;;) {
-    const auto ec = co_await ws_->read(buffer);
+    const auto ec = co_await ws_->read_message(buffer);
     if (ec) {
       const bool closed = ec == websocket::error::closed;
       // Our own close is a normal one whatever the read saw; otherwise the service's code (-1: no close frame).

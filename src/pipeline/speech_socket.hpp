@@ -11,7 +11,7 @@
 
 #include "call/limit_log.hpp"
 #include "voicebridge/util/message_queue.hpp"
-#include "net/client.hpp"
+#include "net/ws_client.hpp"
 
 namespace voicebridge::pipeline {
 

@@ -1,7 +1,7 @@
 #include "server/configured_agents.hpp"
 
 #include "call/local_agent.hpp"
-#include "net/client.hpp"
+#include "net/tls_context.hpp"
 #include "call/playback.hpp"
 #include "voicebridge/audio/speech.hpp"
 #include "voicebridge/audio/wav.hpp"

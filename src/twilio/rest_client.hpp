@@ -24,7 +24,7 @@ struct rest_settings {
 
 struct rest_result {
   unsigned status = 0;  // HTTP status; 0 when no answer came
-  std::string error;    // why, when not 2xx
+  std::string error;    // why, when not 2xx: the failed step, or the status and Twilio's error JSON
   bool ok() const { return status >= 200 && status < 300; }
 };
 
