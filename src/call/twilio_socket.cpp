@@ -2,7 +2,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <limits>
 
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
@@ -17,6 +19,23 @@ using app::log_level;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::request<beast::http::string_body>& upgrade,
+                                           std::chrono::milliseconds handshake_timeout) {
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = handshake_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws.set_option(timeouts);
+  ws.read_message_max(std::numeric_limits<std::size_t>::max());
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "voicebridge"); }));
+  auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
+  if (!ec) co_return true;
+  if (ec == beast::error::timeout) app::metrics().limit_hits.inc("handshake_timeout");
+  log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});
+  co_return false;
 }
 
 twilio_socket::twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, std::size_t max_queue_bytes)

@@ -5,6 +5,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <memory>
@@ -20,6 +22,13 @@ namespace voicebridge::call {
 // The bare socket under the WebSocket: its own timer bounds the handshake and the close, the call's watchdog
 // idle reads and writes; a basic_stream would add two idle timers and a layer to every operation.
 using twilio_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+
+// The server's WebSocket handshake on a Twilio Media Stream upgrade, bounded by `handshake_timeout`; false
+// (logged and counted) when it failed. The socket's own timer then bounds only the close: idle reads are the
+// call's watchdog's, and MAX_WS_MESSAGE_BYTES is the call's read loop's.
+boost::asio::awaitable<bool> accept_twilio_socket(
+    twilio_ws& ws, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
+    std::chrono::milliseconds handshake_timeout);
 
 class twilio_socket {
  public:

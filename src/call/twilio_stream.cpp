@@ -17,16 +17,14 @@
 
 #include "app/report_escape.hpp"
 #include "call/limit_log.hpp"
-#include "call/recording.hpp"
+#include "call/call_facts.hpp"
 #include "call/twilio_socket.hpp"
-#include "records/record_writer.hpp"
 #include "util/overloaded.hpp"
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/twiml.hpp"
-#include "voicebridge/util/base64.hpp"
 #include "voicebridge/util/message_queue.hpp"
 
 namespace voicebridge::call {
@@ -46,9 +44,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
 // larger message grows it as needed).
 constexpr std::size_t read_step = 512;
-// frames: one progress line per 5 s of caller audio, at debug (the per-frame path logs nothing above debug: at
-// 2,000 calls an info line per call every 5 s would be 400 lines a second). The call's end line has the totals.
-constexpr std::uint64_t media_log_every = 250;
 
 call_state_settings state_settings(const app::config& config, upgrade_auth auth) {
   call_state_settings s;
@@ -93,27 +88,23 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     socket_.stop();  // also when the writer was cancelled: the watchdog lets go of the call
     for (const auto& e : {e1, e2, e3})
       if (e) std::rethrow_exception(e);
-    const std::string outcome = state_.outcome(record_.outcome);
+    const std::string outcome = state_.outcome(facts_.record().outcome);
     if (outcome == records::outcome::agent || outcome == records::outcome::voicemail ||
         outcome == records::outcome::fallback || outcome == records::outcome::transferred)
       services_.completed.add(state_.call_sid());
     metrics().calls.inc(outcome);
-    if (state_.authenticated()) save_record(outcome);  // only authenticated calls: nobody else can write records
+    if (state_.authenticated())  // only authenticated calls: nobody else can write records
+      facts_.save(outcome, state_.end_reason(), services_.disk, services_.records);
     log(log_level::info, "call ended",
-        {{"call_sid", state_.call_sid()}, {"stream_sid", stream_sid_}, {"outcome", outcome}, {"frames_in", frames_in_},
-         {"bytes_in", bytes_in_}, {"frames_out", frames_out_}, {"dropped_out", socket_.dropped()},
+        {{"call_sid", state_.call_sid()}, {"stream_sid", stream_sid_}, {"outcome", outcome}, {"frames_in", facts_.frames_in()},
+         {"bytes_in", facts_.bytes_in()}, {"frames_out", facts_.frames_out()}, {"dropped_out", socket_.dropped()},
          {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began_).count()},
          {"end", state_.end_reason()}});
   }
 
   // caller_link
   void send_audio(std::string_view payload) override {
-    if (recorder_ && !state_.closing()) {
-      if (auto audio = util::base64_decode(payload)) recorder_->agent_audio(*audio);
-    }
-    ++frames_out_;
-    metrics().frames_to_caller.inc();
-    metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
+    facts_.agent_audio(payload, !state_.closing());
     if (state_.closing()) return;
     std::string chunk = util::recycled_text();  // in a string a writer gave back
     chunk.assign(payload);
@@ -123,7 +114,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void clear_audio() override {
     if (state_.closing()) return;
     socket_.clear();
-    if (recorder_) recorder_->agent_cleared();
+    facts_.agent_cleared();
     socket_.send_text(twilio::serialize_clear(stream_sid_));
   }
   void hang_up() override { socket_.send_close(state_.close(close_code::normal, "call ended")); }
@@ -144,15 +135,16 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   static asio::awaitable<void> redirect_to(std::shared_ptr<twilio_call> self, std::string number) {
     const std::string& call_sid = self->state_.call_sid();
     log(log_level::info, "transferring the call", {{"call_sid", call_sid}, {"number", number}});
-    const std::string previous = self->record_.transferred_to;
-    self->record_.transferred_to = number;
+    auto& record = self->facts_.record();
+    const std::string previous = record.transferred_to;
+    record.transferred_to = number;
     const auto result = co_await twilio::update_call_twiml(self->services_.rest, call_sid, twilio::render_dial(number));
     self->state_.transfer_done(result.ok());
     if (result.ok()) {
       app::metrics().transfers.inc("ok");
       log(log_level::info, "call transferred", {{"call_sid", call_sid}, {"number", number}});
     } else {
-      self->record_.transferred_to = previous;
+      record.transferred_to = previous;
       app::metrics().transfers.inc("failed");
       log(log_level::error, "transfer failed: the call goes on", {{"call_sid", call_sid}, {"error", result.error}});
     }
@@ -272,7 +264,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void on_dtmf(char digit) {
     auto step = state_.on_dtmf(digit);
     if (step.what == call_step::kind::close) return carry_out(std::move(step));
-    if (record_.dtmf.size() < records::call_record::max_dtmf) record_.dtmf += digit;
+    facts_.dtmf(digit);
     if (step.what == call_step::kind::transfer_to_operator) return transfer(config_.operator_number);
     agent_->on_dtmf(digit);
   }
@@ -283,13 +275,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       return;
     }
     auto step = state_.on_start(start, std::chrono::system_clock::now());
-    if (state_.authenticated()) {  // its record is written however it goes on
-      record_.call_sid = start.call_sid;
-      record_.stream_sid = start.stream_sid;
-      record_.started = std::chrono::system_clock::now();
-      record_.from = start.parameter("from") ? *start.parameter("from") : "";
-      record_.to = start.parameter("to") ? *start.parameter("to") : "";
-    }
+    if (state_.authenticated()) facts_.started(start);  // its record is written however it goes on
     if (step.what == call_step::kind::check_room)
       step = state_.on_room(services_.admitted.stream_started(start.call_sid), services_.active.size());
     if (step.what != call_step::kind::start_agent) return carry_out(std::move(step));
@@ -297,11 +283,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     stream_sid_ = start.stream_sid;
     start_ = start;
     log(log_level::info, "start", {{"call_sid", state_.call_sid()}, {"stream_sid", stream_sid_}});
-    if (config_.record_calls) {
-      if (auto file = wav_writer::create(services_.disk, recording_path(config_.recordings_dir(), start.call_sid, "call"), 2,
-                                         start.call_sid))
-        recorder_.emplace(std::move(file));
-    }
+    if (config_.record_calls) facts_.record_audio(config_, services_.disk, start.call_sid);
     agent_ = services_.agents.adopt(start, ws_.get_executor(), weak_from_this());  // opened at the webhook?
     if (!agent_) agent_ = services_.agents.make(start_, ws_.get_executor(), *this);
     starts_.push(true);
@@ -320,16 +302,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   void on_media(std::string_view payload) {
     if (auto step = state_.on_media(); step.what != call_step::kind::to_agent) return carry_out(std::move(step));
-    ++frames_in_;
-    const auto bytes = util::base64_decoded_size(payload);
-    bytes_in_ += bytes;
-    metrics().frames_from_caller.inc();
-    metrics().bytes_from_caller.inc(bytes);
-    if (frames_in_ % media_log_every == 0)
-      log(log_level::debug, "media", {{"call_sid", state_.call_sid()}, {"frames", frames_in_}, {"bytes", bytes_in_}});
-    if (recorder_) {
-      if (auto audio = util::base64_decode(payload)) recorder_->caller_audio(*audio);
-    }
+    facts_.caller_audio(payload, state_.call_sid());
     agent_->on_caller_audio(payload);
   }
 
@@ -351,7 +324,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       auto step = state_.on_agent_end(end, elapsed);
       if (step.what == agent_step::kind::retry) {
         // A fresh connection (and a fresh signed URL), made now so that the caller's audio queues for it.
-        agent_->describe(record_);
+        agent_->describe(facts_.record());
         const bool busy = end == agent_end::rate_limited;
         metrics().agent_retries.inc(busy ? "rate_limited" : "unreachable");
         log(log_level::warn, busy ? "agent busy (429): trying again after a backoff" : "agent unreachable: trying once more",
@@ -367,7 +340,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
           continue;
         }
       } else if (step.what == agent_step::kind::fallback) {
-        agent_->describe(record_);
+        agent_->describe(facts_.record());
         metrics().fallbacks.inc(step.fallback_reason);
         log(log_level::warn, "agent failed the caller: fallback prompt and voicemail",
             {{"call_sid", state_.call_sid()}, {"reason", step.fallback_reason}});
@@ -375,25 +348,11 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.fallback, state_.call_sid());
         step = state_.on_fallback_end(co_await agent_->run());
       }
-      record_.outcome = state_.agent_served() ? records::outcome::agent : records::outcome::agent_failed;
-      agent_->describe(record_);
+      facts_.record().outcome = state_.agent_served() ? records::outcome::agent : records::outcome::agent_failed;
+      agent_->describe(facts_.record());
       socket_.send_close(std::move(step.close));
       co_return;
     }
-  }
-
-  void save_record(const std::string& outcome) {
-    record_.outcome = outcome;
-    record_.ended = std::chrono::system_clock::now();
-    record_.end_reason = state_.end_reason().substr(0, 200);
-    if (recorder_) {
-      recorder_->finish();
-      if (recorder_->file().bytes() > 0) record_.recording_path = recorder_->file().path().string();
-    }
-    // Through the disk thread, behind this call's files: the record is stored once its audio is durable.
-    asio::post(services_.disk, [&records = services_.records, record = std::move(record_)]() mutable {
-      records.submit(std::move(record));
-    });
   }
 
   twilio_ws& ws_;
@@ -407,11 +366,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   util::message_queue<bool> starts_;
   std::unique_ptr<agent> agent_;
   twilio::start_message start_;  // for a second connection attempt
-  records::call_record record_;
-  std::optional<call_recorder> recorder_;  // RECORD_CALLS
+  call_facts facts_;  // its record, recording and counters
   std::chrono::steady_clock::time_point began_;
   std::string stream_sid_;
-  std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0;
 };
 
 }  // namespace
@@ -419,25 +376,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
                                           upgrade_auth auth, pending_streams::ticket pending, stream_services& services) {
   const auto& config = services.config;
-  // The WebSocket's own timer bounds the handshake and the close; idle reads are the call's watchdog's. The
-  // basic_stream (its timers) and, after the handshake, the upgrade request are dropped: this frame lives as
-  // long as the call.
   twilio_ws ws(beast::tcp_stream(std::move(stream)).release_socket());
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = config.http_timeout;
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws.set_option(timeouts);
-  ws.read_message_max(std::numeric_limits<std::size_t>::max());  // MAX_WS_MESSAGE_BYTES: the read loop's
-  ws.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, "voicebridge"); }));
-  auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
-  upgrade = {};
-  if (ec) {
-    if (ec == beast::error::timeout) metrics().limit_hits.inc("handshake_timeout");
-    log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});
-    co_return;
-  }
+  const bool accepted = co_await accept_twilio_socket(ws, upgrade, config.http_timeout);
+  upgrade = {};  // this frame lives as long as the call
+  if (!accepted) co_return;
   log(log_level::debug, "twilio stream accepted", {{"auth", auth == upgrade_auth::twilio_signature ? "signature" : "pending"}});
   auto call = std::make_shared<twilio_call>(ws, auth, std::move(pending), services);
   struct finish_on_exit {  // also when run() throws

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "voicebridge/app/config.hpp"
 #include "voicebridge/app/log.hpp"
 
 namespace voicebridge::records {
@@ -117,6 +118,32 @@ std::vector<call_record> call_store::to_records(const std::vector<sql_row>& rows
     out.push_back(std::move(r));
   }
   return out;
+}
+
+// The state directory (recordings, SQLite, spool) and the call store; a state directory that cannot be
+// made, or a SQLite file that cannot be opened, stops the start. PostgreSQL may be down at start: records
+// are spooled until it answers.
+std::shared_ptr<call_store> open_configured_store(const app::config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.recordings_dir(), ec);
+  if (ec) throw app::config_error("STATE_DIR: cannot create " + config.recordings_dir().string() + ": " + ec.message());
+  try {
+    if (config.database_url.empty()) {
+      auto store = std::make_shared<call_store>(open_sqlite(config.state_dir / "calls.sqlite3"));
+      store->migrate();
+      return store;
+    }
+    auto store = std::make_shared<call_store>(open_postgres(config.database_url));
+    try {
+      store->migrate();
+    } catch (const store_error& e) {
+      app::log(app::log_level::error, "call records: PostgreSQL unavailable at start; records are spooled until it answers",
+          {{"error", e.what()}});
+    }
+    return store;
+  } catch (const store_error& e) {
+    throw app::config_error(std::string("DATABASE_URL: ") + e.what());
+  }
 }
 
 }  // namespace voicebridge::records

@@ -12,6 +12,10 @@
 
 #include "records/call_record.hpp"
 
+namespace voicebridge::app {
+struct config;
+}
+
 namespace voicebridge::records {
 
 // The database could not do it (down, unreachable, full). The message never holds credentials.
@@ -59,5 +63,10 @@ class call_store {
   std::unique_ptr<sql_connection> db_;
   bool migrated_ = false;
 };
+
+// The configured store: SQLite in STATE_DIR, or PostgreSQL at DATABASE_URL. The state directory (recordings,
+// SQLite, spool) is made first; one that cannot be made, or a SQLite file that cannot be opened, throws
+// app::config_error and stops the start. PostgreSQL may be down at start: records are spooled until it answers.
+std::shared_ptr<call_store> open_configured_store(const app::config& config);
 
 }  // namespace voicebridge::records

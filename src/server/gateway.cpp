@@ -46,32 +46,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
-// The state directory (recordings, SQLite, spool) and the call store; a state directory that cannot be
-// made, or a SQLite file that cannot be opened, stops the start. PostgreSQL may be down at start: records
-// are spooled until it answers.
-std::shared_ptr<records::call_store> open_store(const app::config& config) {
-  std::error_code ec;
-  std::filesystem::create_directories(config.recordings_dir(), ec);
-  if (ec) throw app::config_error("STATE_DIR: cannot create " + config.recordings_dir().string() + ": " + ec.message());
-  try {
-    if (config.database_url.empty()) {
-      auto store = std::make_shared<records::call_store>(records::open_sqlite(config.state_dir / "calls.sqlite3"));
-      store->migrate();
-      return store;
-    }
-    auto store = std::make_shared<records::call_store>(records::open_postgres(config.database_url));
-    try {
-      store->migrate();
-    } catch (const records::store_error& e) {
-      log(log_level::error, "call records: PostgreSQL unavailable at start; records are spooled until it answers",
-          {{"error", e.what()}});
-    }
-    return store;
-  } catch (const records::store_error& e) {
-    throw app::config_error(std::string("DATABASE_URL: ") + e.what());
-  }
-}
-
 twilio::rest_settings rest_settings(const app::config& config) {
   twilio::rest_settings s{config.twilio_api_base, config.twilio_account_sid, config.twilio_auth_token, nullptr};
   s.tls = tls_for(s.api_base);
@@ -107,7 +81,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         acceptor(io_),
         admin_acceptor(io_),
         admitted(config.prewarm_timeout),
-        records(open_store(config), config.state_dir / "records.spool"),
+        records(records::open_configured_store(config), config.state_dir / "records.spool"),
         agents(io_, config, disk_pool),
         services{config, completed, active, admitted, agents, agents.fallback(), records, disk_pool, rest_settings(config)} {}
   // Every call has ended by now (each held this object): let the files and the records they queued land.

@@ -4,7 +4,6 @@
 #pragma once
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -16,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+
+#include "common/report_escape.hpp"
 
 namespace voicebridge::fake {
 
@@ -75,7 +76,7 @@ boost::asio::awaitable<void> accept_connections(std::shared_ptr<Keep> keep, stan
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);  // as the real services: small messages go at once
     boost::asio::co_spawn(listener.acceptor.get_executor(),
                           detail::stand_in_connection(std::move(socket), listener.tls.get(), keep, serve),
-                          boost::asio::detached);
+                          voicebridge::tools::report_escape("stand-in connection"));
   }
 }
 

@@ -13,6 +13,7 @@
 #include "voicebridge/util/message_queue.hpp"
 #include "common/stand_in_listener.hpp"
 #include "voicebridge/util/base64.hpp"
+#include "common/report_escape.hpp"
 
 namespace voicebridge::fake {
 namespace asio = boost::asio;
@@ -273,7 +274,7 @@ fake_agent_server::fake_agent_server(asio::io_context& io, agent_script script, 
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
   asio::co_spawn(io, accept_connections(impl_, impl_->listener,
                                         [self = impl_](auto stream) { return impl::serve(std::move(stream), self); }),
-                 asio::detached);
+                 voicebridge::tools::report_escape("fake agent listener"));
 }
 fake_agent_server::~fake_agent_server() {
   impl_->listener.close();

@@ -17,6 +17,7 @@
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/audio/speech.hpp"
 #include "voicebridge/util/base64.hpp"
+#include "common/report_escape.hpp"
 
 namespace voicebridge::fake {
 namespace asio = boost::asio;
@@ -367,7 +368,7 @@ fake_speech_server::fake_speech_server(asio::io_context& io, speech_script scrip
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
   asio::co_spawn(io, accept_connections(impl_, impl_->listener,
                                         [self = impl_](auto stream) { return impl::serve(std::move(stream), self); }),
-                 asio::detached);
+                 voicebridge::tools::report_escape("fake speech listener"));
 }
 fake_speech_server::~fake_speech_server() {
   impl_->listener.close();

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "common/stand_in_listener.hpp"
+#include "common/report_escape.hpp"
 
 namespace voicebridge::fake {
 namespace asio = boost::asio;
@@ -177,7 +178,7 @@ fake_llm_server::fake_llm_server(asio::io_context& io, llm_script script, std::u
     : impl_(std::make_shared<impl>(io, std::move(script), port)) {
   asio::co_spawn(io, accept_connections(impl_, impl_->listener,
                                         [self = impl_](auto stream) { return self->serve(std::move(stream)); }),
-                 asio::detached);
+                 voicebridge::tools::report_escape("fake LLM listener"));
 }
 fake_llm_server::~fake_llm_server() {
   impl_->listener.close();

@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,6 +14,7 @@
 
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/util/base64.hpp"
+#include "common/report_escape.hpp"
 
 namespace voicebridge::fake {
 namespace asio = boost::asio;
@@ -85,7 +85,7 @@ fake_twilio_api::fake_twilio_api(asio::io_context& io, twilio_api_settings setti
     : impl_(std::make_shared<impl>(io, std::move(settings))) {
   asio::co_spawn(io, accept_connections(impl_, impl_->listener,
                                         [self = impl_](auto stream) { return impl::serve(std::move(stream), self); }),
-                 asio::detached);
+                 voicebridge::tools::report_escape("fake Twilio API listener"));
 }
 
 fake_twilio_api::~fake_twilio_api() {

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -29,6 +28,7 @@
 
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/audio/g711.hpp"
+#include "common/report_escape.hpp"
 
 namespace asio = boost::asio;
 using namespace voicebridge;
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
     sim::options o = options_for_call();
     o.caller_audio.resize(std::min<std::size_t>(o.caller_audio.size(), cfg.warmup_seconds * 8000));
     sim::call_summary warmup;
-    asio::co_spawn(io, one_call(std::move(o), 0ms, warmup), asio::detached);
+    asio::co_spawn(io, one_call(std::move(o), 0ms, warmup), voicebridge::tools::report_escape("loadgen call"));
     io.run();
     io.restart();
     std::this_thread::sleep_for(500ms);  // the gateway's end-of-call work (records) lands

@@ -1,0 +1,76 @@
+#include "call/call_facts.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "records/record_writer.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/util/base64.hpp"
+
+namespace voicebridge::call {
+using app::metrics;
+
+namespace {
+// frames: one progress line per 5 s of caller audio, at debug (the per-frame path logs nothing above debug: at
+// 2,000 calls an info line per call every 5 s would be 400 lines a second). The call's end line has the totals.
+constexpr std::uint64_t media_log_every = 250;
+}  // namespace
+
+void call_facts::started(const twilio::start_message& start) {
+  record_.call_sid = start.call_sid;
+  record_.stream_sid = start.stream_sid;
+  record_.started = std::chrono::system_clock::now();
+  record_.from = start.parameter("from") ? *start.parameter("from") : "";
+  record_.to = start.parameter("to") ? *start.parameter("to") : "";
+}
+
+void call_facts::record_audio(const app::config& config, boost::asio::thread_pool& disk, const std::string& call_sid) {
+  if (auto file = wav_writer::create(disk, recording_path(config.recordings_dir(), call_sid, "call"), 2, call_sid))
+    recorder_.emplace(std::move(file));
+}
+
+void call_facts::caller_audio(std::string_view payload, const std::string& call_sid) {
+  ++frames_in_;
+  const auto bytes = util::base64_decoded_size(payload);
+  bytes_in_ += bytes;
+  metrics().frames_from_caller.inc();
+  metrics().bytes_from_caller.inc(bytes);
+  if (frames_in_ % media_log_every == 0)
+    app::log(app::log_level::debug, "media", {{"call_sid", call_sid}, {"frames", frames_in_}, {"bytes", bytes_in_}});
+  if (recorder_) {
+    if (auto audio = util::base64_decode(payload)) recorder_->caller_audio(*audio);
+  }
+}
+
+void call_facts::agent_audio(std::string_view payload, bool recorded) {
+  if (recorder_ && recorded) {
+    if (auto audio = util::base64_decode(payload)) recorder_->agent_audio(*audio);
+  }
+  ++frames_out_;
+  metrics().frames_to_caller.inc();
+  metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
+}
+
+void call_facts::agent_cleared() {
+  if (recorder_) recorder_->agent_cleared();
+}
+
+void call_facts::dtmf(char digit) {
+  if (record_.dtmf.size() < records::call_record::max_dtmf) record_.dtmf += digit;
+}
+
+void call_facts::save(const std::string& outcome, const std::string& end_reason, boost::asio::thread_pool& disk,
+                      records::record_writer& records) {
+  record_.outcome = outcome;
+  record_.ended = std::chrono::system_clock::now();
+  record_.end_reason = end_reason.substr(0, 200);
+  if (recorder_) {
+    recorder_->finish();
+    if (recorder_->file().bytes() > 0) record_.recording_path = recorder_->file().path().string();
+  }
+  // Through the disk thread, behind this call's files: the record is stored once its audio is durable.
+  boost::asio::post(disk, [&records, record = std::move(record_)]() mutable { records.submit(std::move(record)); });
+}
+
+}  // namespace voicebridge::call
