@@ -5,13 +5,14 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
 #include "voicebridge/util/message_queue.hpp"
 #include "common/stand_in_listener.hpp"
+#include "common/ws_peer.hpp"
 #include "voicebridge/util/base64.hpp"
 #include "common/report_escape.hpp"
 
@@ -134,8 +135,7 @@ struct fake_agent_server::impl {
       co_return;
     }
     beast::get_lowest_layer(stream).expires_never();
-    websocket::stream<Stream> ws(std::move(stream));
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_peer ws(std::move(stream));
     if (auto [ec] = co_await ws.async_accept(req, use_tuple); ec) co_return;
     ++self->record.conversations;
     co_await self->talk(ws);

@@ -6,14 +6,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 #include <cmath>
 #include <sstream>
 
 #include "voicebridge/util/message_queue.hpp"
 #include "common/stand_in_listener.hpp"
+#include "common/ws_peer.hpp"
 #include "voicebridge/audio/g711.hpp"
 #include "voicebridge/audio/speech.hpp"
 #include "voicebridge/util/base64.hpp"
@@ -113,8 +114,7 @@ struct fake_speech_server::impl {
       co_return;
     }
     beast::get_lowest_layer(stream).expires_never();
-    websocket::stream<Stream> ws(std::move(stream));
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_peer ws(std::move(stream));
     if (auto [ec] = co_await ws.async_accept(req, use_tuple); ec) co_return;
     if (stt) {
       ++self->record.stt_sessions;
