@@ -81,9 +81,10 @@ class pipeline_agent final : public agent {
     started_ = steady_clock::now();
     bool stt_refused = false, tts_refused = false;
     auto [stt_error, tts_error] = co_await (stt_.connect(stt_refused) && tts_.connect(tts_refused));
-    if (!stt_error.empty() || !tts_error.empty()) {
+    if (stt_error || tts_error) {
       log(log_level::error, "pipeline unavailable",
-          {{"call_sid", call_sid_}, {"stt", stt_error.empty() ? "ok" : stt_error}, {"tts", tts_error.empty() ? "ok" : tts_error}});
+          {{"call_sid", call_sid_}, {"stt", stt_error ? stt_.failure(stt_error) : "ok"},
+           {"tts", tts_error ? tts_.failure(tts_error) : "ok"}});
       if (stt_refused || tts_refused) co_return agent_end::refused;
       co_return stt_.rate_limited() || tts_.rate_limited() ? agent_end::rate_limited : agent_end::unreachable;
     }

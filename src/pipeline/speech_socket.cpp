@@ -35,7 +35,7 @@ speech_socket::speech_socket(const asio::any_io_executor& executor, speech_socke
       lost_(executor),
       backoff_(executor) {}
 
-asio::awaitable<std::string> speech_socket::connect(bool& refused) {
+asio::awaitable<boost::system::error_code> speech_socket::connect(bool& refused) {
   ws_ = std::make_unique<net::ws_client>(executor_, settings_.tls);
   asio::steady_timer deadline(executor_);
   deadline.expires_after(settings_.connect_timeout);
@@ -43,14 +43,19 @@ asio::awaitable<std::string> speech_socket::connect(bool& refused) {
                           deadline.async_wait(use_tuple));
   if (result.index() == 1) {
     limits_.hit("speech_connect_timeout", call_sid_);
-    co_return std::string("connect timeout");
+    co_return net::error::timed_out;
   }
   const auto ec = std::get<0>(result);
-  if (!ec) co_return std::string();
+  if (!ec) co_return ec;
   const auto refusal = elevenlabs::refusal_of_upgrade(ws_->upgrade_status());
   refused = refusal == elevenlabs::connect_refusal::refused;
   rate_limited_ = refusal == elevenlabs::connect_refusal::rate_limited;
-  co_return ws_->failure(ec);
+  co_return ec;
+}
+
+std::string speech_socket::failure(const boost::system::error_code& ec) const {
+  if (ec == net::error::timed_out) return "connect timeout";
+  return ws_ ? ws_->failure(ec) : ec.message();
 }
 
 asio::awaitable<socket_end> speech_socket::run(std::function<void()> on_reconnected) {
@@ -75,13 +80,13 @@ asio::awaitable<bool> speech_socket::reconnect() {
     co_await backoff_.async_wait(use_tuple);
     if (closing_) co_return false;
     bool refused = false;
-    const std::string error = co_await connect(refused);
-    if (error.empty()) {
+    const auto ec = co_await connect(refused);
+    if (!ec) {
       log(log_level::info, "speech socket reconnected", {{"call_sid", call_sid_}, {"socket", settings_.name}});
       co_return true;
     }
     log(log_level::warn, "speech socket reconnect failed",
-        {{"call_sid", call_sid_}, {"socket", settings_.name}, {"reason", error}, {"attempt", attempt + 1}});
+        {{"call_sid", call_sid_}, {"socket", settings_.name}, {"reason", failure(ec)}, {"attempt", attempt + 1}});
     if (refused) co_return false;
   }
   co_return false;

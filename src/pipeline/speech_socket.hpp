@@ -37,9 +37,11 @@ class speech_socket {
   speech_socket(const boost::asio::any_io_executor& executor, speech_socket_settings settings, std::string call_sid,
                 std::function<void(std::string_view)> on_message);
 
-  // The first connection; the reason it failed, empty when connected. `refused`: it will not pass by retrying
-  // (a 4xx other than 429).
-  boost::asio::awaitable<std::string> connect(bool& refused);
+  // The first connection; an error code when it failed (net::error::timed_out past connect_timeout).
+  // `refused`: it will not pass by retrying (a 4xx other than 429).
+  boost::asio::awaitable<boost::system::error_code> connect(bool& refused);
+  // What a failed connect() met, for a log line.
+  std::string failure(const boost::system::error_code& ec) const;
   // The first connection was answered 429: worth trying again after a backoff.
   bool rate_limited() const { return rate_limited_; }
   // Reads and writes until closed or failed for good, reconnecting on the way; `on_reconnected` runs after

@@ -220,8 +220,8 @@ util::result<route_table> route_table::parse(std::string_view toml_text, const c
     // Named in errors by its name from the start (a table's keys come in key order, not the file's).
     const auto index = std::to_string(table.routes_.size() + 1);
     if (const auto name = (*t)["name"].value<std::string>(); name && valid_name(*name)) r.name = *name;
-    if (auto wrong = read_route(*t, r, env)) return util::fail("ROUTES_FILE: route " + (r.name.empty() ? "#" + index : r.name) + ": " + *wrong);
     const std::string where = "ROUTES_FILE: route " + (r.name.empty() ? "#" + index : r.name) + ": ";
+    if (auto wrong = read_route(*t, r, env)) return util::fail(where + *wrong);
     if (r.name.empty()) return util::fail(where + "name: required");
     if (!names.insert(r.name).second) return util::fail(where + "name: used by another route");
     if (r.numbers.empty() && !r.catch_all) return util::fail(where + "numbers: required");
