@@ -185,9 +185,9 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
   }
   const std::string initiation = serialize_initiation(init_);
   const std::string_view initiation_text = initiation;  // a named view (GCC 12: docs/gcc12-coroutines.md)
-  if (auto ec = co_await ws_.write(initiation_text)) co_return fail("send initiation: " + ec.message());
+  if (auto [ec, bytes] = co_await ws_.write(initiation_text); ec) co_return fail("send initiation: " + ec.message());
   boost::beast::flat_buffer buffer;
-  if (auto ec = co_await ws_.read_message(buffer)) {
+  if (auto [ec, bytes] = co_await ws_.read(buffer); ec) {
     if (ec != websocket::error::closed) co_return fail("read metadata: " + ec.message());
     const auto reason = ws_.reason();
     if (is_permanent_close(reason.code, reason.reason.c_str())) refusal_ = connect_refusal::refused;
@@ -200,7 +200,12 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
 asio::awaitable<void> conversation::reader() {
   boost::beast::flat_buffer buffer;
   for (;;) {
-    const auto ec = co_await ws_.read_message(buffer, read_step);
+    // In steps of read_step bytes, so that the buffer stays near the messages' size.
+    boost::system::error_code ec;
+    do {
+      auto [step_ec, bytes] = co_await ws_.read_some(buffer, read_step);
+      ec = step_ec;
+    } while (!ec && !ws_.is_message_done());
     if (ec) {
       if (caller_gone_) {
         close_reason_ = "caller hung up";
@@ -228,7 +233,7 @@ asio::awaitable<void> conversation::reader() {
 asio::awaitable<void> conversation::writer() {
   while (auto text = co_await out_.pop()) {
     const std::string_view message = *text;  // a named view (GCC 12: docs/gcc12-coroutines.md)
-    if (co_await ws_.write(message)) break;
+    if (auto [ec, bytes] = co_await ws_.write(message); ec) break;
     util::recycle_text(std::move(*text));
   }
   co_await ws_.close(websocket::close_code::normal);

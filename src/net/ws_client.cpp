@@ -59,20 +59,6 @@ asio::awaitable<error_code> upgrade(WebSocket& ws, const service_address& addres
   co_return error_code{};
 }
 
-template <class WebSocket>
-asio::awaitable<error_code> read_whole(WebSocket& ws, beast::flat_buffer& buffer, std::size_t step_bytes) {
-  if (step_bytes == 0) {
-    auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
-    co_return ec;
-  }
-  error_code ec;
-  do {
-    auto [step_ec, n] = co_await ws.async_read_some(buffer, step_bytes, use_tuple);
-    ec = step_ec;
-  } while (!ec && !ws.is_message_done());
-  co_return ec;
-}
-
 }  // namespace
 
 ws_client::ws_client(const asio::any_io_executor& executor, std::shared_ptr<asio::ssl::context> tls)
@@ -110,23 +96,23 @@ std::string ws_client::failure(const error_code& ec) const {
   return describe(failed_, ec);
 }
 
-// (if/else, not ?: around co_await. GCC 12: docs/gcc12-coroutines.md)
-asio::awaitable<error_code> ws_client::read_message(beast::flat_buffer& buffer, std::size_t step_bytes) {
-  if (streams_->tls) {
-    const auto ec = co_await read_whole(*streams_->tls, buffer, step_bytes);
-    co_return ec;
-  }
-  const auto ec = co_await read_whole(*streams_->plain, buffer, step_bytes);
-  co_return ec;
+asio::awaitable<ws_client::result> ws_client::read_some(beast::flat_buffer& buffer, std::size_t max_bytes) {
+  if (streams_->tls) return streams_->tls->async_read_some(buffer, max_bytes, use_tuple);
+  return streams_->plain->async_read_some(buffer, max_bytes, use_tuple);
 }
 
-asio::awaitable<error_code> ws_client::write(std::string_view text) {
-  if (streams_->tls) {
-    auto [ec, n] = co_await streams_->tls->async_write(asio::buffer(text), use_tuple);
-    co_return ec;
-  }
-  auto [ec, n] = co_await streams_->plain->async_write(asio::buffer(text), use_tuple);
-  co_return ec;
+bool ws_client::is_message_done() const {
+  return streams_->tls ? streams_->tls->is_message_done() : streams_->plain->is_message_done();
+}
+
+asio::awaitable<ws_client::result> ws_client::read(beast::flat_buffer& buffer) {
+  if (streams_->tls) return streams_->tls->async_read(buffer, use_tuple);
+  return streams_->plain->async_read(buffer, use_tuple);
+}
+
+asio::awaitable<ws_client::result> ws_client::write(std::string_view text) {
+  if (streams_->tls) return streams_->tls->async_write(asio::buffer(text), use_tuple);
+  return streams_->plain->async_write(asio::buffer(text), use_tuple);
 }
 
 asio::awaitable<void> ws_client::close(websocket::close_code code) {

@@ -107,7 +107,7 @@ void speech_socket::close() {
 asio::awaitable<void> speech_socket::reader() {
   beast::flat_buffer buffer;
   for (;;) {
-    const auto ec = co_await ws_->read_message(buffer);
+    const auto [ec, bytes] = co_await ws_->read(buffer);
     if (ec) {
       const bool closed = ec == websocket::error::closed;
       // Our own close is a normal one whatever the read saw; otherwise the service's code (-1: no close frame).
@@ -134,7 +134,8 @@ asio::awaitable<void> speech_socket::writer() {
       co_await ws_->close(websocket::close_code::normal);
       co_return;
     }
-    if (co_await ws_->write(*text)) co_return;
+    const std::string_view message = *text;  // a named view (GCC 12: docs/gcc12-coroutines.md)
+    if (auto [ec, bytes] = co_await ws_->write(message); ec) co_return;
   }
 }
 
