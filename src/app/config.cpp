@@ -278,6 +278,7 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     if (v->size() < 16) throw config_error("ADMIN_TOKEN: must be at least 16 characters");
     c.admin_token = *v;
   }
+  if (auto v = get("ROUTES_FILE")) c.routes_file = *v;
   if (auto v = get("TWILIO_ACCOUNT_SID")) c.twilio_account_sid = *v;
   if (auto v = get("TWILIO_API_BASE")) {
     auto parsed = boost::urls::parse_absolute_uri(*v);

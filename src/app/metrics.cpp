@@ -23,6 +23,22 @@ std::map<std::string, std::uint64_t, std::less<>> labelled_counter::snapshot() c
   return values_;
 }
 
+void label_pair_counter::inc(std::string_view first, std::string_view second, std::uint64_t n) {
+  std::lock_guard lock(mutex_);
+  values_[key(first, second)] += n;
+}
+
+std::uint64_t label_pair_counter::value(std::string_view first, std::string_view second) const {
+  std::lock_guard lock(mutex_);
+  auto it = values_.find(key(first, second));
+  return it == values_.end() ? 0 : it->second;
+}
+
+std::map<label_pair_counter::key, std::uint64_t> label_pair_counter::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return values_;
+}
+
 void histogram::observe(double seconds) {
   const auto i = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
   if (i < bounds.size()) buckets_[i].fetch_add(1, std::memory_order_relaxed);
@@ -99,6 +115,15 @@ class exposition {
     for (const auto& [value, n] : c.snapshot())
       sample(name, std::string(label) + "=\"" + escape_label(value) + "\"", std::to_string(n));
   }
+  void labelled(std::string_view name, std::string_view first, std::string_view second, std::string_view help,
+                const label_pair_counter& c) {
+    header(name, "counter", help);
+    for (const auto& [values, n] : c.snapshot())
+      sample(name,
+             std::string(first) + "=\"" + escape_label(values.first) + "\"," + std::string(second) + "=\"" +
+                 escape_label(values.second) + "\"",
+             std::to_string(n));
+  }
   // Two counters that differ only by one label: one family.
   void directions(std::string_view name, std::string_view help, std::string_view a, const app::counter& ca,
                   std::string_view b, const app::counter& cb) {
@@ -131,6 +156,9 @@ std::string render_metrics() {
   e.gauge("active_calls", "Twilio media streams in progress (authenticated).", m.active_calls);
   e.gauge("pending_streams", "Stream sockets waiting for an authenticated start.", m.pending_streams);
   e.labelled("calls_total", "outcome", "Calls ended, by outcome.", m.calls);
+  e.labelled("route_calls_total", "route", "outcome", "Calls ended, by route (ROUTES_FILE) and outcome.", m.route_calls);
+  e.counter("unrouted_calls_total", "Voice webhooks for a called number no route takes (answered with the unavailable message).",
+            m.unrouted_calls);
   e.labelled("webhook_responses_total", "status", "Answers to Twilio's HTTP requests, by status code.",
              m.webhook_responses);
   e.directions("caller_frames_total", "Media frames on the Twilio stream.", "in", m.frames_from_caller, "out",

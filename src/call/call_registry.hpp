@@ -3,9 +3,12 @@
 #pragma once
 #include <boost/asio/cancellation_type.hpp>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "voicebridge/app/metrics.hpp"
@@ -19,9 +22,10 @@ class call_registry {
   // still there after that, drops its sockets at once.
   using closer = std::function<void(boost::asio::cancellation_type)>;
 
-  std::uint64_t add(closer close) {
+  // `route`: the call's route, counted for its max_calls.
+  std::uint64_t add(closer close, std::string route = {}) {
     std::lock_guard lock(mutex_);
-    calls_.emplace(++next_id_, std::move(close));
+    calls_.emplace(++next_id_, entry{std::move(close), std::move(route)});
     return next_id_;
   }
   void remove(std::uint64_t id) {
@@ -48,19 +52,29 @@ class call_registry {
     std::lock_guard lock(mutex_);
     return calls_.size();
   }
+  // The calls of one route (a scan: calls are few hundred at most, and this runs once per call).
+  std::size_t size(std::string_view route) const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(
+        std::count_if(calls_.begin(), calls_.end(), [&](const auto& call) { return call.second.route == route; }));
+  }
   // Asks every call to end; they finish on their own strands.
   void close_all(boost::asio::cancellation_type how) {
     std::vector<closer> closers;
     {
       std::lock_guard lock(mutex_);
-      for (auto& [id, close] : calls_) closers.push_back(close);
+      for (auto& [id, call] : calls_) closers.push_back(call.close);
     }
     for (auto& close : closers) close(how);
   }
 
  private:
+  struct entry {
+    closer close;
+    std::string route;
+  };
   mutable std::mutex mutex_;
-  std::map<std::uint64_t, closer> calls_;
+  std::map<std::uint64_t, entry> calls_;
   std::function<void()> on_empty_;
   std::uint64_t next_id_ = 0;
 };
@@ -69,8 +83,8 @@ class call_registry {
 // a call that ends by an exception gives both back too.
 class call_registration {
  public:
-  call_registration(call_registry& registry, call_registry::closer close)
-      : registry_(registry), id_(registry.add(std::move(close))) {
+  call_registration(call_registry& registry, call_registry::closer close, std::string route = {})
+      : registry_(registry), id_(registry.add(std::move(close), std::move(route))) {
     app::metrics().active_calls.inc();
   }
   call_registration(const call_registration&) = delete;

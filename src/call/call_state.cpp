@@ -16,6 +16,8 @@ std::string_view label(refusal why) {
     case refusal::no_credentials: return "no_credentials";
     case refusal::unsupported_format: return "unsupported_format";
     case refusal::over_capacity: return "over_capacity";
+    case refusal::route_over_capacity: return "route_over_capacity";
+    case refusal::unknown_route: return "unknown_route";
     case refusal::no_start_in_time: return "no_start_in_time";
   }
   return "unknown";
@@ -32,7 +34,9 @@ std::uint16_t close_code_of(refusal why) {
     case refusal::unsupported_format: return close_code::unknown_data;
     case refusal::invalid_message: return close_code::bad_payload;
     case refusal::message_too_big: return close_code::too_big;
-    case refusal::over_capacity: return close_code::try_again_later;
+    case refusal::over_capacity:
+    case refusal::route_over_capacity: return close_code::try_again_later;
+    case refusal::unknown_route:
     case refusal::before_start:
     case refusal::bad_stream_token:
     case refusal::no_credentials:
@@ -45,6 +49,7 @@ std::optional<std::string_view> limit_of(refusal why) {
   switch (why) {
     case refusal::message_too_big: return "ws_message_size";  // MAX_WS_MESSAGE_BYTES
     case refusal::over_capacity: return "max_calls";
+    case refusal::route_over_capacity: return "route_max_calls";
     case refusal::no_start_in_time: return "stream_auth_timeout";
     default: return std::nullopt;
   }
@@ -56,7 +61,9 @@ call_step call_state::on_start(const twilio::start_message& start, std::chrono::
   if (started_ || phase_ == call_phase::closing) return {};  // a duplicate start is ignored
   call_sid_ = start.call_sid;
   if (const std::string* token = start.parameter(twilio::stream_token_parameter)) {
-    const auto status = twilio::verify_stream_token(settings_.stream_token_key, *token, start.call_sid, now);
+    const std::string* route = start.parameter(twilio::route_parameter);
+    route_ = route ? *route : std::string();
+    const auto status = twilio::verify_stream_token(settings_.stream_token_key, *token, start.call_sid, route_, now);
     if (status != twilio::stream_token_status::valid)
       return refuse(refusal::bad_stream_token, "stream token " + std::string(twilio::to_string(status)));
   } else if (settings_.auth == upgrade_auth::none) {
@@ -71,9 +78,16 @@ call_step call_state::on_start(const twilio::start_message& start, std::chrono::
   return {call_step::kind::check_room};
 }
 
-call_step call_state::on_room(bool admitted_by_webhook, std::size_t active_calls) {
-  // A stream this instance's webhook admitted has its slot; any other must find room under MAX_CALLS now.
-  if (!admitted_by_webhook && active_calls >= settings_.max_calls) return refuse(refusal::over_capacity, "at MAX_CALLS");
+call_step call_state::on_room(const room& found) {
+  if (!found.route_known) return refuse(refusal::unknown_route, "route no longer configured");
+  // A stream this instance's webhook admitted has its slot; any other must find room under MAX_CALLS (and
+  // its route's max_calls) now.
+  if (!found.admitted_by_webhook) {
+    if (found.active_calls >= settings_.max_calls) return refuse(refusal::over_capacity, "at MAX_CALLS");
+    if (found.route_max_calls && found.route_active_calls >= *found.route_max_calls)
+      return refuse(refusal::route_over_capacity, "at the route's max_calls");
+  }
+  operator_key_ = found.operator_key;
   started_ = true;
   phase_ = call_phase::serving;
   return {call_step::kind::start_agent};
@@ -86,7 +100,7 @@ call_step call_state::on_media() {
 
 call_step call_state::on_dtmf(char digit) {
   if (!started_) return refuse(refusal::before_start, "dtmf before start");
-  if (settings_.operator_key && digit == *settings_.operator_key) return {call_step::kind::transfer_to_operator};
+  if (operator_key_ && digit == *operator_key_) return {call_step::kind::transfer_to_operator};
   return {call_step::kind::to_agent};
 }
 

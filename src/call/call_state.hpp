@@ -39,6 +39,8 @@ enum class refusal {
   no_credentials,
   unsupported_format,
   over_capacity,
+  route_over_capacity,  // the route's own max_calls
+  unknown_route,        // the route its webhook chose is no longer configured (a reload removed it)
   no_start_in_time,
 };
 std::string_view label(refusal why);  // the rejected_streams_total reason
@@ -65,7 +67,7 @@ struct call_step {
     nothing,
     to_agent,              // hand the event to the agent
     transfer_to_operator,  // DTMF OPERATOR_KEY: a human, not the agent
-    check_room,            // `start` authenticated: ask admission, then report on_room()
+    check_room,            // `start` authenticated: find its route and ask admission, then report on_room()
     start_agent,           // the call is admitted: create the agent (or adopt a pre-warmed one) and run it
     close,
   };
@@ -96,12 +98,21 @@ enum class watch_step { nothing, ping, drop_for_write_timeout, drop_for_idle };
 struct call_state_settings {
   std::string_view stream_token_key;  // TWILIO_STREAM_TOKEN (empty: per-call tokens are not accepted)
   upgrade_auth auth = upgrade_auth::none;
-  std::optional<char> operator_key;  // OPERATOR_KEY, when OPERATOR_NUMBER is set
   std::size_t max_calls = 0;
   std::chrono::steady_clock::duration write_timeout{std::chrono::seconds(10)};
   std::chrono::steady_clock::duration idle_timeout{std::chrono::seconds(10)};
   agent_retry_settings retry{};
   std::uint32_t retry_seed = 1;
+};
+
+// What the shell found for an authenticated `start`: its route and whether there is room for it.
+struct room {
+  bool route_known = true;  // the route named by the start's (token-bound) route parameter is configured
+  bool admitted_by_webhook = false;  // this instance's webhook admitted the call: its slot is kept
+  std::size_t active_calls = 0;
+  std::size_t route_active_calls = 0;
+  std::optional<std::size_t> route_max_calls;  // the route's share of MAX_CALLS
+  std::optional<char> operator_key;  // the route's OPERATOR_KEY, when it has an operator number
 };
 
 class call_state {
@@ -115,11 +126,14 @@ class call_state {
   bool caller_gone() const { return caller_gone_; }
   const std::string& call_sid() const { return call_sid_; }
   const std::string& end_reason() const { return end_reason_; }
+  // The route the authenticated start names (its stream token is bound to it); empty for a start that
+  // authenticated by the upgrade's signature alone, which takes the catch-all route.
+  const std::string& route() const { return route_; }
 
   // --- from Twilio ---
   call_step on_start(const twilio::start_message& start, std::chrono::system_clock::time_point now);
-  // After check_room: whether this instance's webhook admitted the call, and how many calls are active.
-  call_step on_room(bool admitted_by_webhook, std::size_t active_calls);
+  // After check_room: the call's route and the room for it.
+  call_step on_room(const room& found);
   call_step on_media();  // 50 times a second: decides, records nothing
   call_step on_dtmf(char digit);
   call_step on_mark() const;
@@ -169,7 +183,8 @@ class call_state {
   call_state_settings settings_;
   call_phase phase_ = call_phase::awaiting_start;
   agent_retry_policy retry_;
-  std::string call_sid_, end_reason_;
+  std::string call_sid_, end_reason_, route_;
+  std::optional<char> operator_key_;  // the route's, from on_room
   bool started_ = false;
   bool authenticated_ = false;  // `start` proved itself (the record may be written)
   bool caller_gone_ = false;

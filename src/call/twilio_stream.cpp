@@ -49,7 +49,6 @@ call_state_settings state_settings(const app::config& config, upgrade_auth auth)
   call_state_settings s;
   s.stream_token_key = config.twilio_stream_token;
   s.auth = auth;
-  if (!config.operator_number.empty()) s.operator_key = config.operator_key;
   s.max_calls = config.max_calls;
   s.write_timeout = config.write_timeout;
   s.idle_timeout = config.twilio_idle_timeout;
@@ -93,10 +92,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         outcome == records::outcome::fallback || outcome == records::outcome::transferred)
       services_.completed.add(state_.call_sid());
     metrics().calls.inc(outcome);
+    if (route_) metrics().route_calls.inc(route_->name, outcome);
     if (state_.authenticated())  // only authenticated calls: nobody else can write records
       facts_.save(outcome, state_.end_reason(), services_.disk, services_.records);
     log(log_level::info, "call ended",
-        {{"call_sid", state_.call_sid()}, {"stream_sid", stream_sid_}, {"outcome", outcome}, {"frames_in", facts_.frames_in()},
+        {{"call_sid", state_.call_sid()}, {"route", route_ ? route_->name : ""}, {"stream_sid", stream_sid_},
+         {"outcome", outcome}, {"frames_in", facts_.frames_in()},
          {"bytes_in", facts_.bytes_in()}, {"frames_out", facts_.frames_out()}, {"dropped_out", socket_.dropped()},
          {"duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began_).count()},
          {"end", state_.end_reason()}});
@@ -265,7 +266,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     auto step = state_.on_dtmf(digit);
     if (step.what == call_step::kind::close) return carry_out(std::move(step));
     facts_.dtmf(digit);
-    if (step.what == call_step::kind::transfer_to_operator) return transfer(config_.operator_number);
+    if (step.what == call_step::kind::transfer_to_operator) return transfer(route_->settings.operator_number);
     agent_->on_dtmf(digit);
   }
 
@@ -276,17 +277,35 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     }
     auto step = state_.on_start(start, std::chrono::system_clock::now());
     if (state_.authenticated()) facts_.started(start);  // its record is written however it goes on
-    if (step.what == call_step::kind::check_room)
-      step = state_.on_room(services_.admitted.stream_started(start.call_sid), services_.active.size());
+    if (step.what == call_step::kind::check_room) step = state_.on_room(find_room(start.call_sid));
     if (step.what != call_step::kind::start_agent) return carry_out(std::move(step));
     register_call();
     stream_sid_ = start.stream_sid;
     start_ = start;
-    log(log_level::info, "start", {{"call_sid", state_.call_sid()}, {"stream_sid", stream_sid_}});
-    if (config_.record_calls) facts_.record_audio(config_, services_.disk, start.call_sid);
-    agent_ = services_.agents.adopt(start, ws_.get_executor(), weak_from_this());  // opened at the webhook?
-    if (!agent_) agent_ = services_.agents.make(start_, ws_.get_executor(), *this);
+    facts_.record().route = route_->name;
+    log(log_level::info, "start", {{"call_sid", state_.call_sid()}, {"route", route_->name}, {"stream_sid", stream_sid_}});
+    if (route_->settings.record_calls) facts_.record_audio(config_, services_.disk, start.call_sid);
+    if (route_->voicemail_only) {
+      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, route_->fallback, state_.call_sid());
+    } else {
+      agent_ = route_->agents.adopt(start, ws_.get_executor(), weak_from_this());  // opened at the webhook?
+      if (!agent_) agent_ = route_->agents.make(start_, ws_.get_executor(), *this);
+    }
     starts_.push(true);
+  }
+
+  // The call's route (as its webhook chose it), and the room for it under MAX_CALLS and the route's share.
+  room find_room(const std::string& call_sid) {
+    room found;
+    found.admitted_by_webhook = services_.admitted.stream_started(call_sid);
+    route_ = services_.routes.find(call_sid, state_.route());
+    found.route_known = route_ != nullptr;
+    found.active_calls = services_.active.size();
+    if (!route_) return found;
+    found.route_active_calls = services_.active.size(route_->name);
+    found.route_max_calls = route_->max_calls;
+    if (!route_->settings.operator_number.empty()) found.operator_key = route_->settings.operator_key;
+    return found;
   }
 
   // From its authenticated start the call counts as active (MAX_CALLS, the drain, the gauge), and no longer
@@ -297,7 +316,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       asio::post(executor, [weak, how] {
         if (auto c = weak.lock()) c->end_for_drain(how);
       });
-    });
+    }, route_->name);
   }
 
   void on_media(std::string_view payload) {
@@ -329,7 +348,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         metrics().agent_retries.inc(busy ? "rate_limited" : "unreachable");
         log(log_level::warn, busy ? "agent busy (429): trying again after a backoff" : "agent unreachable: trying once more",
             {{"call_sid", state_.call_sid()}, {"wait_ms", step.wait.count()}});
-        agent_ = services_.agents.make(start_, ws_.get_executor(), *this);
+        agent_ = route_->agents.make(start_, ws_.get_executor(), *this);
         if (step.wait.count() > 0) {
           asio::steady_timer backoff(ws_.get_executor(), step.wait);
           co_await backoff.async_wait(use_tuple);
@@ -345,7 +364,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         log(log_level::warn, "agent failed the caller: fallback prompt and voicemail",
             {{"call_sid", state_.call_sid()}, {"reason", step.fallback_reason}});
         clear_audio();  // a failed agent's queued audio would delay the prompt
-        agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, services_.fallback, state_.call_sid());
+        agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, route_->fallback, state_.call_sid());
         step = state_.on_fallback_end(co_await agent_->run());
       }
       facts_.record().outcome = state_.agent_served() ? records::outcome::agent : records::outcome::agent_failed;
@@ -366,6 +385,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   util::message_queue<bool> starts_;
   std::unique_ptr<agent> agent_;
   twilio::start_message start_;  // for a second connection attempt
+  std::shared_ptr<const call_route> route_;  // from the authenticated start on: kept across a reload
   call_facts facts_;  // its record, recording and counters
   std::chrono::steady_clock::time_point began_;
   std::string stream_sid_;

@@ -11,10 +11,10 @@
 #include "call/admission.hpp"
 #include "call/agent.hpp"
 #include "call/call_registry.hpp"
+#include "call/call_route.hpp"
 #include "call/call_state.hpp"
 #include "call/completed_calls.hpp"
 #include "call/pending_streams.hpp"
-#include "call/voicemail_agent.hpp"
 #include "twilio/rest_client.hpp"
 #include "voicebridge/app/config.hpp"
 
@@ -25,12 +25,11 @@ class record_writer;
 namespace voicebridge::call {
 
 struct stream_services {
-  const app::config& config;
+  const app::config& config;  // the process's: credentials, timeouts, limits
   completed_calls& completed;
   call_registry& active;
   admission& admitted;
-  agent_factory& agents;        // the configured agent (and the pre-warmed conversations)
-  voicemail_settings fallback;  // when the agent cannot answer: fallback prompt, tone, message
+  route_finder& routes;  // each call's agents, fallback and per-route settings
   records::record_writer& records;
   boost::asio::thread_pool& disk;  // recordings are written here, never on an io thread
   twilio::rest_settings rest;  // transfers

@@ -1,5 +1,6 @@
 #include "elevenlabs/agent_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -68,18 +69,22 @@ class adopted_agent final : public call::agent {
 
 }  // namespace
 
-dynamic_variables variables_from_parameters(const std::vector<std::pair<std::string, std::string>>& parameters) {
+dynamic_variables call_variables(const std::vector<std::pair<std::string, std::string>>& parameters,
+                                 const agent_settings& settings) {
   dynamic_variables variables;
   for (const auto& [name, value] : parameters) {
-    if (name == twilio::stream_token_parameter) continue;
+    if (name == twilio::stream_token_parameter || name == twilio::route_parameter) continue;
     variables.emplace_back(name == "from" ? "caller_number" : name == "to" ? "called_number" : name, value);
   }
+  for (const auto& [name, value] : settings.route_variables)
+    if (std::none_of(variables.begin(), variables.end(), [&](const auto& v) { return v.first == name; }))
+      variables.emplace_back(name, value);
   return variables;
 }
 
 std::unique_ptr<call::agent> make_agent(const asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start) {
-  auto result = make_session(executor, settings, start.call_sid, variables_from_parameters(start.custom_parameters));
+  auto result = make_session(executor, settings, start.call_sid, call_variables(start.custom_parameters, settings));
   result->attach(caller, nullptr);
   return result;
 }

@@ -21,6 +21,8 @@ class context;
 
 namespace voicebridge::elevenlabs {
 
+using dynamic_variables = std::vector<std::pair<std::string, std::string>>;
+
 struct agent_settings {
   std::string base_url;  // https://host[:port] (wss://), or http://host:port (ws://) for local stand-ins
   std::string agent_id;
@@ -28,18 +30,19 @@ struct agent_settings {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds idle_timeout{30000};  // nothing received (ElevenLabs pings every few seconds)
   bool dtmf_as_user_message = false;
-  std::string config_override_json;  // conversation_config_override, per deployment
+  std::string config_override_json;  // conversation_config_override, per deployment (or route)
+  dynamic_variables route_variables;  // the route's dynamic_variables, added to each call's
   std::chrono::milliseconds goodbye_cap{10000};  // how long a goodbye may keep playing after the agent closes
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
   std::shared_ptr<boost::asio::ssl::context> tls;  // for https base URLs; shared by all calls
   std::chrono::milliseconds prewarm_timeout{15000};  // how long a pre-warmed conversation waits for its stream
 };
 
-using dynamic_variables = std::vector<std::pair<std::string, std::string>>;
-
 // The conversation's dynamic variables from the stream's (or webhook's) parameters: from -> caller_number,
-// to -> called_number, the others by name; never the stream credential.
-dynamic_variables variables_from_parameters(const std::vector<std::pair<std::string, std::string>>& parameters);
+// to -> called_number, the others by name (not the stream credential or the route); then the route's variables, each
+// unless the call's own parameters already name it (a caller's number is a fact, not configuration).
+dynamic_variables call_variables(const std::vector<std::pair<std::string, std::string>>& parameters,
+                                 const agent_settings& settings);
 
 // A conversation connected when the stream starts, on the call's own executor.
 std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,

@@ -51,6 +51,7 @@ std::string to_json(const call_record& r) {
                  {"conversation_id", r.conversation_id},
                  {"from", r.from},
                  {"to", r.to},
+                 {"route", r.route},
                  {"started_at_ms", epoch_ms(r.started)},
                  {"ended_at_ms", epoch_ms(r.ended)},
                  {"outcome", r.outcome},
@@ -75,7 +76,7 @@ util::result<call_record> record_from_json(std::string_view text) {
   VB_TRY(call_sid, util::string_field(o, "call_sid", true));
   r.call_sid = std::move(call_sid);
   for (auto [key, field] : {std::pair{"stream_sid", &r.stream_sid}, {"conversation_id", &r.conversation_id},
-                            {"from", &r.from}, {"to", &r.to}, {"outcome", &r.outcome}, {"end_reason", &r.end_reason},
+                            {"from", &r.from}, {"to", &r.to}, {"route", &r.route}, {"outcome", &r.outcome}, {"end_reason", &r.end_reason},
                             {"dtmf", &r.dtmf}, {"transferred_to", &r.transferred_to}, {"recording_path", &r.recording_path},
                             {"voicemail_path", &r.voicemail_path}, {"twilio_status", &r.twilio_status}}) {
     VB_TRY(s, util::string_field(o, key, false));

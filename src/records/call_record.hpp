@@ -31,6 +31,7 @@ struct transcript_line {
 
 struct call_record {
   std::string call_sid, stream_sid, conversation_id, from, to;
+  std::string route;  // the routes file's name of the route that served it
   std::chrono::system_clock::time_point started{}, ended{};
   std::string outcome;
   std::string end_reason;

@@ -23,6 +23,11 @@ const std::vector<std::vector<std::string>> migrations{
         " twilio_duration_s BIGINT)",
         "CREATE INDEX calls_started ON calls (started_at_ms)",
     },
+    {
+        // Routes (ROUTES_FILE): which route served the call, for GET /api/calls?route=NAME.
+        "ALTER TABLE calls ADD COLUMN route TEXT",
+        "CREATE INDEX calls_route_started ON calls (route, started_at_ms)",
+    },
 };
 
 std::optional<std::int64_t> to_int(const sql_value& v) {
@@ -67,13 +72,13 @@ void call_store::save(const call_record& r) {
   std::lock_guard lock(mutex_);
   migrate_locked();
   db_->exec(
-      "INSERT INTO calls (call_sid, started_at_ms, ended_at_ms, outcome, from_number, to_number, record)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+      "INSERT INTO calls (call_sid, started_at_ms, ended_at_ms, outcome, from_number, to_number, record, route)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
       " ON CONFLICT (call_sid) DO UPDATE SET started_at_ms = excluded.started_at_ms,"
       " ended_at_ms = excluded.ended_at_ms, outcome = excluded.outcome, from_number = excluded.from_number,"
-      " to_number = excluded.to_number, record = excluded.record",
+      " to_number = excluded.to_number, record = excluded.record, route = excluded.route",
       {r.call_sid, std::to_string(epoch_ms(r.started)), std::to_string(epoch_ms(r.ended)), r.outcome, r.from, r.to,
-       to_json(r)});
+       to_json(r), r.route.empty() ? std::nullopt : sql_value(r.route)});
 }
 
 void call_store::save_status(const status_update& u) {
@@ -86,9 +91,14 @@ void call_store::save_status(const status_update& u) {
       {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt});
 }
 
-std::vector<call_record> call_store::recent(std::size_t limit) {
+std::vector<call_record> call_store::recent(std::size_t limit, const std::optional<std::string>& route) {
   std::lock_guard lock(mutex_);
   migrate_locked();
+  if (route)
+    return to_records(db_->exec(
+        "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls WHERE route = $1"
+        " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $2",
+        {*route, std::to_string(limit)}));
   return to_records(db_->exec(
       "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls"
       " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $1",

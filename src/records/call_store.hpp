@@ -51,7 +51,8 @@ class call_store {
   void migrate();  // brings the schema up to date; idempotent
   void save(const call_record& record);  // insert or replace; keeps a status already stored
   void save_status(const status_update& update);  // inserts a bare row if the record is not there yet
-  std::vector<call_record> recent(std::size_t limit);  // newest first
+  // Newest first; with `route`, only that route's calls.
+  std::vector<call_record> recent(std::size_t limit, const std::optional<std::string>& route = std::nullopt);
   std::optional<call_record> find(const std::string& call_sid);
   const char* kind() const { return db_->kind(); }
 

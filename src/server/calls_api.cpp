@@ -53,6 +53,7 @@ api_answer query(const std::string& target, records::call_store& store) {
   const std::string_view path = std::string_view(target).substr(0, target.find('?'));
   if (path == app::calls_api_path || path == std::string(app::calls_api_path) + "/") {
     std::size_t limit = 50;
+    std::optional<std::string> route;
     if (const auto q = target.find('?'); q != std::string::npos) {
       auto form = twilio::parse_form(std::string_view(target).substr(q + 1));
       if (!form) return error(400, "malformed query");
@@ -61,9 +62,13 @@ api_answer query(const std::string& target, records::call_store& store) {
         if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > 1000)
           return error(400, "limit must be an integer from 1 to 1000");
       }
+      if (auto name = form->get("route")) {
+        if (name->empty() || name->size() > 64) return error(400, "route must be a route's name");
+        route = std::string(*name);
+      }
     }
     boost::json::array calls;
-    for (const auto& record : store.recent(limit)) calls.push_back(with_links(record));
+    for (const auto& record : store.recent(limit, route)) calls.push_back(with_links(record));
     return {200, boost::json::serialize(boost::json::object{{"calls", std::move(calls)}}), {}};
   }
   std::string_view rest = path.substr(app::calls_api_path.size() + 1);

@@ -81,7 +81,8 @@ std::shared_ptr<asio::ssl::context> tls_for(const std::string& base_url) {
   return base_url.starts_with("https://") ? net::make_client_tls_context() : nullptr;
 }
 
-configured_agents::configured_agents(asio::io_context& io, const app::config& config, asio::thread_pool& disk)
+configured_agents::configured_agents(asio::io_context& io, const app::config& config, asio::thread_pool& disk,
+                                     const elevenlabs::dynamic_variables& route_variables)
     : config_(config),
       greeting_mulaw_(load_echo_greeting(config)),
       local_voicemail_(voicemail(config,
@@ -96,6 +97,7 @@ configured_agents::configured_agents(asio::io_context& io, const app::config& co
                           disk)),
       agent_(agent_settings(config)),
       pipeline_(pipeline_settings(config)) {
+  agent_.route_variables = route_variables;
   if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) prewarms_.emplace(io, agent_, config.io_threads());
 }
 
@@ -121,7 +123,7 @@ std::unique_ptr<call::agent> configured_agents::make(const twilio::start_message
 
 void configured_agents::prewarm(const std::string& call_sid,
                                 const std::vector<std::pair<std::string, std::string>>& call_parameters) {
-  if (prewarms_) prewarms_->open(call_sid, elevenlabs::variables_from_parameters(call_parameters));
+  if (prewarms_) prewarms_->open(call_sid, elevenlabs::call_variables(call_parameters, agent_));
 }
 
 }  // namespace voicebridge::server

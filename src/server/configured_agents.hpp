@@ -19,8 +19,10 @@ namespace voicebridge::server {
 class configured_agents final : public call::agent_factory {
  public:
   // Loads the prompts (a WAV file, or the text spoken with espeak-ng); throws app::config_error naming the
-  // variable when one cannot be loaded.
-  configured_agents(boost::asio::io_context& io, const app::config& config, boost::asio::thread_pool& disk);
+  // variable when one cannot be loaded. `config` is a route's settings (it must outlive this object) and
+  // `route_variables` its dynamic variables.
+  configured_agents(boost::asio::io_context& io, const app::config& config, boost::asio::thread_pool& disk,
+                    const elevenlabs::dynamic_variables& route_variables = {});
 
   std::unique_ptr<call::agent> adopt(const twilio::start_message& start, const boost::asio::any_io_executor& executor,
                                      std::weak_ptr<call::caller_link> caller) override;

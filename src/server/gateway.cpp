@@ -24,6 +24,7 @@
 #include "net/call_executor.hpp"
 #include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
+#include "server/routing.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -71,7 +72,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   records::record_writer records;
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
-  configured_agents agents;
+  routing routes;
   call::stream_services services;
   std::atomic<bool> draining = false;
 
@@ -82,8 +83,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         admin_acceptor(io_),
         admitted(config.prewarm_timeout),
         records(records::open_configured_store(config), config.state_dir / "records.spool"),
-        agents(io_, config, disk_pool),
-        services{config, completed, active, admitted, agents, agents.fallback(), records, disk_pool, rest_settings(config)} {}
+        routes(io_, config, disk_pool),
+        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config)} {}
   // Every call has ended by now (each held this object): let the files and the records they queued land.
   ~impl() { disk_pool.join(); }
 
@@ -264,23 +265,39 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
 
   twilio::http_answer answer_voice_webhook(const twilio::form_params& params) {
     const std::string call_sid(params.get_or("CallSid", ""));
-    if (twilio::is_valid_sid(call_sid) && !admitted.try_admit(call_sid, active.size(), config.max_calls)) {
-      metrics().limit_hits.inc("max_calls");
+    if (!twilio::is_valid_sid(call_sid)) return twilio::answer_voice_webhook(params, config, "", std::chrono::system_clock::now());
+    const auto now = std::chrono::system_clock::now();
+    auto choice = routes.choose(params.get_or("To", ""), now);
+    if (!choice) {
+      metrics().unrouted_calls.inc();
+      log(log_level::warn, "voice webhook: no route takes the called number, answering unavailable",
+          {{"call_sid", call_sid}, {"to", params.get_or("To", "")}});
+      return twilio::answer_unavailable(config);
+    }
+    const auto& route = *choice->route;
+    const call::room_request room{active.size(), config.max_calls, route.name, active.size(route.name), route.max_calls};
+    if (const auto verdict = admitted.try_admit(call_sid, room); verdict != call::admission::verdict::admitted) {
+      const bool process_limit = verdict == call::admission::verdict::at_max_calls;
+      metrics().limit_hits.inc(process_limit ? "max_calls" : "route_max_calls");
       metrics().calls.inc(records::outcome::busy);
-      log(log_level::warn, "voice webhook: at MAX_CALLS, answering busy",
-          {{"call_sid", call_sid}, {"max_calls", config.max_calls}});
+      metrics().route_calls.inc(route.name, records::outcome::busy);
+      log(log_level::warn, process_limit ? "voice webhook: at MAX_CALLS, answering busy" : "voice webhook: at the route's max_calls, answering busy",
+          {{"call_sid", call_sid}, {"route", route.name}, {"max_calls", process_limit ? config.max_calls : *route.max_calls}});
       records::call_record busy;
       busy.call_sid = call_sid;
       busy.from = params.get_or("From", "");
       busy.to = params.get_or("To", "");
-      busy.started = busy.ended = std::chrono::system_clock::now();
+      busy.route = route.name;
+      busy.started = busy.ended = now;
       busy.outcome = records::outcome::busy;
       records.submit(std::move(busy));
       return twilio::answer_busy(config);
     }
-    auto answer = twilio::answer_voice_webhook(params, config, std::chrono::system_clock::now());
+    auto answer = twilio::answer_voice_webhook(params, config, choice->grant, now);
+    if (answer.status != 200) return answer;
+    routes.hold_for_stream(call_sid, choice->route);
     // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
-    if (answer.status == 200 && config.prewarm) agents.prewarm(call_sid, twilio::call_parameters(params));
+    if (!route.voicemail_only && route.settings.prewarm) choice->agents->prewarm(call_sid, twilio::call_parameters(params));
     return answer;
   }
 
@@ -373,7 +390,13 @@ std::uint16_t gateway::metrics_port() const {
 std::size_t gateway::active_calls() const { return impl_->active.size(); }
 std::size_t gateway::pending_streams() const { return impl_->pending.size(); }
 const app::config& gateway::config() const { return impl_->config; }
-const std::vector<std::uint8_t>& gateway::fallback_prompt() const { return *impl_->services.fallback.prompt; }
+const std::vector<std::uint8_t>& gateway::fallback_prompt(std::string_view route) const {
+  const auto found = impl_->routes.find({}, route);
+  if (!found) throw std::out_of_range("no route named " + std::string(route));
+  return *found->fallback.prompt;  // kept by the routes in force (a test's accessor: no reload meanwhile)
+}
+
+std::optional<std::string> gateway::reload_routes() { return impl_->routes.reload(); }
 // Records reach the writer through the disk thread (behind their call's files): that drains first.
 static bool drain_disk(asio::thread_pool& disk, std::chrono::steady_clock::time_point deadline) {
   auto drained = std::make_shared<std::promise<void>>();

@@ -3,9 +3,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <thread>
@@ -131,12 +133,25 @@ int run_service(const config& config) {
   };
   signals.async_wait(on_signal);
 
+  // SIGHUP (systemctl reload): ROUTES_FILE again. Read, checked and its prompts made on a thread of its own,
+  // never on an io thread; a file that fails its checks is logged and changes nothing.
+  asio::thread_pool reloads(1);
+  asio::signal_set hangups(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log(log_level::info, "SIGHUP: reloading the routes");
+    asio::post(reloads, [&server] { (void)server.reload_routes(); });
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+
   notify_systemd("READY=1\nSTATUS=0 active calls, " + std::to_string(threads) + " threads");
   log(log_level::info, "ready", {{"threads", threads}});
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  reloads.join();
   return 0;
 }
 

@@ -71,7 +71,7 @@ std::vector<std::pair<std::string, std::string>> call_parameters(const form_para
   return parameters;
 }
 
-http_answer answer_voice_webhook(const form_params& params, const app::config& config,
+http_answer answer_voice_webhook(const form_params& params, const app::config& config, std::string_view route,
                                  std::chrono::system_clock::time_point now) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!is_valid_sid(call_sid)) {
@@ -92,16 +92,21 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
   twiml.stream_url = config.stream_url();
   twiml.connect_action = config.url_for(app::stream_ended_path);
   twiml.parameters.emplace_back(stream_token_parameter,
-                                mint_stream_token(config.twilio_stream_token, call_sid, now + config.stream_token_ttl));
+                                mint_stream_token(config.twilio_stream_token, call_sid, route, now + config.stream_token_ttl));
+  twiml.parameters.emplace_back(route_parameter, route);
   for (auto& parameter : parameters) twiml.parameters.push_back(std::move(parameter));
   log(log_level::info, "voice webhook accepted",
-      {{"call_sid", call_sid}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
+      {{"call_sid", call_sid}, {"route", route}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
        {"call_status", params.get_or("CallStatus", "")}});
   return {200, "text/xml", render_connect_stream(twiml)};
 }
 
 http_answer answer_stream_ended(bool gateway_served_stream, const app::config& config) {
   if (gateway_served_stream) return {200, "text/xml", render_hangup()};
+  return answer_unavailable(config);
+}
+
+http_answer answer_unavailable(const app::config& config) {
   return {200, "text/xml", render_say_hangup(config.unavailable_message, config.say_language)};
 }
 

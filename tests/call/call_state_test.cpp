@@ -22,7 +22,6 @@ call_state_settings settings(upgrade_auth auth = upgrade_auth::none) {
   call_state_settings s;
   s.stream_token_key = key;
   s.auth = auth;
-  s.operator_key = '0';
   s.max_calls = 2;
   s.write_timeout = 4s;
   s.idle_timeout = 10s;
@@ -30,15 +29,32 @@ call_state_settings settings(upgrade_auth auth = upgrade_auth::none) {
 }
 
 twilio::start_message start_with_token(std::string token = {}) {
-  if (token.empty()) token = twilio::mint_stream_token(key, testing::test_call_sid, now + 60s);
+  if (token.empty()) token = twilio::mint_stream_token(key, testing::test_call_sid, "", now + 60s);
   return testing::mulaw_start(std::move(token));
 }
 
+// Its route is configured, its webhook admitted it, and its operator key is 0 (or none).
+room admitted_room(std::optional<char> operator_key = '0') {
+  room r;
+  r.admitted_by_webhook = true;
+  r.operator_key = operator_key;
+  return r;
+}
+
+room unadmitted_room(std::size_t active_calls, std::size_t route_active_calls = 0,
+                     std::optional<std::size_t> route_max_calls = std::nullopt) {
+  room r;
+  r.active_calls = active_calls;
+  r.route_active_calls = route_active_calls;
+  r.route_max_calls = route_max_calls;
+  return r;
+}
+
 // A call admitted and serving.
-call_state serving_call(call_state_settings s = settings()) {
+call_state serving_call(room found = admitted_room(), call_state_settings s = settings()) {
   call_state state(s);
   BOOST_REQUIRE(state.on_start(start_with_token(), now).what == kind::check_room);
-  BOOST_REQUIRE(state.on_room(true, 0).what == kind::start_agent);
+  BOOST_REQUIRE(state.on_room(found).what == kind::start_agent);
   return state;
 }
 
@@ -74,7 +90,7 @@ BOOST_AUTO_TEST_CASE(a_valid_token_or_a_signed_upgrade_authenticates_and_nothing
   BOOST_TEST(step.close->reason == "stream token expired");
 
   // A token minted for another call is refused even over a signed upgrade: a credential presented is checked.
-  auto other = start_with_token(twilio::mint_stream_token(key, "CAffffffffffffffffffffffffffffffff", now + 60s));
+  auto other = start_with_token(twilio::mint_stream_token(key, "CAffffffffffffffffffffffffffffffff", "", now + 60s));
   call_state stolen(settings(upgrade_auth::twilio_signature));
   check_refused(stolen.on_start(other, now), refusal::bad_stream_token, close_code::policy_error);
   BOOST_TEST(stolen.outcome("") == records::outcome::rejected);
@@ -92,16 +108,45 @@ BOOST_AUTO_TEST_CASE(an_unsupported_format_is_refused_after_authentication_and_r
 BOOST_AUTO_TEST_CASE(a_stream_no_webhook_admitted_needs_room_under_max_calls) {
   call_state full(settings());
   full.on_start(start_with_token(), now);
-  const auto step = full.on_room(false, 2);
+  const auto step = full.on_room(unadmitted_room(2));
   check_refused(step, refusal::over_capacity, close_code::try_again_later);
   BOOST_TEST((limit_of(refusal::over_capacity) == std::optional<std::string_view>("max_calls")));
   BOOST_TEST(!full.started());
 
   call_state admitted(settings());
   admitted.on_start(start_with_token(), now);
-  BOOST_TEST((admitted.on_room(true, 2).what == kind::start_agent));  // its webhook kept its slot
+  auto kept = admitted_room();
+  kept.active_calls = 2;
+  BOOST_TEST((admitted.on_room(kept).what == kind::start_agent));  // its webhook kept its slot
   BOOST_TEST(admitted.started());
   BOOST_TEST((admitted.phase() == call_phase::serving));
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_no_webhook_admitted_needs_room_under_its_routes_max_calls) {
+  call_state full(settings());
+  full.on_start(start_with_token(), now);
+  check_refused(full.on_room(unadmitted_room(1, 3, 3)), refusal::route_over_capacity, close_code::try_again_later);
+  BOOST_TEST((limit_of(refusal::route_over_capacity) == std::optional<std::string_view>("route_max_calls")));
+  call_state room_left(settings());
+  room_left.on_start(start_with_token(), now);
+  BOOST_TEST((room_left.on_room(unadmitted_room(1, 2, 3)).what == kind::start_agent));
+}
+
+BOOST_AUTO_TEST_CASE(the_route_is_the_one_the_token_was_minted_for) {
+  auto start = start_with_token(twilio::mint_stream_token(key, testing::test_call_sid, "sales", now + 60s));
+  call_state unnamed(settings());  // the token names a route the start does not carry
+  check_refused(unnamed.on_start(start, now), refusal::bad_stream_token, close_code::policy_error);
+  start.custom_parameters.emplace_back("route", "support");
+  call_state changed(settings());
+  check_refused(changed.on_start(start, now), refusal::bad_stream_token, close_code::policy_error);
+  start.custom_parameters.back().second = "sales";
+  call_state same(settings());
+  BOOST_TEST((same.on_start(start, now).what == kind::check_room));
+  BOOST_TEST(same.route() == "sales");
+  // A route a reload removed since the webhook: refused, and Twilio's <Connect action> apologises.
+  room gone = admitted_room();
+  gone.route_known = false;
+  check_refused(same.on_room(gone), refusal::unknown_route, close_code::policy_error);
 }
 
 BOOST_AUTO_TEST_CASE(a_duplicate_start_changes_nothing) {
@@ -131,9 +176,7 @@ BOOST_AUTO_TEST_CASE(once_started_media_marks_and_digits_go_to_the_agent_and_the
   BOOST_TEST((state.on_mark().what == kind::to_agent));
   BOOST_TEST((state.on_dtmf('5').what == kind::to_agent));
   BOOST_TEST((state.on_dtmf('0').what == kind::transfer_to_operator));
-  auto no_operator = settings();
-  no_operator.operator_key.reset();
-  auto without = serving_call(no_operator);
+  auto without = serving_call(admitted_room(std::nullopt));
   BOOST_TEST((without.on_dtmf('0').what == kind::to_agent));
 }
 
@@ -193,7 +236,7 @@ BOOST_AUTO_TEST_CASE(a_fast_unreachable_agent_is_retried_at_once_then_the_fallba
 BOOST_AUTO_TEST_CASE(a_busy_agent_is_retried_after_backoffs_within_the_budget_then_falls_back) {
   auto s = settings();
   s.retry_seed = 42;
-  auto state = serving_call(s);
+  auto state = serving_call(admitted_room(), s);
   std::chrono::milliseconds elapsed{5};
   int retries = 0;
   for (;;) {

@@ -27,7 +27,7 @@ std::string start_json(const std::string& call_sid, const std::string& token) {
 }
 
 std::string valid_token(const app::config& c, const std::string& call_sid) {
-  return twilio::mint_stream_token(c.twilio_stream_token, call_sid, std::chrono::system_clock::now() + 60s);
+  return twilio::mint_stream_token(c.twilio_stream_token, call_sid, "", std::chrono::system_clock::now() + 60s);
 }
 
 const std::string call_a = "CA" + std::string(32, '1');
@@ -111,9 +111,9 @@ BOOST_AUTO_TEST_CASE(forged_expired_and_foreign_tokens_are_closed_with_1008) {
   gateway gw;
   const auto& c = gw.server->config();
   const std::string expired =
-      twilio::mint_stream_token(c.twilio_stream_token, call_a, std::chrono::system_clock::now() - 1s);
+      twilio::mint_stream_token(c.twilio_stream_token, call_a, "", std::chrono::system_clock::now() - 1s);
   const std::string foreign = valid_token(c, "CA" + std::string(32, '2'));
-  const std::string forged = twilio::mint_stream_token("not-the-real-key-at-all", call_a, std::chrono::system_clock::now() + 60s);
+  const std::string forged = twilio::mint_stream_token("not-the-real-key-at-all", call_a, "", std::chrono::system_clock::now() + 60s);
   const std::string media = twilio::serialize_inbound_media("MZ1", {2, "inbound", 1, 0, "AAAA"});
   std::vector<boost::asio::awaitable<raw_stream_result>> v;
   for (const auto& token : {expired, foreign, forged, std::string()})

@@ -47,6 +47,12 @@ struct throwing_agents final : call::agent_factory {
   }
 };
 
+// Every call takes the one route, whose agents throw.
+struct one_route final : call::route_finder {
+  std::shared_ptr<const call::call_route> route;
+  std::shared_ptr<const call::call_route> find(const std::string&, std::string_view) override { return route; }
+};
+
 struct call_services {
   testing::temp_dir state;
   app::config config;
@@ -55,6 +61,8 @@ struct call_services {
   call::admission admitted;
   call::pending_streams pending{8, 8};
   throwing_agents agents;
+  call::voicemail_settings fallback;
+  one_route routes;
   asio::thread_pool disk{1};
   records::record_writer records;
   call::stream_services services;
@@ -70,7 +78,8 @@ struct call_services {
         })),
         records(std::make_shared<records::call_store>(records::open_sqlite(state.path / "calls.sqlite3")),
                 state.path / "records.spool"),
-        services{config, completed, active, admitted, agents, {}, records, disk, {}} {
+        services{config, completed, active, admitted, routes, records, disk, {}} {
+    routes.route = std::make_shared<call::call_route>(call::call_route{"default", config, agents, fallback, std::nullopt, false});
     records.store().migrate();
   }
   ~call_services() { disk.join(); }
@@ -121,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_call_that_throws_gives_back_its_registry_place_and_gauge_
   const auto active_before = app::metrics().active_calls.value();
   const auto escaped_before = app::metrics().escaped_exceptions.value("call");
   const auto token =
-      twilio::mint_stream_token("stream-token-key", testing::test_call_sid, std::chrono::system_clock::now() + 60s);
+      twilio::mint_stream_token("stream-token-key", testing::test_call_sid, "", std::chrono::system_clock::now() + 60s);
   asio::co_spawn(io, serve_one(acceptor, s), app::report_escape("test"));
   auto done = asio::co_spawn(io, caller(acceptor.local_endpoint(), token), asio::use_future);
   io.run_for(10s);

@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(malformed_body_and_wrong_content_type) {
 BOOST_AUTO_TEST_CASE(answer_connects_the_stream_with_a_token_for_this_call) {
   const auto c = test_config();
   const auto now = std::chrono::system_clock::now();
-  auto answer = answer_voice_webhook(*parse_form(body), c, now);
+  auto answer = answer_voice_webhook(*parse_form(body), c, "sales", now);
   BOOST_TEST(answer.status == 200u);
   BOOST_TEST(answer.content_type == "text/xml");
   tinyxml2::XMLDocument doc;
@@ -109,13 +109,14 @@ BOOST_AUTO_TEST_CASE(answer_connects_the_stream_with_a_token_for_this_call) {
     params[p->Attribute("name")] = p->Attribute("value");
   BOOST_TEST(params["call_sid"] == "CA0123456789abcdef0123456789abcdef");
   BOOST_TEST(params["from"] == "+15551230001");
-  BOOST_TEST(verify_stream_token(c.twilio_stream_token, params["stream_token"], params["call_sid"], now) ==
+  BOOST_TEST(params["route"] == "sales");
+  BOOST_TEST(verify_stream_token(c.twilio_stream_token, params["stream_token"], params["call_sid"], params["route"], now) ==
              stream_token_status::valid);
   BOOST_TEST(answer.body.find(c.twilio_stream_token) == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(answer_refuses_missing_call_sid) {
-  BOOST_TEST(answer_voice_webhook(*parse_form("From=x"), test_config(), std::chrono::system_clock::now()).status == 400u);
+  BOOST_TEST(answer_voice_webhook(*parse_form("From=x"), test_config(), "sales", std::chrono::system_clock::now()).status == 400u);
 }
 
 BOOST_AUTO_TEST_CASE(stream_ended_hangs_up_or_apologises) {
@@ -130,14 +131,14 @@ BOOST_AUTO_TEST_CASE(parameters_twiml_cannot_carry_are_refused_and_the_rest_read
   const auto c = test_config();
   for (std::string from : {"%1B%5B2J", "a%00b", "%01", "%FF"}) {
     log_capture capture;
-    const auto answer = answer_voice_webhook(*parse_form("CallSid=CA0123456789abcdef0123456789abcdef&From=" + from), c,
+    const auto answer = answer_voice_webhook(*parse_form("CallSid=CA0123456789abcdef0123456789abcdef&From=" + from), c, "sales",
                                              std::chrono::system_clock::now());
     BOOST_TEST(answer.status == 400u, from);
     BOOST_TEST(answer.body.find("'from'") != std::string::npos, answer.body);
     BOOST_TEST(capture.out.str().find("parameter=from") != std::string::npos, capture.out.str());
   }
   const auto answer = answer_voice_webhook(*parse_form("CallSid=CA0123456789abcdef0123456789abcdef&From=Bob%09%0D%0ASmith"),
-                                           c, std::chrono::system_clock::now());
+                                           c, "sales", std::chrono::system_clock::now());
   BOOST_TEST_REQUIRE(answer.status == 200u);
   tinyxml2::XMLDocument doc;
   BOOST_TEST_REQUIRE(doc.Parse(answer.body.c_str()) == tinyxml2::XML_SUCCESS);

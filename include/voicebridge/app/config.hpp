@@ -117,6 +117,9 @@ struct config {
   std::string database_url;   // DATABASE_URL: postgres://... or postgresql://...; empty: SQLite in state_dir
   std::string admin_token;    // ADMIN_TOKEN: bearer token of the read API (/api/calls); empty: API off
 
+  // ROUTES_FILE: many numbers and agents (server/routes.hpp); empty: this configuration is the one route.
+  std::filesystem::path routes_file;
+
   // Transfer to a human over Twilio's REST API (the agent's transfer_to_number tool, or OPERATOR_KEY).
   std::string twilio_account_sid;
   std::string twilio_api_base = "https://api.twilio.com";

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace voicebridge::app {
 
@@ -46,6 +47,19 @@ class labelled_counter {
   std::map<std::string, std::uint64_t, std::less<>> values_;
 };
 
+// Counts by two labels' values, e.g. route_calls_total{route="sales",outcome="agent"}.
+class label_pair_counter {
+ public:
+  using key = std::pair<std::string, std::string>;
+  void inc(std::string_view first, std::string_view second, std::uint64_t n = 1);
+  std::uint64_t value(std::string_view first, std::string_view second) const;
+  std::map<key, std::uint64_t> snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<key, std::uint64_t> values_;
+};
+
 // Latencies in seconds, with buckets from 1 ms to 10 s.
 class histogram {
  public:
@@ -68,6 +82,8 @@ struct gateway_metrics {
   gauge active_calls;            // Twilio streams in progress (authenticated)
   gauge pending_streams;         // stream sockets waiting for an authenticated `start`
   labelled_counter calls;        // by outcome, when a call ends (or is refused at the webhook)
+  label_pair_counter route_calls;  // by route (a name from the routes file) and outcome
+  counter unrouted_calls;          // voice webhooks for a number no route takes
   labelled_counter webhook_responses;  // by HTTP status
   counter frames_from_caller, bytes_from_caller, frames_to_caller, bytes_to_caller;
   counter coalesced_audio_chunks;  // agent chunks sent inside the media message of the chunk before them

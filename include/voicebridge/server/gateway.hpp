@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "voicebridge/app/config.hpp"
@@ -37,8 +40,11 @@ class gateway {
   std::size_t active_calls() const;     // authenticated streams (what MAX_CALLS and the drain count)
   std::size_t pending_streams() const;  // stream sockets still waiting for an authenticated `start`
   const app::config& config() const;
-  // The fallback prompt as callers hear it (8 kHz mu-law), synthesized or converted at start-up.
-  const std::vector<std::uint8_t>& fallback_prompt() const;
+  // A route's fallback prompt as callers hear it (8 kHz mu-law), synthesized or converted at start-up.
+  const std::vector<std::uint8_t>& fallback_prompt(std::string_view route = "default") const;
+  // Reads ROUTES_FILE again (SIGHUP): new calls get the new routes, calls in progress keep theirs. A file
+  // that fails its checks changes nothing: the error is returned (and logged).
+  std::optional<std::string> reload_routes();
   // Until every call record handed over so far (after its call's files) is in the database, or the
   // timeout passed (false).
   bool wait_records_stored(std::chrono::milliseconds timeout);

@@ -1,6 +1,7 @@
 // Per-call stream tokens: minted by the voice webhook, carried in a <Parameter>, checked on `start`.
-// A token is "v1.<expiry unix seconds>.<base64url HMAC-SHA256(key, "v1." + call SID + "." + expiry)>",
-// so any instance holding the key verifies it without shared state, and it is useless for another call.
+// A token is "v2.<expiry unix seconds>.<base64url HMAC-SHA256(key, "v2." + call SID + "." + route + "." +
+// expiry)>", so any instance holding the key verifies it without shared state, it is useless for another
+// call, and the route the webhook chose (its own <Parameter>, an opaque text here) cannot be changed.
 #pragma once
 #include <chrono>
 #include <iosfwd>
@@ -11,8 +12,10 @@ namespace voicebridge::twilio {
 
 // The <Parameter> name that carries the token.
 inline constexpr std::string_view stream_token_parameter = "stream_token";
+// The <Parameter> that carries the route the token was minted for.
+inline constexpr std::string_view route_parameter = "route";
 
-std::string mint_stream_token(std::string_view key, std::string_view call_sid,
+std::string mint_stream_token(std::string_view key, std::string_view call_sid, std::string_view route,
                               std::chrono::system_clock::time_point expires_at);
 
 enum class stream_token_status { valid, malformed, expired, bad_signature };
@@ -20,6 +23,6 @@ std::string_view to_string(stream_token_status status);
 std::ostream& operator<<(std::ostream& out, stream_token_status status);
 
 stream_token_status verify_stream_token(std::string_view key, std::string_view token, std::string_view call_sid,
-                                        std::chrono::system_clock::time_point now);
+                                        std::string_view route, std::chrono::system_clock::time_point now);
 
 }  // namespace voicebridge::twilio

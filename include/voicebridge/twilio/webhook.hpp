@@ -33,13 +33,17 @@ std::variant<form_params, http_answer> authenticate_request(const twilio_request
 // `start` will carry besides the stream token, and what a pre-warmed agent is told before it.
 std::vector<std::pair<std::string, std::string>> call_parameters(const form_params& params);
 
-// TwiML that connects the call to our Media Stream, with a per-call stream token in a <Parameter>.
-http_answer answer_voice_webhook(const form_params& params, const app::config& config,
+// TwiML that connects the call to our Media Stream, with the route the gateway chose for it and a per-call
+// stream token (bound to the call and the route) in <Parameter>s.
+http_answer answer_voice_webhook(const form_params& params, const app::config& config, std::string_view route,
                                  std::chrono::system_clock::time_point now);
 
 // What the caller hears when <Connect> ends: nothing more if the gateway served the stream (it said
 // goodbye or played the fallback itself), else the apology.
 http_answer answer_stream_ended(bool gateway_served_stream, const app::config& config);
+
+// The apology (UNAVAILABLE_MESSAGE) and a hang-up: a number no route takes, a stream that failed to start.
+http_answer answer_unavailable(const app::config& config);
 
 // Busy line (concurrency limit, draining).
 http_answer answer_busy(const app::config& config);
