@@ -8,6 +8,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "net/address.hpp"
 #include "voicebridge/twilio/twiml.hpp"
 
 namespace voicebridge::server {
@@ -110,6 +111,17 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       else if (v == "elevenlabs-agent") s.agent_mode_setting = agent_mode::elevenlabs_agent;
       else if (v == "pipeline") s.agent_mode_setting = agent_mode::pipeline;
       else return wrong("local, elevenlabs-agent or pipeline");
+    } else if (key == "local_agent") {
+      const auto v = text(value);
+      if (v == "echo") s.local_agent = app::local_agent_kind::echo;
+      else if (v == "voicemail") s.local_agent = app::local_agent_kind::voicemail;
+      else return wrong("echo or voicemail");
+    } else if (key == "elevenlabs_base_url" || key == "llm_base_url") {
+      const auto v = text(value);
+      const auto address = v ? net::parse_service_url(*v) : std::nullopt;
+      if (!address || (address->scheme != "http" && address->scheme != "https"))
+        return wrong("an https:// URL (http:// for a local stand-in)");
+      (key == "elevenlabs_base_url" ? s.elevenlabs_base_url : s.llm_base_url) = *v;
     } else if (key == "api_key_env" || key == "llm_api_key_env") {
       const auto name = text(value);
       if (!name || name->empty()) return wrong("the name of an environment variable");
@@ -164,10 +176,8 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
     } else {
       // The plain strings, each the route's value of one environment setting.
       std::string* target = key == "agent_id"              ? &s.elevenlabs_agent_id
-                            : key == "elevenlabs_base_url" ? &s.elevenlabs_base_url
                             : key == "voice_id"            ? &s.voice_id
                             : key == "tts_model"           ? &s.tts_model
-                            : key == "llm_base_url"        ? &s.llm_base_url
                             : key == "llm_model"           ? &s.llm_model
                             : key == "greeting"            ? &s.pipeline_greeting
                             : key == "fallback_text"       ? &s.fallback_text
@@ -240,6 +250,11 @@ util::result<route_table> route_table::parse(std::string_view toml_text, const c
     }
     if (r.settings.mode() == agent_mode::elevenlabs_agent && r.settings.elevenlabs_agent_id.empty())
       return util::fail(where + "agent_id: required with agent_mode elevenlabs-agent");
+    if (r.settings.mode() == agent_mode::pipeline) {
+      for (const auto& [name, value] : {std::pair{"voice_id", &r.settings.voice_id}, std::pair{"tts_model", &r.settings.tts_model},
+                                        std::pair{"llm_base_url", &r.settings.llm_base_url}, std::pair{"llm_model", &r.settings.llm_model}})
+        if (value->empty()) return util::fail(where + name + ": required with agent_mode pipeline");
+    }
     table.routes_.push_back(std::move(r));
   }
   for (const auto& r : table.routes_) {

@@ -236,8 +236,8 @@ inline asio::awaitable<raw_stream_result> raw_stream(std::uint16_t port, std::st
 
 // The caller heard the fallback prompt from its start (as far as the call lasted): after any agent audio,
 // and at least one whole frame of it.
-inline bool heard_fallback(const sim::call_summary& s, const server::gateway& gateway) {
-  const auto& prompt = gateway.fallback_prompt();
+inline bool heard_fallback(const sim::call_summary& s, const server::gateway& gateway, std::string_view route = "default") {
+  const auto& prompt = gateway.fallback_prompt(route);
   const auto& heard = s.received_audio;
   const auto first_frame_end = prompt.begin() + 160;
   const auto at = std::search(heard.begin(), heard.end(), prompt.begin(), first_frame_end);
