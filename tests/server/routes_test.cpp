@@ -1,6 +1,9 @@
 // The routes file: every mistake refused with the route and key named, numbers to routes, the environment as
 // the default under each route's keys, and opening hours in the route's own time zone.
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "server/routes.hpp"
 
@@ -170,6 +173,21 @@ after_hours = "berlin"
   BOOST_TEST(*is_open(*table->named("new-york"), wednesday_1530_utc + std::chrono::hours(2)));
   BOOST_TEST(table->named("berlin")->after_hours == "voicemail");  // the default with hours
   BOOST_TEST(table->named("new-york")->after_hours == "berlin");
+}
+
+// The example the README shows (packaging/routes.example.toml) is a valid file, so that it never rots.
+BOOST_AUTO_TEST_CASE(the_shipped_example_file_loads) {
+  const auto file = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "packaging" / "routes.example.toml";
+  std::ifstream in(file);
+  BOOST_TEST_REQUIRE(in.good(), file.string());
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto table = route_table::parse(text, base(), no_env);
+  BOOST_REQUIRE_MESSAGE(table.has_value(), (table.has_value() ? std::string() : table.error().message));
+  BOOST_TEST(table->routes().size() == 2u);
+  BOOST_TEST(table->for_number("+15559870002")->name == "echo-line");
+  BOOST_TEST(table->for_number("+15550000000")->name == "front-desk");
+  BOOST_TEST(table->named("echo-line")->max_calls.value_or(0) == 20u);
+  BOOST_TEST(*is_open(*table->named("echo-line"), wednesday_1530_utc));  // 10:30 in New York
 }
 
 BOOST_AUTO_TEST_SUITE_END()

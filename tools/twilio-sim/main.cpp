@@ -17,6 +17,7 @@ constexpr const char* usage = R"(usage: twilio-sim [options]
   --url URL            where voicebridge listens (default http://127.0.0.1:8080)
   --public-base-url U  the URL Twilio is configured with (default: PUBLIC_BASE_URL or --url)
   --auth-token T       Twilio auth token used to sign (default: TWILIO_AUTH_TOKEN)
+  --from, --to NUMBER  the caller's and the called number (E.164; the called number picks the route)
   --wav FILE           caller audio (any WAV; converted to 8 kHz mu-law); default: a 300 Hz tone
   --seconds N          length of the default tone (default 3)
   --out FILE           write what the caller heard as a WAV
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--url") url = value();
     else if (arg == "--public-base-url") opts.public_base_url = value();
     else if (arg == "--auth-token") opts.auth_token = value();
+    else if (arg == "--from") opts.from = value();
+    else if (arg == "--to") opts.to = value();
     else if (arg == "--out") out_path = value();
     else if (arg == "--json") json = true;
     else if (arg == "--keep-streaming") opts.keep_streaming = true;
