@@ -18,6 +18,7 @@
 #include "app/report_escape.hpp"
 #include "call/limit_log.hpp"
 #include "call/call_facts.hpp"
+#include "call/call_transfer.hpp"
 #include "call/twilio_socket.hpp"
 #include "util/overloaded.hpp"
 #include "util/recycled_text.hpp"
@@ -131,24 +132,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     asio::co_spawn(ws_.get_executor(), redirect_to(shared_from_this(), number), app::report_escape("transfer"));
   }
 
-  // Twilio runs the new TwiML (<Dial>) and ends this stream with `stop`, possibly before its answer
-  // arrives: the record says "transferred" from the start and is corrected if Twilio refuses.
   static asio::awaitable<void> redirect_to(std::shared_ptr<twilio_call> self, std::string number) {
-    const std::string& call_sid = self->state_.call_sid();
-    log(log_level::info, "transferring the call", {{"call_sid", call_sid}, {"number", number}});
-    auto& record = self->facts_.record();
-    const std::string previous = record.transferred_to;
-    record.transferred_to = number;
-    const auto result = co_await twilio::update_call_twiml(self->services_.rest, call_sid, twilio::render_dial(number));
-    self->state_.transfer_done(result.ok());
-    if (result.ok()) {
-      app::metrics().transfers.inc("ok");
-      log(log_level::info, "call transferred", {{"call_sid", call_sid}, {"number", number}});
-    } else {
-      record.transferred_to = previous;
-      app::metrics().transfers.inc("failed");
-      log(log_level::error, "transfer failed: the call goes on", {{"call_sid", call_sid}, {"error", result.error}});
-    }
+    const bool ok = co_await transfer_call(self->services_.rest, self->state_.call_sid(), number, self->facts_.record());
+    self->state_.transfer_done(ok);
   }
 
   // The drain deadline passed (`total`): end the call as a hang-up would (agent socket closed with 1000). Still

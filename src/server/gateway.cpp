@@ -14,7 +14,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <charconv>
 #include <future>
 
 #include "app/report_escape.hpp"
@@ -25,6 +24,7 @@
 #include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
 #include "server/routing.hpp"
+#include "server/twilio_webhooks.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -74,6 +74,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
   routing routes;
   call::stream_services services;
+  twilio_webhooks webhooks;
   std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
@@ -84,7 +85,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         admitted(config.prewarm_timeout),
         records(records::open_configured_store(config), config.state_dir / "records.spool"),
         routes(io_, config, disk_pool),
-        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config)} {}
+        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config)},
+        webhooks{config, routes, active, admitted, records} {}
   // Every call has ended by now (each held this object): let the files and the records they queued land.
   ~impl() { disk_pool.join(); }
 
@@ -243,9 +245,9 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     twilio::http_answer answer;
     if (auto* params = std::get_if<twilio::form_params>(&auth)) {
       if (path == app::voice_webhook_path) {
-        answer = answer_voice_webhook(*params);
+        answer = webhooks.answer_voice(*params);
       } else if (path == app::status_callback_path) {
-        answer = answer_status_callback(*params);
+        answer = webhooks.answer_status(*params);
       } else {
         const std::string call_sid(params->get_or("CallSid", ""));
         const bool served = completed.contains(call_sid);
@@ -261,59 +263,6 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
     return res;
-  }
-
-  twilio::http_answer answer_voice_webhook(const twilio::form_params& params) {
-    const std::string call_sid(params.get_or("CallSid", ""));
-    if (!twilio::is_valid_sid(call_sid)) return twilio::answer_voice_webhook(params, config, "", std::chrono::system_clock::now());
-    const auto now = std::chrono::system_clock::now();
-    auto choice = routes.choose(params.get_or("To", ""), now);
-    if (!choice) {
-      metrics().unrouted_calls.inc();
-      log(log_level::warn, "voice webhook: no route takes the called number, answering unavailable",
-          {{"call_sid", call_sid}, {"to", params.get_or("To", "")}});
-      return twilio::answer_unavailable(config);
-    }
-    const auto& route = *choice->route;
-    const call::room_request room{active.size(), config.max_calls, route.name, active.size(route.name), route.max_calls};
-    if (const auto verdict = admitted.try_admit(call_sid, room); verdict != call::admission::verdict::admitted) {
-      const bool process_limit = verdict == call::admission::verdict::at_max_calls;
-      metrics().limit_hits.inc(process_limit ? "max_calls" : "route_max_calls");
-      metrics().calls.inc(records::outcome::busy);
-      metrics().route_calls.inc(route.name, records::outcome::busy);
-      log(log_level::warn, process_limit ? "voice webhook: at MAX_CALLS, answering busy" : "voice webhook: at the route's max_calls, answering busy",
-          {{"call_sid", call_sid}, {"route", route.name}, {"max_calls", process_limit ? config.max_calls : *route.max_calls}});
-      records::call_record busy;
-      busy.call_sid = call_sid;
-      busy.from = params.get_or("From", "");
-      busy.to = params.get_or("To", "");
-      busy.route = route.name;
-      busy.started = busy.ended = now;
-      busy.outcome = records::outcome::busy;
-      records.submit(std::move(busy));
-      return twilio::answer_busy(config);
-    }
-    auto answer = twilio::answer_voice_webhook(params, config, choice->grant, now);
-    if (answer.status != 200) return answer;
-    routes.hold_for_stream(call_sid, choice->route);
-    // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
-    if (!route.voicemail_only && route.settings.prewarm) choice->agents->prewarm(call_sid, twilio::call_parameters(params));
-    return answer;
-  }
-
-  // Twilio's call status callback: the call's final status and duration complete its record.
-  twilio::http_answer answer_status_callback(const twilio::form_params& params) {
-    const std::string call_sid(params.get_or("CallSid", ""));
-    if (!twilio::is_valid_sid(call_sid)) return {400, "text/plain", "missing or malformed CallSid\n"};
-    records::status_update update{call_sid, std::string(params.get_or("CallStatus", "")), std::nullopt};
-    if (update.status.size() > 32) update.status.resize(32);
-    const std::string duration(params.get_or("CallDuration", ""));
-    std::int64_t seconds = 0;
-    auto [end, ec] = std::from_chars(duration.data(), duration.data() + duration.size(), seconds);
-    if (!duration.empty() && ec == std::errc() && end == duration.data() + duration.size()) update.duration_s = seconds;
-    log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration}});
-    records.submit(std::move(update));
-    return {204, "text/plain", ""};
   }
 
   static response method_not_allowed(const request& req) {

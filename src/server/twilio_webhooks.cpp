@@ -1,0 +1,66 @@
+#include "server/twilio_webhooks.hpp"
+
+#include <charconv>
+
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+
+namespace voicebridge::server {
+using app::log;
+using app::log_level;
+using app::metrics;
+
+twilio::http_answer twilio_webhooks::answer_voice(const twilio::form_params& params) {
+  const std::string call_sid(params.get_or("CallSid", ""));
+  if (!twilio::is_valid_sid(call_sid)) return twilio::answer_voice_webhook(params, config, "", std::chrono::system_clock::now());
+  const auto now = std::chrono::system_clock::now();
+  auto choice = routes.choose(params.get_or("To", ""), now);
+  if (!choice) {
+    metrics().unrouted_calls.inc();
+    log(log_level::warn, "voice webhook: no route takes the called number, answering unavailable",
+        {{"call_sid", call_sid}, {"to", params.get_or("To", "")}});
+    return twilio::answer_unavailable(config);
+  }
+  const auto& route = *choice->route;
+  const call::room_request room{active.size(), config.max_calls, route.name, active.size(route.name), route.max_calls};
+  if (const auto verdict = admitted.try_admit(call_sid, room); verdict != call::admission::verdict::admitted) {
+    const bool process_limit = verdict == call::admission::verdict::at_max_calls;
+    metrics().limit_hits.inc(process_limit ? "max_calls" : "route_max_calls");
+    metrics().calls.inc(records::outcome::busy);
+    metrics().route_calls.inc(route.name, records::outcome::busy);
+    log(log_level::warn, process_limit ? "voice webhook: at MAX_CALLS, answering busy" : "voice webhook: at the route's max_calls, answering busy",
+        {{"call_sid", call_sid}, {"route", route.name}, {"max_calls", process_limit ? config.max_calls : *route.max_calls}});
+    records::call_record busy;
+    busy.call_sid = call_sid;
+    busy.from = params.get_or("From", "");
+    busy.to = params.get_or("To", "");
+    busy.route = route.name;
+    busy.started = busy.ended = now;
+    busy.outcome = records::outcome::busy;
+    records.submit(std::move(busy));
+    return twilio::answer_busy(config);
+  }
+  auto answer = twilio::answer_voice_webhook(params, config, choice->grant, now);
+  if (answer.status != 200) return answer;
+  routes.hold_for_stream(call_sid, choice->route);
+  // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
+  if (!route.voicemail_only && route.settings.prewarm) choice->agents->prewarm(call_sid, twilio::call_parameters(params));
+  return answer;
+}
+
+twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& params) {
+  const std::string call_sid(params.get_or("CallSid", ""));
+  if (!twilio::is_valid_sid(call_sid)) return {400, "text/plain", "missing or malformed CallSid\n"};
+  records::status_update update{call_sid, std::string(params.get_or("CallStatus", "")), std::nullopt};
+  if (update.status.size() > 32) update.status.resize(32);
+  const std::string duration(params.get_or("CallDuration", ""));
+  std::int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(duration.data(), duration.data() + duration.size(), seconds);
+  if (!duration.empty() && ec == std::errc() && end == duration.data() + duration.size()) update.duration_s = seconds;
+  log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration}});
+  records.submit(std::move(update));
+  return {204, "text/plain", ""};
+}
+
+}  // namespace voicebridge::server
