@@ -161,6 +161,9 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       if (!v || v->size() != 1 || std::string_view("0123456789*#").find((*v)[0]) == std::string_view::npos)
         return wrong("one keypad key (0-9, * or #)");
       s.operator_key = (*v)[0];
+    } else if (key == "caller_id") {
+      if (!text(value) || !twilio::is_e164(*text(value))) return wrong("an E.164 number");
+      r.caller_id = *text(value);
     } else if (key == "operator_number") {
       if (!text(value) || !twilio::is_e164(*text(value))) return wrong("an E.164 number");
       s.operator_number = *text(value);
@@ -182,7 +185,6 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
                             : key == "greeting"            ? &s.pipeline_greeting
                             : key == "fallback_text"       ? &s.fallback_text
                             : key == "fallback_language"   ? &s.fallback_language
-                            : key == "caller_id"           ? &r.caller_id
                             : key == "timezone"            ? &r.timezone
                             : key == "after_hours"         ? &r.after_hours
                                                            : nullptr;

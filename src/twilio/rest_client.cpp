@@ -11,34 +11,62 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr std::size_t max_answer_bytes = 256 * 1024;  // Twilio's call JSON, or its error JSON
-}
 
-asio::awaitable<rest_result> update_call_twiml(const rest_settings& settings, const std::string& call_sid,
-                                               const std::string& twiml) {
+// One signed form POST to Twilio's API: its status and body, or why no answer came.
+struct form_answer {
+  unsigned status = 0;
+  std::string body;
+  std::string failure;  // set when no answer came
+};
+
+asio::awaitable<form_answer> post_form(const rest_settings& settings, const std::string& target, const form_params& form) {
   const auto address = net::parse_service_url(settings.api_base);
-  if (!address) co_return rest_result{0, "TWILIO_API_BASE is not a URL"};
-
+  if (!address) co_return form_answer{0, {}, "TWILIO_API_BASE is not a URL"};
   net::http_request request;
   request.verb = net::http_request::method::post;
-  request.target = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/" + call_sid + ".json";
+  request.target = target;
   const std::string credentials = settings.account_sid + ":" + settings.auth_token;
   request.headers.emplace_back(
       "Authorization",
       "Basic " + util::base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(credentials.data()), credentials.size())));
   request.content_type = "application/x-www-form-urlencoded";
-  form_params form;
-  form.add("Twiml", twiml);
   request.body = encode_form(form);
 
   net::http_client client(co_await asio::this_coro::executor, settings.tls);
-  std::string body;
+  form_answer answer;
   auto ec = co_await client.send(*address, request, settings.timeout, max_answer_bytes);
-  if (!ec) ec = co_await client.read_body(body, settings.timeout);
-  if (ec) co_return rest_result{0, client.failure(ec)};
-  const unsigned status = client.status();
+  if (!ec) ec = co_await client.read_body(answer.body, settings.timeout);
+  if (ec) co_return form_answer{0, {}, client.failure(ec)};
+  answer.status = client.status();
+  co_return answer;
+}
+
+}  // namespace
+
+asio::awaitable<rest_result> update_call_twiml(const rest_settings& settings, const std::string& call_sid,
+                                               const std::string& twiml) {
+  form_params form;
+  form.add("Twiml", twiml);
+  // Named locals, not temporaries in the co_await (GCC 12: docs/gcc12-coroutines.md).
+  const std::string target = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/" + call_sid + ".json";
+  const auto answer = co_await post_form(settings, target, form);
+  if (!answer.failure.empty()) co_return rest_result{0, answer.failure};
   std::string error;
-  if (status < 200 || status >= 300) error = "HTTP " + std::to_string(status) + ": " + body.substr(0, 200);  // Twilio's error JSON
-  co_return rest_result{status, std::move(error)};
+  if (answer.status < 200 || answer.status >= 300)
+    error = "HTTP " + std::to_string(answer.status) + ": " + answer.body.substr(0, 200);  // Twilio's error JSON
+  co_return rest_result{answer.status, std::move(error)};
+}
+
+asio::awaitable<created_call> create_call(const rest_settings& settings, const call_creation& call) {
+  const auto form = call_creation_form(call);
+  const std::string target = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls.json";
+  const auto answer = co_await post_form(settings, target, form);
+  if (!answer.failure.empty()) {
+    created_call none;
+    none.message = answer.failure;
+    co_return none;
+  }
+  co_return read_call_creation_answer(answer.status, answer.body);
 }
 
 }  // namespace voicebridge::twilio

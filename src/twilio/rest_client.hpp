@@ -1,5 +1,6 @@
-// Twilio's REST API, the one request the gateway makes mid-call (Twilio REST API, "Call resource", "Update a Call resource": POST Calls/{Sid}.json with Twiml): update a live call with
-// new TwiML (a transfer: <Dial>). HTTPS with the system trust store (or SSL_CERT_FILE), HTTP Basic auth
+// Twilio's REST API (Twilio REST API, "Call resource"): update a live call with new TwiML ("Update a Call
+// resource": POST Calls/{Sid}.json with Twiml, a transfer's <Dial>), and create an outbound call ("Create a
+// Call resource": POST Calls.json). HTTPS with the system trust store (or SSL_CERT_FILE), HTTP Basic auth
 // with the Account SID and Auth Token, bounded by a timeout. The token never reaches a log or an error.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
@@ -7,6 +8,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include "twilio/call_creation.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -31,5 +34,8 @@ struct rest_result {
 // POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json with Twiml=...
 boost::asio::awaitable<rest_result> update_call_twiml(const rest_settings& settings, const std::string& call_sid,
                                                       const std::string& twiml);
+
+// POST /2010-04-01/Accounts/{AccountSid}/Calls.json with the call's form.
+boost::asio::awaitable<created_call> create_call(const rest_settings& settings, const call_creation& call);
 
 }  // namespace voicebridge::twilio

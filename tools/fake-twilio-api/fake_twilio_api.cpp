@@ -11,8 +11,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <chrono>
+#include <deque>
+#include <random>
+#include <variant>
 
 #include "voicebridge/twilio/form.hpp"
+#include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/base64.hpp"
 #include "common/report_escape.hpp"
 
@@ -30,12 +35,25 @@ std::string twilio_error(unsigned status, int code, const std::string& message) 
       {"code", code}, {"message", message}, {"more_info", "https://www.twilio.com/docs/errors/" + std::to_string(code)},
       {"status", status}});
 }
+
+std::string new_call_sid() {
+  static std::mt19937_64 random{std::random_device{}()};
+  std::string sid = "CA";
+  for (int i = 0; i < 32; ++i) sid += "0123456789abcdef"[random() % 16];
+  return sid;
+}
+
+bool is_http_url(std::string_view url) {
+  return (url.starts_with("https://") || url.starts_with("http://")) && url.find("//") + 2 < url.size();
+}
 }  // namespace
 
 struct fake_twilio_api::impl {
   twilio_api_settings settings;
   stand_in_listener listener;
   std::vector<call_update> updates;
+  std::vector<call_creation_request> creations;
+  std::deque<std::chrono::steady_clock::time_point> created_at;  // accepted creations in the last second
 
   impl(asio::io_context& io, twilio_api_settings s)
       : settings(std::move(s)), listener(io, 0, settings.tls_certificate_chain, settings.tls_private_key) {}
@@ -47,30 +65,94 @@ struct fake_twilio_api::impl {
     if (auto [ec, n] = co_await http::async_read(stream, buffer, req, use_tuple); ec) co_return;
     http::response<http::string_body> res{http::status::ok, req.version()};
     res.set(http::field::content_type, "application/json");
-    call_update update;
-    auto [status, body] = self->answer(req, update);
-    update.answered = status;
-    self->updates.push_back(update);
+    auto [status, body] = self->dispatch(req);
     res.result(status);
     res.body() = std::move(body);
     res.prepare_payload();
     co_await http::async_write(stream, res, use_tuple);
   }
 
-  std::pair<unsigned, std::string> answer(const http::request<http::string_body>& req, call_update& update) const {
+  std::pair<unsigned, std::string> dispatch(const http::request<http::string_body>& req) {
+    const std::string target(req.target());
+    if (target == "/2010-04-01/Accounts/" + settings.account_sid + "/Calls.json") {
+      call_creation_request creation;
+      auto answer = create(req, creation);
+      creation.answered = answer.first;
+      creations.push_back(std::move(creation));
+      return answer;
+    }
+    call_update update;
+    auto answer = update_call(req, update);
+    update.answered = answer.first;
+    updates.push_back(std::move(update));
+    return answer;
+  }
+
+  // Basic auth, POST, and a form body, as every endpoint here wants them; the form, or the error answer.
+  std::variant<twilio::form_params, std::pair<unsigned, std::string>> authenticated_form(
+      const http::request<http::string_body>& req) const {
     const std::string credentials = settings.account_sid + ":" + settings.auth_token;
     const std::string expected_auth =
         "Basic " + util::base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(credentials.data()), credentials.size()));
-    if (req[http::field::authorization] != expected_auth) return {401, twilio_error(401, 20003, "Authenticate")};
+    if (req[http::field::authorization] != expected_auth) return std::pair{401u, twilio_error(401, 20003, "Authenticate")};
+    if (req.method() != http::verb::post) return std::pair{405u, twilio_error(405, 20004, "Method not allowed")};
+    if (!req[http::field::content_type].starts_with("application/x-www-form-urlencoded"))
+      return std::pair{400u, twilio_error(400, 21100, "Content-Type must be application/x-www-form-urlencoded")};
+    auto form = twilio::parse_form(req.body());
+    if (!form) return std::pair{400u, twilio_error(400, 21100, "malformed form body")};
+    return std::move(*form);
+  }
+
+  std::pair<unsigned, std::string> create(const http::request<http::string_body>& req, call_creation_request& creation) {
+    auto checked = authenticated_form(req);
+    if (auto* refusal = std::get_if<std::pair<unsigned, std::string>>(&checked)) return *refusal;
+    const auto& form = std::get<twilio::form_params>(checked);
+    for (const auto& p : form.all()) creation.form.emplace_back(p.name, p.value);
+    const auto refuse = [&](unsigned status, int code, const std::string& message) {
+      creation.twilio_code = code;
+      return std::pair{status, twilio_error(status, code, message)};
+    };
+    if (!form.get("To")) return refuse(400, 21201, "No 'To' number is specified");
+    if (!form.get("From")) return refuse(400, 21603, "A 'From' phone number is required.");
+    if (!twilio::is_e164(form.get_or("To", ""))) return refuse(400, 21211, "The 'To' number is not a valid phone number.");
+    if (!twilio::is_e164(form.get_or("From", ""))) return refuse(400, 21212, "Invalid From Number (caller ID)");
+    const auto url = form.get("Url");
+    if (!url && !form.get("Twiml")) return refuse(400, 21205, "A 'Url' or 'Twiml' is required");
+    if (url && !is_http_url(*url)) return refuse(400, 21205, "Url is not a valid URL");
+    for (const auto& p : form.all()) {
+      if (p.name == "StatusCallbackEvent" && p.value != "initiated" && p.value != "ringing" && p.value != "answered" &&
+          p.value != "completed")
+        return refuse(400, 21626, "Invalid StatusCallbackEvent");
+    }
+    if (const auto timeout = form.get("Timeout")) {
+      const int seconds = std::atoi(std::string(*timeout).c_str());
+      if (seconds < 5 || seconds > 600) return refuse(400, 21216, "Timeout must be between 5 and 600 seconds");
+    }
+    if (form.get_or("AsyncAmd", "") == "true" && !form.get("AsyncAmdStatusCallback"))
+      return refuse(400, 21262, "No AMD status callback URL provided");
+    // The account's calls per second, over the last second's accepted creations.
+    const auto now = std::chrono::steady_clock::now();
+    while (!created_at.empty() && now - created_at.front() >= std::chrono::seconds(1)) created_at.pop_front();
+    if (created_at.size() >= settings.calls_per_second) return refuse(429, 20429, "Too Many Requests");
+    created_at.push_back(now);
+    creation.call_sid = new_call_sid();
+    return {201, boost::json::serialize(boost::json::object{{"sid", creation.call_sid},
+                                                            {"account_sid", settings.account_sid},
+                                                            {"to", form.get_or("To", "")},
+                                                            {"from", form.get_or("From", "")},
+                                                            {"direction", "outbound-api"},
+                                                            {"status", "queued"}})};
+  }
+
+  std::pair<unsigned, std::string> update_call(const http::request<http::string_body>& req, call_update& update) const {
     const std::string prefix = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/";
     const std::string target(req.target());
-    if (req.method() != http::verb::post || !target.starts_with(prefix) || !target.ends_with(".json"))
+    if (!target.starts_with(prefix) || !target.ends_with(".json"))
       return {404, twilio_error(404, 20404, "The requested resource was not found")};
     update.call_sid = target.substr(prefix.size(), target.size() - prefix.size() - 5);
-    if (!req[http::field::content_type].starts_with("application/x-www-form-urlencoded"))
-      return {400, twilio_error(400, 21100, "Content-Type must be application/x-www-form-urlencoded")};
-    auto form = twilio::parse_form(req.body());
-    if (!form) return {400, twilio_error(400, 21100, "malformed form body")};
+    auto checked = authenticated_form(req);
+    if (auto* refusal = std::get_if<std::pair<unsigned, std::string>>(&checked)) return *refusal;
+    const auto* form = &std::get<twilio::form_params>(checked);
     const auto twiml = form->get("Twiml");
     const auto url = form->get("Url");
     if (twiml.has_value() == url.has_value()) return {400, twilio_error(400, 21205, "Exactly one of Twiml or Url is required")};
@@ -94,5 +176,6 @@ fake_twilio_api::~fake_twilio_api() {
 
 std::uint16_t fake_twilio_api::port() const { return impl_->listener.port(); }
 const std::vector<call_update>& fake_twilio_api::updates() const { return impl_->updates; }
+const std::vector<call_creation_request>& fake_twilio_api::creations() const { return impl_->creations; }
 
 }  // namespace voicebridge::fake

@@ -1,0 +1,92 @@
+#include "server/outbound_request.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+
+#include "util/json_fields.hpp"
+#include "voicebridge/twilio/twiml.hpp"
+
+namespace voicebridge::server {
+namespace json = boost::json;
+
+namespace {
+
+// Names the gateway sets itself for every call: a request cannot override what the agent is told of the
+// call's own facts.
+constexpr std::array<std::string_view, 7> reserved_variables{"call_sid", "caller_number", "called_number", "direction",
+                                                             "stream_token", "route", "from"};
+
+bool valid_variable_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_variable_name && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+util::result<std::vector<std::pair<std::string, std::string>>> read_variables(const json::value& v) {
+  if (!v.is_object()) return util::fail("dynamic_variables: expected an object");
+  const auto& o = v.get_object();
+  if (o.size() > max_outbound_variables)
+    return util::fail("dynamic_variables: at most " + std::to_string(max_outbound_variables) + " variables");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : o) {
+    const std::string name(key);
+    if (!valid_variable_name(name)) return util::fail("dynamic_variables: '" + name.substr(0, 64) + "' is not a name (letters, digits, _)");
+    if (std::find(reserved_variables.begin(), reserved_variables.end(), name) != reserved_variables.end())
+      return util::fail("dynamic_variables: " + name + " is set by the gateway");
+    std::string text;
+    if (value.is_string()) text = std::string(value.get_string());
+    else if (value.is_int64()) text = std::to_string(value.get_int64());
+    else if (value.is_uint64()) text = std::to_string(value.get_uint64());
+    else if (value.is_double()) text = json::serialize(value);
+    else if (value.is_bool()) text = value.get_bool() ? "true" : "false";
+    else return util::fail("dynamic_variables: " + name + ": expected a string, a number or a boolean");
+    if (text.size() > max_variable_value)
+      return util::fail("dynamic_variables: " + name + ": at most " + std::to_string(max_variable_value) + " bytes");
+    out.emplace_back(name, std::move(text));
+  }
+  return out;
+}
+
+}  // namespace
+
+util::result<outbound_request> parse_outbound_request(std::string_view body, const route_table& routes) {
+  auto parsed = util::parse_json_object(body);
+  if (!parsed) return util::fail("body: expected a JSON object (" + parsed.error().message + ")");
+  const auto& o = parsed->get_object();
+  for (const auto& [key, value] : o) {
+    if (key != "to" && key != "from" && key != "route" && key != "dynamic_variables" && key != "machine_detection")
+      return util::fail("unknown field " + std::string(key).substr(0, 64));
+  }
+  outbound_request r;
+  VB_TRY(to, util::string_field(o, "to", true));
+  if (!twilio::is_e164(to)) return util::fail("to: expected an E.164 number (+15551234567)");
+  r.to = std::move(to);
+  VB_TRY(route_name, util::string_field(o, "route", false));
+  const route* chosen = nullptr;
+  if (route_name.empty()) {
+    for (const auto& candidate : routes.routes())
+      if (candidate.catch_all) chosen = &candidate;
+    if (!chosen) return util::fail("route: required (no route takes every number)");
+  } else {
+    chosen = routes.named(route_name);
+    if (!chosen) return util::fail("route: no route is named '" + route_name.substr(0, 64) + "'");
+  }
+  r.route = chosen->name;
+  VB_TRY(from, util::string_field(o, "from", false));
+  if (from.empty()) from = chosen->caller_id;
+  if (from.empty()) return util::fail("from: required (route " + r.route + " has no caller_id)");
+  if (!twilio::is_e164(from)) return util::fail("from: expected an E.164 number (+15551234567)");
+  r.from = std::move(from);
+  if (const auto* v = o.if_contains("dynamic_variables")) {
+    VB_TRY(variables, read_variables(*v));
+    r.dynamic_variables = std::move(variables);
+  }
+  if (const auto* v = o.if_contains("machine_detection")) {
+    if (!v->is_bool()) return util::fail("machine_detection: expected true or false");
+    r.machine_detection = v->get_bool();
+  }
+  return r;
+}
+
+}  // namespace voicebridge::server

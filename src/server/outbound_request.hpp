@@ -1,0 +1,29 @@
+// POST /api/calls: an outbound call as the business asks for it, checked field by field before anything is
+// dialled (sans-I/O: the body and the routes in force in, the call to place or the reason out). Every
+// mistake is one line naming the field, answered 400.
+#pragma once
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/routes.hpp"
+#include "voicebridge/util/result.hpp"
+
+namespace voicebridge::server {
+
+struct outbound_request {
+  std::string to, from;  // E.164; `from` defaults to the route's caller_id
+  std::string route;     // a route's name; absent: the catch-all route ("*")
+  std::vector<std::pair<std::string, std::string>> dynamic_variables;  // values as text (numbers, booleans)
+  bool machine_detection = false;
+};
+
+// Bounds on what a request may hand the agent.
+inline constexpr std::size_t max_outbound_variables = 50;
+inline constexpr std::size_t max_variable_name = 64;
+inline constexpr std::size_t max_variable_value = 1024;
+
+util::result<outbound_request> parse_outbound_request(std::string_view body, const route_table& routes);
+
+}  // namespace voicebridge::server
