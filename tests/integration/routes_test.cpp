@@ -243,6 +243,35 @@ BOOST_AUTO_TEST_CASE(a_reload_changes_new_calls_only_and_a_bad_file_changes_noth
   r.gw.settle();
 }
 
+BOOST_AUTO_TEST_CASE(a_call_whose_webhook_came_before_a_reload_keeps_its_route_and_its_prewarmed_agent) {
+  routed_gateway r;
+  const auto caller_audio = speech(10, 48);
+  const auto sales_greeting = agent_with_greeting(31).greeting;
+  auto o = r.caller_to(sales_number, caller_audio, sales_greeting.size() + caller_audio.size());
+  o.stream_delay = 1500ms;  // Twilio's call set-up: the reload lands between the webhook and the stream
+  auto reload = [&]() -> asio::awaitable<sim::call_summary> {
+    asio::steady_timer wait(co_await asio::this_coro::executor, 300ms);
+    co_await wait.async_wait(asio::use_awaitable);
+    std::string moved = routes_text(r.support->port(), r.support->port());
+    const std::string key_line = "api_key_env = \"VB_TEST_SALES_XI_KEY\"\n";
+    moved.erase(moved.find(key_line), key_line.size());
+    write_file(r.routes_file, moved);
+    BOOST_TEST(!r.gw.server->reload_routes().has_value());
+    co_return sim::call_summary{};
+  };
+  std::vector<asio::awaitable<sim::call_summary>> tasks;
+  tasks.push_back(sim::run_call(o));
+  tasks.push_back(reload());
+  auto heard = r.gw.run_all(std::move(tasks));
+  r.gw.settle();
+  // Served by the conversation opened at its webhook, on the route as it was then.
+  BOOST_TEST((heard[0].received_audio == concat(sales_greeting, caller_audio)));
+  BOOST_TEST(r.sales->record().conversations == 1);
+  BOOST_TEST(r.support->record().conversations == 0);
+  BOOST_TEST(app::metrics().prewarms.value("hit") >= 1u);
+  BOOST_TEST(call_record(r.gw, heard[0].call_sid).at("route") == "sales");
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_routes_file_stops_the_start_with_one_line_naming_the_file_and_the_key) {
   temp_dir files;
   const auto file = files.path / "routes.toml";
