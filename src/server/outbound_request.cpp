@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "util/json_fields.hpp"
 #include "voicebridge/twilio/twiml.hpp"
@@ -16,6 +17,13 @@ namespace {
 // call's own facts.
 constexpr std::array<std::string_view, 7> reserved_variables{"call_sid", "caller_number", "called_number", "direction",
                                                              "stream_token", "route", "from"};
+
+// 12.5, not Boost.JSON's 1.25E1: the text the agent is told is what the business wrote.
+std::string shortest(double v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
 
 bool valid_variable_name(std::string_view name) {
   return !name.empty() && name.size() <= max_variable_name && std::all_of(name.begin(), name.end(), [](char c) {
@@ -38,7 +46,7 @@ util::result<std::vector<std::pair<std::string, std::string>>> read_variables(co
     if (value.is_string()) text = std::string(value.get_string());
     else if (value.is_int64()) text = std::to_string(value.get_int64());
     else if (value.is_uint64()) text = std::to_string(value.get_uint64());
-    else if (value.is_double()) text = json::serialize(value);
+    else if (value.is_double()) text = shortest(value.get_double());
     else if (value.is_bool()) text = value.get_bool() ? "true" : "false";
     else return util::fail("dynamic_variables: " + name + ": expected a string, a number or a boolean");
     if (text.size() > max_variable_value)

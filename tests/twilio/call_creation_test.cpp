@@ -26,7 +26,7 @@ call_creation reminder() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(call_creation_form)
+BOOST_AUTO_TEST_SUITE(outbound_call_form)
 
 BOOST_AUTO_TEST_CASE(the_form_asks_for_every_status_event_and_async_amd_only_when_wanted) {
   const auto plain = call_creation_form(reminder());

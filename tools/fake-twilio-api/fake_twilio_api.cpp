@@ -128,7 +128,7 @@ struct fake_twilio_api::impl {
       const int seconds = std::atoi(std::string(*timeout).c_str());
       if (seconds < 5 || seconds > 600) return refuse(400, 21216, "Timeout must be between 5 and 600 seconds");
     }
-    if (form.get_or("AsyncAmd", "") == "true" && !form.get("AsyncAmdStatusCallback"))
+    if (form.get_or("AsyncAmd", "") == "true" && form.get_or("AsyncAmdStatusCallback", "").empty())
       return refuse(400, 21262, "No AMD status callback URL provided");
     // The account's calls per second, over the last second's accepted creations.
     const auto now = std::chrono::steady_clock::now();
