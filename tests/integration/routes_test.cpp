@@ -84,6 +84,19 @@ struct routed_gateway {
   }
 };
 
+// After `delay`, the sales number moves to the support agent's base URL (no key there) and the routes
+// reload, while the test's calls run on the same loop.
+asio::awaitable<sim::call_summary> move_sales_to_support_after(routed_gateway& r, std::chrono::milliseconds delay) {
+  asio::steady_timer wait(co_await asio::this_coro::executor, delay);
+  co_await wait.async_wait(asio::use_awaitable);
+  std::string moved = routes_text(r.support->port(), r.support->port());
+  const std::string key_line = "api_key_env = \"VB_TEST_SALES_XI_KEY\"\n";
+  moved.erase(moved.find(key_line), key_line.size());
+  write_file(r.routes_file, moved);
+  BOOST_TEST(!r.gw.server->reload_routes().has_value());
+  co_return sim::call_summary{};
+}
+
 boost::json::object initiation(const fake::fake_agent_server& agent, std::size_t i) {
   return boost::json::parse(agent.record().initiations.at(i)).as_object();
 }
@@ -204,20 +217,10 @@ BOOST_AUTO_TEST_CASE(a_reload_changes_new_calls_only_and_a_bad_file_changes_noth
   routed_gateway r;
   const auto caller_audio = speech(100, 46);  // two seconds: the reload lands mid-call
   const auto sales_greeting = agent_with_greeting(31).greeting, support_greeting = agent_with_greeting(32).greeting;
-  // Mid-call, the sales number moves to the support agent's base URL (no key needed there).
-  auto during = [&]() -> asio::awaitable<sim::call_summary> {
-    asio::steady_timer wait(co_await asio::this_coro::executor, 800ms);
-    co_await wait.async_wait(asio::use_awaitable);
-    std::string moved = routes_text(r.support->port(), r.support->port());
-    const std::string key_line = "api_key_env = \"VB_TEST_SALES_XI_KEY\"\n";
-    moved.erase(moved.find(key_line), key_line.size());
-    write_file(r.routes_file, moved);
-    BOOST_TEST(!r.gw.server->reload_routes().has_value());
-    co_return sim::call_summary{};
-  };
+
   std::vector<asio::awaitable<sim::call_summary>> tasks;
   tasks.push_back(sim::run_call(r.caller_to(sales_number, caller_audio, sales_greeting.size() + caller_audio.size())));
-  tasks.push_back(during());
+  tasks.push_back(move_sales_to_support_after(r, 800ms));
   auto heard = r.gw.run_all(std::move(tasks));
   r.gw.settle();
   // The call in progress kept its route: the sales agent heard and echoed all of it.
@@ -249,19 +252,9 @@ BOOST_AUTO_TEST_CASE(a_call_whose_webhook_came_before_a_reload_keeps_its_route_a
   const auto sales_greeting = agent_with_greeting(31).greeting;
   auto o = r.caller_to(sales_number, caller_audio, sales_greeting.size() + caller_audio.size());
   o.stream_delay = 1500ms;  // Twilio's call set-up: the reload lands between the webhook and the stream
-  auto reload = [&]() -> asio::awaitable<sim::call_summary> {
-    asio::steady_timer wait(co_await asio::this_coro::executor, 300ms);
-    co_await wait.async_wait(asio::use_awaitable);
-    std::string moved = routes_text(r.support->port(), r.support->port());
-    const std::string key_line = "api_key_env = \"VB_TEST_SALES_XI_KEY\"\n";
-    moved.erase(moved.find(key_line), key_line.size());
-    write_file(r.routes_file, moved);
-    BOOST_TEST(!r.gw.server->reload_routes().has_value());
-    co_return sim::call_summary{};
-  };
   std::vector<asio::awaitable<sim::call_summary>> tasks;
   tasks.push_back(sim::run_call(o));
-  tasks.push_back(reload());
+  tasks.push_back(move_sales_to_support_after(r, 300ms));
   auto heard = r.gw.run_all(std::move(tasks));
   r.gw.settle();
   // Served by the conversation opened at its webhook, on the route as it was then.
