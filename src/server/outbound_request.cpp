@@ -71,15 +71,9 @@ util::result<outbound_request> parse_outbound_request(std::string_view body, con
   if (!twilio::is_e164(to)) return util::fail("to: expected an E.164 number (+15551234567)");
   r.to = std::move(to);
   VB_TRY(route_name, util::string_field(o, "route", false));
-  const route* chosen = nullptr;
-  if (route_name.empty()) {
-    for (const auto& candidate : routes.routes())
-      if (candidate.catch_all) chosen = &candidate;
-    if (!chosen) return util::fail("route: required (no route takes every number)");
-  } else {
-    chosen = routes.named(route_name);
-    if (!chosen) return util::fail("route: no route is named '" + route_name.substr(0, 64) + "'");
-  }
+  const route* chosen = route_name.empty() ? routes.catch_all() : routes.named(route_name);
+  if (!chosen && route_name.empty()) return util::fail("route: required (no route takes every number)");
+  if (!chosen) return util::fail("route: no route is named '" + route_name.substr(0, 64) + "'");
   r.route = chosen->name;
   VB_TRY(from, util::string_field(o, "from", false));
   if (from.empty()) from = chosen->caller_id;

@@ -268,12 +268,15 @@ util::result<route_table> route_table::parse(std::string_view toml_text, const c
 }
 
 const route* route_table::for_number(std::string_view to) const {
-  const route* fallback = nullptr;
-  for (const auto& r : routes_) {
+  for (const auto& r : routes_)
     if (std::find(r.numbers.begin(), r.numbers.end(), to) != r.numbers.end()) return &r;
-    if (r.catch_all) fallback = &r;
-  }
-  return fallback;
+  return catch_all();
+}
+
+const route* route_table::catch_all() const {
+  for (const auto& r : routes_)
+    if (r.catch_all) return &r;
+  return nullptr;
 }
 
 const route* route_table::named(std::string_view name) const {

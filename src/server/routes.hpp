@@ -56,6 +56,7 @@ class route_table {
   // The route for a called number: the one naming it, else the catch-all; nullptr if neither.
   const route* for_number(std::string_view to) const;
   const route* named(std::string_view name) const;
+  const route* catch_all() const;  // the route for "*", if one takes it
   const std::vector<route>& routes() const { return routes_; }
 
  private:

@@ -13,6 +13,11 @@ namespace {
 
 constexpr std::string_view voicemail_suffix = "/voicemail";
 
+// The route <Parameter> a stream token is bound to: the route's name, and whether it is its voicemail.
+std::string grant_of(std::string_view name, bool voicemail) {
+  return std::string(name) + (voicemail ? std::string(voicemail_suffix) : std::string());
+}
+
 std::string read_file(const std::filesystem::path& file, const std::string& what) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw app::config_error(what + ": cannot read " + file.string());
@@ -50,8 +55,7 @@ class route_generation {
   static route_choice choice(const std::shared_ptr<route_generation>& self, const route& r, bool voicemail) {
     auto& e = *self->entries_.at(static_cast<std::size_t>(&r - self->table_.routes().data()));
     const call::call_route& chosen = voicemail ? *e.voicemail : *e.normal;
-    return {std::shared_ptr<const call::call_route>(self, &chosen), voicemail ? r.name + std::string(voicemail_suffix) : r.name,
-            e.agents.get()};
+    return {std::shared_ptr<const call::call_route>(self, &chosen), grant_of(r.name, voicemail), e.agents.get()};
   }
 
  private:
@@ -78,9 +82,7 @@ routing::~routing() = default;
 std::shared_ptr<route_generation> routing::load() const {
   if (base_.routes_file.empty())
     return std::make_shared<route_generation>(io_, disk_, route_table::single(base_));
-  std::ifstream in(base_.routes_file, std::ios::binary);
-  if (!in) throw app::config_error("ROUTES_FILE: cannot read " + base_.routes_file.string());
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string text = read_file(base_.routes_file, "ROUTES_FILE");
   auto table = route_table::parse(text, base_, app::process_environment());
   if (!table) throw app::config_error(table.error().message + " (" + base_.routes_file.string() + ")");
   return std::make_shared<route_generation>(io_, disk_, std::move(*table));
@@ -138,22 +140,15 @@ std::shared_ptr<const call::call_route> routing::find(const std::string& call_si
     if (auto it = held_.find(call_sid); it != held_.end()) {
       auto route = std::move(it->second.route);
       held_.erase(it);
-      const bool same = grant == route->name + (route->voicemail_only ? std::string(voicemail_suffix) : std::string());
-      if (same) return route;
+      if (grant == grant_of(route->name, route->voicemail_only)) return route;
     }
     generation = current_;
   }
   // A stream whose webhook ran on another instance (or before a restart): the route of that name now.
   const auto& table = generation->table();
-  if (grant.empty()) {
-    const route* catch_all = nullptr;
-    for (const auto& r : table.routes())
-      if (r.catch_all) catch_all = &r;
-    return catch_all ? route_generation::choice(generation, *catch_all, false).route : nullptr;
-  }
   const bool voicemail = grant.ends_with(voicemail_suffix);
   if (voicemail) grant.remove_suffix(voicemail_suffix.size());
-  const route* r = table.named(grant);
+  const route* r = grant.empty() && !voicemail ? table.catch_all() : table.named(grant);  // "": signature-only starts
   return r ? route_generation::choice(generation, *r, voicemail).route : nullptr;
 }
 
