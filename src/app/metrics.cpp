@@ -194,6 +194,10 @@ std::string render_metrics() {
              m.agent_retries);
   e.labelled("record_writes_total", "result", "Call record writes, by result.", m.record_writes);
   e.labelled("transfers_total", "result", "Transfers to a human over Twilio's REST API, by result.", m.transfers);
+  e.labelled("outbound_requests_total", "result",
+             "POST /api/calls requests, by result (created, replayed, invalid, refused by Twilio, unreachable, ...).",
+             m.outbound_requests);
+  e.labelled("outbound_calls_total", "outcome", "Outbound calls ended, by Twilio's final status.", m.outbound_calls);
   e.histogram("turn_first_audio_seconds", "Pipeline mode: from the end of the caller's turn to the first audio of the answer.",
               m.turn_first_audio_seconds);
   e.labelled("llm_requests_total", "result", "Pipeline mode: LLM requests by result (ok, cancelled by a barge-in, failed).",

@@ -23,6 +23,8 @@ void call_facts::started(const twilio::start_message& start) {
   record_.started = std::chrono::system_clock::now();
   record_.from = start.parameter("from") ? *start.parameter("from") : "";
   record_.to = start.parameter("to") ? *start.parameter("to") : "";
+  // Set by the gateway's own outbound TwiML (server/outbound_twiml.cpp), inside the signed start.
+  if (const auto direction = start.parameter("direction"); direction && *direction == "outbound") record_.direction = "outbound";
 }
 
 void call_facts::record_audio(const app::config& config, boost::asio::thread_pool& disk, const std::string& call_sid) {

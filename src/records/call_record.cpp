@@ -52,6 +52,8 @@ std::string to_json(const call_record& r) {
                  {"from", r.from},
                  {"to", r.to},
                  {"route", r.route},
+                 {"direction", r.direction},
+                 {"answered_by", r.answered_by},
                  {"started_at_ms", epoch_ms(r.started)},
                  {"ended_at_ms", epoch_ms(r.ended)},
                  {"outcome", r.outcome},
@@ -76,12 +78,14 @@ util::result<call_record> record_from_json(std::string_view text) {
   VB_TRY(call_sid, util::string_field(o, "call_sid", true));
   r.call_sid = std::move(call_sid);
   for (auto [key, field] : {std::pair{"stream_sid", &r.stream_sid}, {"conversation_id", &r.conversation_id},
-                            {"from", &r.from}, {"to", &r.to}, {"route", &r.route}, {"outcome", &r.outcome}, {"end_reason", &r.end_reason},
+                            {"from", &r.from}, {"to", &r.to}, {"route", &r.route}, {"direction", &r.direction},
+                            {"answered_by", &r.answered_by}, {"outcome", &r.outcome}, {"end_reason", &r.end_reason},
                             {"dtmf", &r.dtmf}, {"transferred_to", &r.transferred_to}, {"recording_path", &r.recording_path},
                             {"voicemail_path", &r.voicemail_path}, {"twilio_status", &r.twilio_status}}) {
     VB_TRY(s, util::string_field(o, key, false));
     *field = std::move(s);
   }
+  if (r.direction.empty()) r.direction = "inbound";  // records stored before outbound calls existed
   VB_TRY(started, util::integer_field(o, "started_at_ms", false));
   VB_TRY(ended, util::integer_field(o, "ended_at_ms", false));
   VB_TRY(barge_ins, util::integer_field(o, "barge_ins", false));

@@ -21,6 +21,12 @@ inline constexpr const char* rejected = "rejected";      // an authenticated str
 inline constexpr const char* protocol_error = "protocol_error";  // the stream broke the Media Streams protocol
 inline constexpr const char* busy = "busy";              // answered with the busy message at MAX_CALLS
 inline constexpr const char* transferred = "transferred";  // handed to a human (<Dial>) over the REST API
+// Outbound calls that never reached the agent, from Twilio's final CallStatus or its AMD result.
+inline constexpr const char* no_answer = "no_answer";            // rang out (Twilio: no-answer)
+inline constexpr const char* failed = "failed";                  // Twilio could not place it
+inline constexpr const char* canceled = "canceled";              // canceled before it was answered
+inline constexpr const char* voicemail_left = "voicemail_left";  // a machine answered; the route's message was left
+inline constexpr const char* machine_hung_up = "machine_hung_up";  // a machine or fax answered; no message was left
 }  // namespace outcome
 
 struct transcript_line {
@@ -32,6 +38,8 @@ struct transcript_line {
 struct call_record {
   std::string call_sid, stream_sid, conversation_id, from, to;
   std::string route;  // the routes file's name of the route that served it
+  std::string direction = "inbound";  // or "outbound": placed with POST /api/calls
+  std::string answered_by;  // outbound with machine detection: Twilio's AnsweredBy (human, machine_end_beep, ...)
   std::chrono::system_clock::time_point started{}, ended{};
   std::string outcome;
   std::string end_reason;

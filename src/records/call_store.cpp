@@ -28,6 +28,19 @@ const std::vector<std::vector<std::string>> migrations{
         "ALTER TABLE calls ADD COLUMN route TEXT",
         "CREATE INDEX calls_route_started ON calls (route, started_at_ms)",
     },
+    {
+        // Outbound calls (POST /api/calls): the request, kept from before Twilio is asked to dial it.
+        "CREATE TABLE outbound_calls ("
+        " id TEXT PRIMARY KEY,"
+        " idempotency_key TEXT UNIQUE,"  // NULL for requests without one (UNIQUE allows many NULLs)
+        " call_sid TEXT UNIQUE,"
+        " route TEXT NOT NULL,"
+        " to_number TEXT NOT NULL,"
+        " from_number TEXT NOT NULL,"
+        " variables TEXT NOT NULL,"  // JSON object of strings
+        " machine_detection INTEGER NOT NULL,"
+        " created_at_ms BIGINT NOT NULL)",
+    },
 };
 
 std::optional<std::int64_t> to_int(const sql_value& v) {
@@ -75,7 +88,9 @@ void call_store::save(const call_record& r) {
       "INSERT INTO calls (call_sid, started_at_ms, ended_at_ms, outcome, from_number, to_number, record, route)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
       " ON CONFLICT (call_sid) DO UPDATE SET started_at_ms = excluded.started_at_ms,"
-      " ended_at_ms = excluded.ended_at_ms, outcome = excluded.outcome, from_number = excluded.from_number,"
+      // An outcome a status callback set first (a call that ended before its record) is not blanked.
+      " ended_at_ms = excluded.ended_at_ms, outcome = COALESCE(NULLIF(excluded.outcome, ''), calls.outcome),"
+      " from_number = excluded.from_number,"
       " to_number = excluded.to_number, record = excluded.record, route = excluded.route",
       {r.call_sid, std::to_string(epoch_ms(r.started)), std::to_string(epoch_ms(r.ended)), r.outcome, r.from, r.to,
        to_json(r), r.route.empty() ? std::nullopt : sql_value(r.route)});
@@ -85,10 +100,11 @@ void call_store::save_status(const status_update& u) {
   std::lock_guard lock(mutex_);
   migrate_locked();
   db_->exec(
-      "INSERT INTO calls (call_sid, twilio_status, twilio_duration_s) VALUES ($1, $2, $3)"
+      "INSERT INTO calls (call_sid, twilio_status, twilio_duration_s, outcome) VALUES ($1, $2, $3, $4)"
       " ON CONFLICT (call_sid) DO UPDATE SET twilio_status = excluded.twilio_status,"
-      " twilio_duration_s = COALESCE(excluded.twilio_duration_s, calls.twilio_duration_s)",
-      {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt});
+      " twilio_duration_s = COALESCE(excluded.twilio_duration_s, calls.twilio_duration_s),"
+      " outcome = CASE WHEN calls.outcome IS NULL OR calls.outcome = '' THEN excluded.outcome ELSE calls.outcome END",
+      {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt, u.outcome});
 }
 
 std::vector<call_record> call_store::recent(std::size_t limit, const std::optional<std::string>& route) {
@@ -96,11 +112,11 @@ std::vector<call_record> call_store::recent(std::size_t limit, const std::option
   migrate_locked();
   if (route)
     return to_records(db_->exec(
-        "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls WHERE route = $1"
+        "SELECT call_sid, record, twilio_status, twilio_duration_s, outcome FROM calls WHERE route = $1"
         " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $2",
         {*route, std::to_string(limit)}));
   return to_records(db_->exec(
-      "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls"
+      "SELECT call_sid, record, twilio_status, twilio_duration_s, outcome FROM calls"
       " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $1",
       {std::to_string(limit)}));
 }
@@ -109,7 +125,7 @@ std::optional<call_record> call_store::find(const std::string& call_sid) {
   std::lock_guard lock(mutex_);
   migrate_locked();
   auto records = to_records(db_->exec(
-      "SELECT call_sid, record, twilio_status, twilio_duration_s FROM calls WHERE call_sid = $1", {call_sid}));
+      "SELECT call_sid, record, twilio_status, twilio_duration_s, outcome FROM calls WHERE call_sid = $1", {call_sid}));
   if (records.empty()) return std::nullopt;
   return std::move(records.front());
 }
@@ -125,6 +141,7 @@ std::vector<call_record> call_store::to_records(const std::vector<sql_row>& rows
     r.call_sid = row[0].value_or("");
     r.twilio_status = row[2].value_or("");
     r.twilio_duration_s = to_int(row[3]);
+    if (r.outcome.empty()) r.outcome = row[4].value_or("");  // set by a status callback alone (save_status)
     out.push_back(std::move(r));
   }
   return out;

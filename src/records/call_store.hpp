@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "records/call_record.hpp"
@@ -27,6 +28,21 @@ struct store_error : std::runtime_error {
 struct status_update {
   std::string call_sid, status;
   std::optional<std::int64_t> duration_s;
+  // A call that ended before any stream (an outbound call busy, unanswered, failed, canceled): its outcome.
+  // It fills only an empty one: a record the stream wrote keeps its own.
+  std::optional<std::string> outcome;
+};
+
+// An outbound call as POST /api/calls asked for it, kept from before it is dialled: its Idempotency-Key
+// holds the place, the outbound TwiML reads its variables back when the callee answers.
+struct outbound_call {
+  std::string id;               // the gateway's own (in the TwiML URL); random, not guessable
+  std::string idempotency_key;  // empty: none
+  std::string call_sid;         // Twilio's, once it accepted the call
+  std::string route, to, from;
+  std::vector<std::pair<std::string, std::string>> variables;
+  bool machine_detection = false;
+  std::int64_t created_at_ms = 0;
 };
 
 using sql_value = std::optional<std::string>;  // nullopt: NULL
@@ -54,11 +70,23 @@ class call_store {
   // Newest first; with `route`, only that route's calls.
   std::vector<call_record> recent(std::size_t limit, const std::optional<std::string>& route = std::nullopt);
   std::optional<call_record> find(const std::string& call_sid);
+
+  // Outbound calls (records/outbound_calls.cpp). reserve_outbound inserts the row, unless its idempotency key
+  // is held already: then the row that holds it is returned instead (`fresh` false).
+  struct reservation {
+    bool fresh = false;
+    outbound_call row;
+  };
+  reservation reserve_outbound(const outbound_call& row);
+  void attach_call_sid(const std::string& id, const std::string& call_sid);
+  void release_outbound(const std::string& id);  // Twilio refused it: the key may be used again
+  std::optional<outbound_call> find_outbound(const std::string& id);
   const char* kind() const { return db_->kind(); }
 
  private:
   void migrate_locked();
   std::vector<call_record> to_records(const std::vector<sql_row>& rows);
+  std::optional<outbound_call> outbound_where(const std::string& column, const std::string& value);
 
   std::mutex mutex_;
   std::unique_ptr<sql_connection> db_;

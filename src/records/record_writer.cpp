@@ -25,6 +25,7 @@ std::string spool_line(const std::variant<call_record, status_update>& op) {
   const auto& update = std::get<status_update>(op);
   boost::json::object o{{"call_sid", update.call_sid}, {"status", update.status}};
   if (update.duration_s) o["duration_s"] = *update.duration_s;
+  if (update.outcome) o["outcome"] = *update.outcome;
   return "status " + boost::json::serialize(o);
 }
 
@@ -41,8 +42,10 @@ std::optional<std::variant<call_record, status_update>> parse_spool_line(std::st
       const auto* status = o.if_contains("status");
       const auto* duration = o.if_contains("duration_s");
       if (sid && sid->is_string() && status && status->is_string()) {
-        status_update u{std::string(sid->get_string()), std::string(status->get_string()), std::nullopt};
+        status_update u{std::string(sid->get_string()), std::string(status->get_string()), std::nullopt, std::nullopt};
         if (duration && duration->is_int64()) u.duration_s = duration->as_int64();
+        if (const auto* outcome = o.if_contains("outcome"); outcome && outcome->is_string())
+          u.outcome = std::string(outcome->get_string());
         return std::variant<call_record, status_update>(std::move(u));
       }
     }

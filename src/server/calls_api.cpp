@@ -42,12 +42,6 @@ boost::json::value with_links(const records::call_record& record) {
   return value;
 }
 
-bool authorized(const request& req, const app::config& config) {
-  const std::string_view header = req[http::field::authorization];
-  constexpr std::string_view scheme = "Bearer ";
-  return header.starts_with(scheme) && util::constant_time_equal(header.substr(scheme.size()), config.admin_token);
-}
-
 // Runs on the database thread: the store's calls may block (a PostgreSQL that does not answer).
 api_answer query(const std::string& target, records::call_store& store) {
   const std::string_view path = std::string_view(target).substr(0, target.find('?'));
@@ -88,6 +82,13 @@ api_answer query(const std::string& target, records::call_store& store) {
 
 }  // namespace
 
+bool admin_authorized(const request& req, const app::config& config) {
+  const std::string_view header = req[http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  return !config.admin_token.empty() && header.starts_with(scheme) &&
+         util::constant_time_equal(header.substr(scheme.size()), config.admin_token);
+}
+
 bool is_calls_api(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   return path == app::calls_api_path || path.starts_with(std::string(app::calls_api_path) + "/");
@@ -98,7 +99,7 @@ asio::awaitable<bool> serve_calls_api(beast::tcp_stream& stream, const request& 
   api_answer answer;
   if (config.admin_token.empty()) {
     answer = error(404, "the read API is off: set ADMIN_TOKEN");
-  } else if (!authorized(req, config)) {
+  } else if (!admin_authorized(req, config)) {
     answer = error(401, "a bearer token is required");
   } else if (req.method() != http::verb::get) {
     answer = error(405, "method not allowed");

@@ -3,6 +3,7 @@
 //   GET /api/calls/{callSid}            one record, with its transcript and links to its audio
 //   GET /api/calls/{callSid}/recording  the full-call recording (WAV), streamed from disk
 //   GET /api/calls/{callSid}/voicemail  the caller's message (WAV)
+//   POST /api/calls                     places an outbound call (server/outbound_api.hpp)
 // Every request needs "Authorization: Bearer <ADMIN_TOKEN>" (401 otherwise); without ADMIN_TOKEN the API
 // is off (404).
 #pragma once
@@ -19,6 +20,9 @@
 namespace voicebridge::server {
 
 bool is_calls_api(std::string_view target);
+
+// "Authorization: Bearer <ADMIN_TOKEN>", compared in constant time; false without ADMIN_TOKEN.
+bool admin_authorized(const boost::beast::http::request<boost::beast::http::string_body>& req, const app::config& config);
 
 // Answers one request; false when the connection is to be closed.
 boost::asio::awaitable<bool> serve_calls_api(boost::beast::tcp_stream& stream,

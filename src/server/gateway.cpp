@@ -23,6 +23,7 @@
 #include "net/call_executor.hpp"
 #include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
+#include "server/outbound_api.hpp"
 #include "server/routing.hpp"
 #include "server/twilio_webhooks.hpp"
 #include "voicebridge/app/log.hpp"
@@ -75,6 +76,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   routing routes;
   call::stream_services services;
   twilio_webhooks webhooks;
+  outbound_services outbound;
   std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
@@ -86,7 +88,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         records(records::open_configured_store(config), config.state_dir / "records.spool"),
         routes(io_, config, disk_pool),
         services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config)},
-        webhooks{config, routes, active, admitted, records} {}
+        webhooks{config, routes, active, admitted, records},
+        outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)} {}
   // Every call has ended by now (each held this object): let the files and the records they queued land.
   ~impl() { disk_pool.join(); }
 
@@ -150,6 +153,19 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         co_await upgrade(std::move(stream), std::move(req));
         co_return;
       }
+      if (kind == listener_kind::main && (is_outbound_request(req) || is_outbound_twiml(req))) {
+        // Both wait on the call store (its own thread) and the first on Twilio's API: answered here, async.
+        response res;  // if/else, not ?: (GCC 12: docs/gcc12-coroutines.md)
+        if (is_outbound_request(req)) {
+          res = co_await place_outbound_call(req, outbound);
+        } else {
+          res = co_await answer_outbound_twiml(req, draining, outbound);
+          metrics().webhook_responses.inc(std::to_string(res.result_int()));
+        }
+        const bool keep_alive = res.keep_alive();
+        if (!co_await write(stream, std::move(res)) || !keep_alive) break;
+        continue;
+      }
       if (kind == listener_kind::main && is_calls_api(req.target())) {
         // Answered from the database (on its own thread) or streamed from a file.
         if (!co_await serve_calls_api(stream, req, records.store(), database_pool, config)) break;
@@ -207,6 +223,12 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), auth, std::move(ticket), services),
                    [self = shared_from_this(), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
   }
+
+  static std::string_view path_of(const request& req) { return req.target().substr(0, req.target().find('?')); }
+  static bool is_outbound_request(const request& req) {
+    return req.method() == http::verb::post && path_of(req) == app::calls_api_path;
+  }
+  static bool is_outbound_twiml(const request& req) { return path_of(req) == app::outbound_twiml_path; }
 
   response handle(const request& req, listener_kind kind) {
     const std::string_view target = req.target();

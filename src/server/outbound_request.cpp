@@ -15,8 +15,8 @@ namespace {
 
 // Names the gateway sets itself for every call: a request cannot override what the agent is told of the
 // call's own facts.
-constexpr std::array<std::string_view, 7> reserved_variables{"call_sid", "caller_number", "called_number", "direction",
-                                                             "stream_token", "route", "from"};
+constexpr std::array<std::string_view, 8> reserved_variables{"call_sid", "caller_number", "called_number", "direction",
+                                                             "stream_token", "route", "from", "to"};
 
 // 12.5, not Boost.JSON's 1.25E1: the text the agent is told is what the business wrote.
 std::string shortest(double v) {
@@ -49,8 +49,9 @@ util::result<std::vector<std::pair<std::string, std::string>>> read_variables(co
     else if (value.is_double()) text = shortest(value.get_double());
     else if (value.is_bool()) text = value.get_bool() ? "true" : "false";
     else return util::fail("dynamic_variables: " + name + ": expected a string, a number or a boolean");
-    if (text.size() > max_variable_value)
-      return util::fail("dynamic_variables: " + name + ": at most " + std::to_string(max_variable_value) + " bytes");
+    if (name.size() + text.size() > max_variable_chars)
+      return util::fail("dynamic_variables: " + name + ": name and value together at most " +
+                        std::to_string(max_variable_chars) + " bytes (a Twilio <Parameter>)");
     out.emplace_back(name, std::move(text));
   }
   return out;

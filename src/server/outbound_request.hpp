@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/routes.hpp"
+#include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/result.hpp"
 
 namespace voicebridge::server {
@@ -22,7 +23,9 @@ struct outbound_request {
 // Bounds on what a request may hand the agent.
 inline constexpr std::size_t max_outbound_variables = 50;
 inline constexpr std::size_t max_variable_name = 64;
-inline constexpr std::size_t max_variable_value = 1024;
+// A variable reaches the agent as a <Stream> <Parameter> (TwiML <Stream>, "Custom parameters": name and value
+// together under 500 characters), so its value is bounded by what is left after its name.
+inline constexpr std::size_t max_variable_chars = twilio::max_parameter_chars;
 
 util::result<outbound_request> parse_outbound_request(std::string_view body, const route_table& routes);
 

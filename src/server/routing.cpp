@@ -126,6 +126,22 @@ std::optional<route_choice> routing::choose(std::string_view to, std::chrono::sy
   return route_generation::choice(generation, *r, true);
 }
 
+std::optional<route_choice> routing::choose_named(std::string_view name) {
+  std::shared_ptr<route_generation> generation;
+  {
+    std::lock_guard lock(mutex_);
+    generation = current_;
+  }
+  const route* r = generation->table().named(name);
+  if (!r) return std::nullopt;
+  return route_generation::choice(generation, *r, false);
+}
+
+std::shared_ptr<const route_table> routing::table() {
+  std::lock_guard lock(mutex_);
+  return std::shared_ptr<const route_table>(current_, &current_->table());
+}
+
 void routing::hold_for_stream(const std::string& call_sid, std::shared_ptr<const call::call_route> route) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);

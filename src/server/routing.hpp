@@ -43,6 +43,11 @@ class routing final : public call::route_finder {
   // The voice webhook: the route for the called number at `now` (after hours, the route's voicemail or the
   // route it names); nullopt when no route takes the number.
   std::optional<route_choice> choose(std::string_view to, std::chrono::system_clock::time_point now);
+  // An outbound call: the route it was placed for, by name, whatever the hour (whoever placed the call chose
+  // the time); nullopt when the routes in force have no such route any more.
+  std::optional<route_choice> choose_named(std::string_view name);
+  // The route table in force, kept alive for as long as the caller holds it (POST /api/calls checks with it).
+  std::shared_ptr<const route_table> table();
   // Keeps the chosen route for the call's stream on this instance, for `hold` (the webhook's admission).
   void hold_for_stream(const std::string& call_sid, std::shared_ptr<const call::call_route> route);
 

@@ -14,15 +14,38 @@ using app::metrics;
 twilio::http_answer twilio_webhooks::answer_voice(const twilio::form_params& params) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!twilio::is_valid_sid(call_sid)) return twilio::answer_voice_webhook(params, config, "", std::chrono::system_clock::now());
-  const auto now = std::chrono::system_clock::now();
-  auto choice = routes.choose(params.get_or("To", ""), now);
+  auto choice = routes.choose(params.get_or("To", ""), std::chrono::system_clock::now());
   if (!choice) {
     metrics().unrouted_calls.inc();
     log(log_level::warn, "voice webhook: no route takes the called number, answering unavailable",
         {{"call_sid", call_sid}, {"to", params.get_or("To", "")}});
     return twilio::answer_unavailable(config);
   }
-  const auto& route = *choice->route;
+  return connect(params, *choice, {}, false);
+}
+
+twilio::http_answer twilio_webhooks::answer_outbound(const twilio::form_params& params, std::string_view route_name,
+                                                     const std::vector<std::pair<std::string, std::string>>& variables) {
+  const std::string call_sid(params.get_or("CallSid", ""));
+  if (!twilio::is_valid_sid(call_sid)) return twilio::answer_voice_webhook(params, config, "", std::chrono::system_clock::now());
+  auto choice = routes.choose_named(route_name);
+  if (!choice) {
+    // A reload removed the route between the dialling and the answer: the callee hears the apology.
+    metrics().unrouted_calls.inc();
+    log(log_level::warn, "outbound TwiML: the call's route is gone, answering unavailable",
+        {{"call_sid", call_sid}, {"route", route_name}});
+    return twilio::answer_unavailable(config);
+  }
+  std::vector<std::pair<std::string, std::string>> extra{{"direction", "outbound"}};
+  extra.insert(extra.end(), variables.begin(), variables.end());
+  return connect(params, *choice, std::move(extra), true);
+}
+
+twilio::http_answer twilio_webhooks::connect(const twilio::form_params& params, const route_choice& choice,
+                                             std::vector<std::pair<std::string, std::string>> extra, bool outbound) {
+  const std::string call_sid(params.get_or("CallSid", ""));
+  const auto now = std::chrono::system_clock::now();
+  const auto& route = *choice.route;
   const call::room_request room{active.size(), config.max_calls, route.name, active.size(route.name), route.max_calls};
   if (const auto verdict = admitted.try_admit(call_sid, room); verdict != call::admission::verdict::admitted) {
     const bool process_limit = verdict == call::admission::verdict::at_max_calls;
@@ -36,29 +59,46 @@ twilio::http_answer twilio_webhooks::answer_voice(const twilio::form_params& par
     busy.from = params.get_or("From", "");
     busy.to = params.get_or("To", "");
     busy.route = route.name;
+    busy.direction = outbound ? "outbound" : "inbound";
     busy.started = busy.ended = now;
     busy.outcome = records::outcome::busy;
     records.submit(std::move(busy));
     return twilio::answer_busy(config);
   }
-  auto answer = twilio::answer_voice_webhook(params, config, choice->grant, now);
+  // What the agent is told before the stream's `start` (the pre-warm) is what the `start` will carry.
+  auto told = twilio::call_parameters(params);
+  told.insert(told.end(), extra.begin(), extra.end());
+  auto answer = twilio::answer_voice_webhook(params, config, choice.grant, now, std::move(extra));
   if (answer.status != 200) return answer;
-  routes.hold_for_stream(call_sid, choice->route);
+  routes.hold_for_stream(call_sid, choice.route);
   // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
-  if (!route.voicemail_only && route.settings.prewarm) choice->agents->prewarm(call_sid, twilio::call_parameters(params));
+  if (!route.voicemail_only && route.settings.prewarm) choice.agents->prewarm(call_sid, std::move(told));
   return answer;
 }
 
 twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& params) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!twilio::is_valid_sid(call_sid)) return {400, "text/plain", "missing or malformed CallSid\n"};
-  records::status_update update{call_sid, std::string(params.get_or("CallStatus", "")), std::nullopt};
+  records::status_update update{call_sid, std::string(params.get_or("CallStatus", "")), std::nullopt, std::nullopt};
   if (update.status.size() > 32) update.status.resize(32);
   const std::string duration(params.get_or("CallDuration", ""));
   std::int64_t seconds = 0;
   auto [end, ec] = std::from_chars(duration.data(), duration.data() + duration.size(), seconds);
   if (!duration.empty() && ec == std::errc() && end == duration.data() + duration.size()) update.duration_s = seconds;
-  log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration}});
+  // A call that never reached a stream ends with this status alone (Twilio REST API, "Call resource",
+  // "Call Status values"): it is the call's outcome, unless its stream recorded one.
+  static constexpr std::pair<std::string_view, const char*> unconnected[]{{"busy", records::outcome::busy},
+                                                                           {"no-answer", records::outcome::no_answer},
+                                                                           {"failed", records::outcome::failed},
+                                                                           {"canceled", records::outcome::canceled}};
+  for (const auto& [status, outcome] : unconnected)
+    if (update.status == status) update.outcome = outcome;
+  const bool outbound = params.get_or("Direction", "").starts_with("outbound");
+  if (outbound && (update.outcome || update.status == "completed"))
+    metrics().outbound_calls.inc(update.outcome ? *update.outcome : std::string("completed"));
+  if (update.outcome) metrics().calls.inc(*update.outcome);  // it ended here: no stream will count it
+  log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration},
+                                       {"direction", outbound ? "outbound" : "inbound"}});
   records.submit(std::move(update));
   return {204, "text/plain", ""};
 }

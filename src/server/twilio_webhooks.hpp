@@ -22,8 +22,18 @@ struct twilio_webhooks {
 
   // <Connect><Stream> for the route chosen, busy at a limit, or the apology for a number no route takes.
   twilio::http_answer answer_voice(const twilio::form_params& params);
-  // The call's final status and duration complete its record.
+  // An outbound call the callee answered (server/outbound_twiml.cpp): the same, for the route it was placed
+  // for, with `direction=outbound` and the request's variables in the stream's <Parameter>s.
+  twilio::http_answer answer_outbound(const twilio::form_params& params, std::string_view route_name,
+                                      const std::vector<std::pair<std::string, std::string>>& variables);
+  // The call's final status and duration complete its record; an outbound call that never connected gets
+  // its outcome from the status.
   twilio::http_answer answer_status(const twilio::form_params& params);
+
+ private:
+  // Admission under MAX_CALLS and the route's share, the TwiML, the held route and the pre-warm.
+  twilio::http_answer connect(const twilio::form_params& params, const route_choice& choice,
+                              std::vector<std::pair<std::string, std::string>> extra, bool outbound);
 };
 
 }  // namespace voicebridge::server

@@ -72,7 +72,8 @@ std::vector<std::pair<std::string, std::string>> call_parameters(const form_para
 }
 
 http_answer answer_voice_webhook(const form_params& params, const app::config& config, std::string_view route,
-                                 std::chrono::system_clock::time_point now) {
+                                 std::chrono::system_clock::time_point now,
+                                 std::vector<std::pair<std::string, std::string>> extra) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!is_valid_sid(call_sid)) {
     log(log_level::warn, "voice webhook refused: missing or malformed CallSid");
@@ -81,6 +82,7 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
   // Every value the TwiML carries reads back exactly, or the webhook is refused: XML cannot carry a control
   // character, a NUL or bytes that are not UTF-8, and Twilio would fail the call on an ill-formed document.
   auto parameters = call_parameters(params);
+  for (auto& parameter : extra) parameters.push_back(std::move(parameter));
   for (const auto& [name, value] : parameters) {
     if (!util::is_xml_text(value)) {
       log(log_level::warn, "voice webhook refused: a parameter holds characters TwiML cannot carry",
@@ -97,7 +99,7 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
   for (auto& parameter : parameters) twiml.parameters.push_back(std::move(parameter));
   log(log_level::info, "voice webhook accepted",
       {{"call_sid", call_sid}, {"route", route}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
-       {"call_status", params.get_or("CallStatus", "")}});
+       {"direction", params.get_or("Direction", "")}, {"call_status", params.get_or("CallStatus", "")}});
   return {200, "text/xml", render_connect_stream(twiml)};
 }
 

@@ -1,8 +1,11 @@
 #include "voicebridge/util/crypto.hpp"
 
+#include <stdexcept>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 namespace voicebridge::util {
@@ -42,6 +45,13 @@ std::string hex_lower(std::string_view bytes) {
     out.push_back(digits[c & 15]);
   }
   return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size())) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  return hex_lower(raw);
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

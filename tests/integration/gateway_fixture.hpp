@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "fake-elevenlabs/fake_agent.hpp"
+#include "fake-twilio-api/fake_twilio_api.hpp"
 #include "temp_dir.hpp"
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/app/log.hpp"
@@ -65,6 +66,7 @@ struct gateway {
   asio::io_context io;
   std::ostringstream logs;
   std::unique_ptr<fake::fake_agent_server> agent;  // the ElevenLabs stand-in, when the test uses one
+  std::unique_ptr<fake::fake_twilio_api> twilio_api;  // the Twilio REST stand-in, when the test uses one
   std::unique_ptr<server::gateway> server;
   std::uint16_t port = 0;
 

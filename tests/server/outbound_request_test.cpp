@@ -75,9 +75,12 @@ BOOST_AUTO_TEST_CASE(every_field_is_checked_and_named) {
              "dynamic_variables: 'a b' is not a name (letters, digits, _)");
   BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"caller_number":"+1"}})") ==
              "dynamic_variables: caller_number is set by the gateway");
-  const std::string long_value(max_variable_value + 1, 'x');
+  const std::string long_value(max_variable_chars, 'x');  // with its one-letter name: one byte over
   BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"a":")" + long_value + "\"}}") ==
-             "dynamic_variables: a: at most 1024 bytes");
+             "dynamic_variables: a: name and value together at most 499 bytes (a Twilio <Parameter>)");
+  BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"a":")" + long_value.substr(1) + "\"}}") == "(accepted)");
+  BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"to":"+1"}})") ==
+             "dynamic_variables: to is set by the gateway");
   std::string many = R"({"to":"+15557654321","route":"reminders","dynamic_variables":{)";
   for (std::size_t i = 0; i <= max_outbound_variables; ++i) many += (i ? "," : "") + std::string("\"v") + std::to_string(i) + "\":1";
   BOOST_TEST(error_of(many + "}}") == "dynamic_variables: at most 50 variables");

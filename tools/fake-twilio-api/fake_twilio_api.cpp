@@ -54,9 +54,12 @@ struct fake_twilio_api::impl {
   std::vector<call_update> updates;
   std::vector<call_creation_request> creations;
   std::deque<std::chrono::steady_clock::time_point> created_at;  // accepted creations in the last second
+  dialler phones;
 
   impl(asio::io_context& io, twilio_api_settings s)
-      : settings(std::move(s)), listener(io, 0, settings.tls_certificate_chain, settings.tls_private_key) {}
+      : settings(std::move(s)),
+        listener(io, 0, settings.tls_certificate_chain, settings.tls_private_key),
+        phones(io, {settings.account_sid, settings.auth_token}) {}
 
   template <class Stream>
   static asio::awaitable<void> serve(Stream stream, std::shared_ptr<impl> self) {
@@ -78,6 +81,7 @@ struct fake_twilio_api::impl {
       call_creation_request creation;
       auto answer = create(req, creation);
       creation.answered = answer.first;
+      if (!creation.call_sid.empty()) phones.dial(creation.call_sid, creation.form);
       creations.push_back(std::move(creation));
       return answer;
     }
@@ -177,5 +181,7 @@ fake_twilio_api::~fake_twilio_api() {
 std::uint16_t fake_twilio_api::port() const { return impl_->listener.port(); }
 const std::vector<call_update>& fake_twilio_api::updates() const { return impl_->updates; }
 const std::vector<call_creation_request>& fake_twilio_api::creations() const { return impl_->creations; }
+void fake_twilio_api::dial_to(std::uint16_t gateway_port) { impl_->phones.deliver_to(gateway_port); }
+dialler& fake_twilio_api::phones() { return impl_->phones; }
 
 }  // namespace voicebridge::fake

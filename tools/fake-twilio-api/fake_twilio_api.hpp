@@ -5,7 +5,8 @@
 // for a creation To and From as phone numbers, an absolute http(s) Url, known StatusCallbackEvents, a
 // Timeout of 5..600 s, AsyncAmdStatusCallback with AsyncAmd, and the account's calls per second), answers as
 // Twilio does (the call resource, or an error JSON with Twilio's code), and records each request for tests.
-// HTTPS when given a certificate.
+// HTTPS when given a certificate. Once told where the gateway is (dial_to), it dials each call it created
+// (fake-twilio-api/dialler.hpp).
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "fake-twilio-api/dialler.hpp"
 
 namespace voicebridge::fake {
 
@@ -44,6 +47,9 @@ class fake_twilio_api {
   std::uint16_t port() const;
   const std::vector<call_update>& updates() const;  // every update request, accepted or not
   const std::vector<call_creation_request>& creations() const;  // every Calls.json request
+  // From now on each call created is dialled: its URLs are delivered to the gateway on this loopback port.
+  void dial_to(std::uint16_t gateway_port);
+  dialler& phones();  // the scripts of the numbers it dials, and what happened on each call
 
  private:
   struct impl;

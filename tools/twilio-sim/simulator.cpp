@@ -61,9 +61,9 @@ bool parse_twiml(call_summary& s) {
 
 asio::awaitable<void> post_webhook(const options& o, call_summary& s) {
   twilio::form_params form;
-  for (auto [name, value] : {std::pair<const char*, std::string>{"AccountSid", "AC" + std::string(32, '0')},
-                             {"ApiVersion", "2010-04-01"}, {"CallSid", s.call_sid}, {"CallStatus", "ringing"},
-                             {"Direction", "inbound"}, {"From", o.from}, {"To", o.to}, {"Caller", o.from},
+  for (auto [name, value] : {std::pair<const char*, std::string>{"AccountSid", o.account_sid},
+                             {"ApiVersion", "2010-04-01"}, {"CallSid", s.call_sid}, {"CallStatus", o.call_status},
+                             {"Direction", o.direction}, {"From", o.from}, {"To", o.to}, {"Caller", o.from},
                              {"Called", o.to}})
     form.add(name, value);
   http::request<http::string_body> req{http::verb::post, o.webhook_path, 11};
@@ -111,7 +111,7 @@ class stream_session {
     send(twilio::serialize_connected());
     twilio::start_message start;
     start.sequence_number = ++seq;
-    start.account_sid = "AC" + std::string(32, '0');
+    start.account_sid = o_.account_sid;
     start.stream_sid = s_.stream_sid;
     start.call_sid = s_.call_sid;
     start.tracks = {"inbound"};

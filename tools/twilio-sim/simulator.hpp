@@ -23,6 +23,11 @@ struct options {
   std::string call_sid;            // random CA... when empty
   std::string from = "+15551230001";
   std::string to = "+15559870002";
+  // The webhook's Direction and CallStatus: an inbound call rings; an outbound one (the Twilio stand-in's
+  // dialler) fetches its TwiML once answered, as "outbound-api", "in-progress".
+  std::string direction = "inbound";
+  std::string call_status = "ringing";
+  std::string account_sid = "AC" + std::string(32, '0');
   std::vector<std::uint8_t> caller_audio;  // 8 kHz mu-law, sent in 160-byte frames every 20 ms
   std::vector<std::pair<std::chrono::milliseconds, char>> dtmf;  // (time after start, key)
   std::chrono::milliseconds linger{1000};  // keep listening after the caller audio ends, then hang up

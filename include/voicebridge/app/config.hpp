@@ -153,5 +153,9 @@ inline constexpr std::string_view health_path = "/healthz";
 inline constexpr std::string_view metrics_path = "/metrics";
 inline constexpr std::string_view status_callback_path = "/api/twilio/voice/status";
 inline constexpr std::string_view calls_api_path = "/api/calls";
+// Fetched by Twilio when the callee of an outbound call answers (POST /api/calls places it).
+inline constexpr std::string_view outbound_twiml_path = "/api/twilio/voice/outbound";
+// Twilio's asynchronous answering-machine result for an outbound call.
+inline constexpr std::string_view amd_callback_path = "/api/twilio/voice/amd";
 
 }  // namespace voicebridge::app

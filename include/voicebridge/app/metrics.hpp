@@ -101,6 +101,9 @@ struct gateway_metrics {
   labelled_counter agent_retries;      // agent connections tried again before the fallback, by reason
   labelled_counter record_writes;      // by result: stored, spooled, replayed, failed
   labelled_counter transfers;          // by result: ok, failed
+  // Outbound calls (POST /api/calls).
+  labelled_counter outbound_requests;  // by result: created, replayed, invalid, refused, unreachable, in_progress
+  labelled_counter outbound_calls;     // by Twilio's final status for a call placed: completed, busy, no_answer, ...
   // Pipeline mode (STT -> LLM -> TTS).
   histogram turn_first_audio_seconds;  // end of the caller's turn (committed transcript) -> first answer audio
   labelled_counter llm_requests;       // by result: ok, cancelled, failed

@@ -34,9 +34,11 @@ std::variant<form_params, http_answer> authenticate_request(const twilio_request
 std::vector<std::pair<std::string, std::string>> call_parameters(const form_params& params);
 
 // TwiML that connects the call to our Media Stream, with the route the gateway chose for it and a per-call
-// stream token (bound to the call and the route) in <Parameter>s.
+// stream token (bound to the call and the route) in <Parameter>s, then `extra` ones (an outbound call's
+// direction and variables: each within Twilio's size limit, checked by whoever made them).
 http_answer answer_voice_webhook(const form_params& params, const app::config& config, std::string_view route,
-                                 std::chrono::system_clock::time_point now);
+                                 std::chrono::system_clock::time_point now,
+                                 std::vector<std::pair<std::string, std::string>> extra = {});
 
 // What the caller hears when <Connect> ends: nothing more if the gateway served the stream (it said
 // goodbye or played the fallback itself), else the apology.

@@ -12,6 +12,9 @@ std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view 
 std::array<std::uint8_t, 32> sha256(std::string_view data);
 std::string hex_lower(std::string_view bytes);
 
+// `bytes` bytes from OpenSSL's CSPRNG, as lowercase hex: identifiers nobody can guess. Throws if it fails.
+std::string random_hex(std::size_t bytes);
+
 // Compares in time independent of where the inputs differ (lengths are not secret).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

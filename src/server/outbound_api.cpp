@@ -1,0 +1,219 @@
+#include "server/outbound_api.hpp"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include "server/calls_api.hpp"
+#include "server/outbound_request.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/webhook.hpp"
+#include "voicebridge/util/crypto.hpp"
+
+namespace voicebridge::server {
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using app::log;
+using app::log_level;
+using app::metrics;
+
+namespace {
+
+http_response reply(const http_request& req, unsigned status, std::string body, bool as_json) {
+  http_response res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::server, "voicebridge");
+  res.set(http::field::content_type, as_json ? "application/json" : "text/plain");
+  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+  res.body() = as_json ? std::move(body) : std::move(body) + "\n";
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+http_response refuse(const http_request& req, unsigned status, std::string_view result, std::string reason) {
+  metrics().outbound_requests.inc(result);
+  return reply(req, status, std::move(reason), false);
+}
+
+// RFC 9110 field-value characters, bounded: the key is stored and compared, never interpreted.
+bool valid_idempotency_key(std::string_view key) {
+  return !key.empty() && key.size() <= 255 &&
+         std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
+http_response created(const http_request& req, const std::string& call_sid, bool replayed) {
+  json::object body{{"call_sid", call_sid},
+                    {"record_url", std::string(app::calls_api_path) + "/" + call_sid},
+                    {"status", "queued"}};
+  auto res = reply(req, 201, json::serialize(body), true);
+  if (replayed) res.set("Idempotent-Replayed", "true");
+  return res;
+}
+
+bool same_request(const records::outbound_call& a, const records::outbound_call& b) {
+  return a.to == b.to && a.from == b.from && a.route == b.route && a.variables == b.variables &&
+         a.machine_detection == b.machine_detection;
+}
+
+// Runs `work` on the database thread; false (logged) when the store is unavailable. Callers pass a named
+// lambda (GCC 12: docs/gcc12-coroutines.md).
+template <class Work>
+asio::awaitable<bool> on_database(outbound_services& s, const Work& work, const char* what) {
+  auto task = [&]() -> asio::awaitable<void> {
+    work(s.records.store());
+    co_return;
+  };
+  try {
+    co_await asio::co_spawn(s.database_pool, task, asio::use_awaitable);
+    co_return true;
+  } catch (const records::store_error& e) {
+    log(log_level::error, "outbound call: call store unavailable", {{"step", what}, {"error", e.what()}});
+    co_return false;
+  }
+}
+
+twilio::call_creation creation_for(const records::outbound_call& row, const app::config& config) {
+  twilio::form_params query;
+  query.add("route", row.route);
+  query.add("request", row.id);
+  twilio::call_creation c;
+  c.to = row.to;
+  c.from = row.from;
+  c.twiml_url = config.url_for(std::string(app::outbound_twiml_path) + "?" + twilio::encode_form(query));
+  c.status_callback = config.url_for(app::status_callback_path);
+  c.machine_detection = row.machine_detection;
+  if (row.machine_detection) c.amd_callback = config.url_for(app::amd_callback_path);
+  return c;
+}
+
+// The call's record from the moment Twilio accepted it: a call that is never answered still has one
+// (its outcome comes with Twilio's final status), and the read API finds it at the URL just answered.
+records::call_record placed_record(const records::outbound_call& row, const std::string& call_sid) {
+  records::call_record r;
+  r.call_sid = call_sid;
+  r.from = row.from;
+  r.to = row.to;
+  r.route = row.route;
+  r.direction = "outbound";
+  r.started = r.ended = std::chrono::system_clock::now();
+  return r;
+}
+
+}  // namespace
+
+asio::awaitable<http_response> place_outbound_call(const http_request& req, outbound_services& s) {
+  const auto& config = s.config;
+  if (config.admin_token.empty()) co_return reply(req, 404, "the calls API is off: set ADMIN_TOKEN", false);
+  if (!admin_authorized(req, config)) co_return refuse(req, 401, "unauthorized", "a bearer token is required");
+  if (config.twilio_account_sid.empty() || config.twilio_auth_token.empty())
+    co_return refuse(req, 503, "not_configured", "outbound calls need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
+  const std::string key(req["Idempotency-Key"]);
+  if (req.find("Idempotency-Key") != req.end() && !valid_idempotency_key(key))
+    co_return refuse(req, 400, "invalid", "Idempotency-Key: 1 to 255 printable characters");
+  const auto table = s.routes.table();
+  auto parsed = parse_outbound_request(req.body(), *table);
+  if (!parsed) co_return refuse(req, 400, "invalid", parsed.error().message);
+  if (s.active.size() >= config.max_calls) co_return refuse(req, 503, "at_max_calls", "at MAX_CALLS: try again later");
+
+  records::outbound_call row;
+  row.id = "OB" + util::random_hex(16);
+  row.idempotency_key = key;
+  row.route = parsed->route;
+  row.to = parsed->to;
+  row.from = parsed->from;
+  row.variables = std::move(parsed->dynamic_variables);
+  row.machine_detection = parsed->machine_detection;
+  row.created_at_ms = records::epoch_ms(std::chrono::system_clock::now());
+  records::call_store::reservation reserved;
+  const auto reserve = [&](records::call_store& store) { reserved = store.reserve_outbound(row); };
+  if (!co_await on_database(s, reserve, "reserve"))
+    co_return refuse(req, 503, "store_unavailable", "the call store is unavailable right now: nothing was dialled");
+  if (!reserved.fresh) {
+    if (!same_request(reserved.row, row))
+      co_return refuse(req, 422, "key_reused", "Idempotency-Key: already used for a different request");
+    if (reserved.row.call_sid.empty())
+      co_return refuse(req, 409, "in_progress", "a request with this Idempotency-Key is under way, or its outcome is unknown");
+    metrics().outbound_requests.inc("replayed");
+    log(log_level::info, "outbound call: idempotent replay", {{"call_sid", reserved.row.call_sid}, {"route", row.route}});
+    co_return created(req, reserved.row.call_sid, true);
+  }
+
+  const auto creation = creation_for(row, config);
+  const auto answer = co_await twilio::create_call(s.rest, creation);
+  if (!answer.ok()) {
+    // No answer at all (status 0) may still have placed the call: its key stays held, so that a retry cannot
+    // dial a second time. A refusal placed nothing: the key is free for a corrected request.
+    const auto release = [&](records::call_store& store) { store.release_outbound(row.id); };
+    if (answer.status != 0) {
+      co_await on_database(s, release, "release");
+    }
+    const bool unreachable = answer.status == 0;
+    metrics().outbound_requests.inc(unreachable ? "unreachable" : "refused");
+    log(log_level::warn, "outbound call: Twilio did not create it",
+        {{"route", row.route}, {"to", row.to}, {"twilio_status", answer.status}, {"twilio_code", answer.twilio_code},
+         {"message", answer.message}});
+    json::object body{{"error", unreachable ? "Twilio did not answer: the call may or may not have been placed"
+                                            : "Twilio refused the call"},
+                      {"twilio_status", answer.status},
+                      {"twilio_code", answer.twilio_code},
+                      {"message", answer.message}};
+    co_return reply(req, 502, json::serialize(body), true);
+  }
+  // Placed: whatever happens to the store now, the answer is the call (the record is spooled if need be).
+  const auto attach = [&](records::call_store& store) { store.attach_call_sid(row.id, answer.call_sid); };
+  if (!co_await on_database(s, attach, "attach"))
+    log(log_level::error, "outbound call: placed, but its Idempotency-Key could not be tied to it",
+        {{"call_sid", answer.call_sid}});
+  s.records.submit(placed_record(row, answer.call_sid));
+  metrics().outbound_requests.inc("created");
+  log(log_level::info, "outbound call placed",
+      {{"call_sid", answer.call_sid}, {"route", row.route}, {"to", row.to}, {"from", row.from},
+       {"machine_detection", row.machine_detection ? "true" : "false"}, {"variables", row.variables.size()}});
+  co_return created(req, answer.call_sid, false);
+}
+
+asio::awaitable<http_response> answer_outbound_twiml(const http_request& req, bool draining, outbound_services& s) {
+  if (req.method() != http::verb::post) co_return reply(req, 405, "method not allowed", false);
+  if (draining) {
+    log(log_level::info, "outbound TwiML refused: draining");
+    co_return reply(req, 503, "draining", false);
+  }
+  auto auth = twilio::authenticate_request(
+      {req.target(), req[http::field::content_type], req["X-Twilio-Signature"], req.body()}, s.config);
+  if (const auto* refusal = std::get_if<twilio::http_answer>(&auth))
+    co_return reply(req, refusal->status, refusal->body.substr(0, refusal->body.find_last_not_of('\n') + 1), false);
+  const auto& params = std::get<twilio::form_params>(auth);
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  auto query = twilio::parse_form(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  const std::string route(query ? query->get_or("route", "") : "");
+  const std::string id(query ? query->get_or("request", "") : "");
+  const std::string call_sid(params.get_or("CallSid", ""));
+  std::vector<std::pair<std::string, std::string>> variables;
+  if (!id.empty()) {
+    std::optional<records::outbound_call> row;
+    // The store down: the call is still served, with the route's own variables (said in the log).
+    const auto find = [&](records::call_store& store) { row = store.find_outbound(id); };
+    if (co_await on_database(s, find, "find")) {
+      if (row && row->route == route && (row->call_sid.empty() || row->call_sid == call_sid))
+        variables = std::move(row->variables);
+      else
+        log(log_level::warn, "outbound TwiML: no request matches this call; served without its variables",
+            {{"call_sid", call_sid}, {"route", route}});
+    }
+  }
+  const auto answer = s.webhooks.answer_outbound(params, route, variables);
+  http_response res{static_cast<http::status>(answer.status), req.version()};
+  res.set(http::field::server, "voicebridge");
+  res.set(http::field::content_type, answer.content_type);
+  res.body() = answer.body;
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  co_return res;
+}
+
+}  // namespace voicebridge::server
