@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "util/json_fields.hpp"
+#include "util/utf8.hpp"
 #include "voicebridge/twilio/twiml.hpp"
 
 namespace voicebridge::server {
@@ -49,6 +50,9 @@ util::result<std::vector<std::pair<std::string, std::string>>> read_variables(co
     else if (value.is_double()) text = shortest(value.get_double());
     else if (value.is_bool()) text = value.get_bool() ? "true" : "false";
     else return util::fail("dynamic_variables: " + name + ": expected a string, a number or a boolean");
+    // It travels in TwiML: XML cannot carry a control character (and Twilio would fail the answered call).
+    if (!util::is_xml_text(text))
+      return util::fail("dynamic_variables: " + name + ": holds a control character");
     if (name.size() + text.size() > max_variable_chars)
       return util::fail("dynamic_variables: " + name + ": name and value together at most " +
                         std::to_string(max_variable_chars) + " bytes (a Twilio <Parameter>)");

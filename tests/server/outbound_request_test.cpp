@@ -79,6 +79,8 @@ BOOST_AUTO_TEST_CASE(every_field_is_checked_and_named) {
   BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"a":")" + long_value + "\"}}") ==
              "dynamic_variables: a: name and value together at most 499 bytes (a Twilio <Parameter>)");
   BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"a":")" + long_value.substr(1) + "\"}}") == "(accepted)");
+  BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"a":"bell\u0007"}})") ==
+             "dynamic_variables: a: holds a control character");
   BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"to":"+1"}})") ==
              "dynamic_variables: to is set by the gateway");
   std::string many = R"({"to":"+15557654321","route":"reminders","dynamic_variables":{)";
