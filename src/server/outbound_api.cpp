@@ -117,6 +117,9 @@ asio::awaitable<http_response> place_outbound_call(const http_request& req, outb
   const auto table = s.routes.table();
   auto parsed = parse_outbound_request(req.body(), *table);
   if (!parsed) co_return refuse(req, 400, "invalid", parsed.error().message);
+  // Without the AnsweredBy endpoint and the voicemail gate, the agent would greet an answering machine.
+  if (parsed->machine_detection)
+    co_return refuse(req, 501, "invalid", "machine_detection: answering-machine handling is not available yet");
   if (s.active.size() >= config.max_calls) co_return refuse(req, 503, "at_max_calls", "at MAX_CALLS: try again later");
 
   records::outbound_call row;

@@ -5,7 +5,8 @@
 //     201 {"call_sid", "record_url", "status": "queued"}: Twilio accepted the call
 //     400 the field at fault; 401 no bearer token; 409 a request with this Idempotency-Key is under way;
 //     422 the Idempotency-Key was used for another request; 502 Twilio refused (its code and message);
-//     503 at MAX_CALLS, outbound calls not configured, or the call store unavailable.
+//     501 machine_detection (answering machines are not handled yet); 503 at MAX_CALLS, outbound calls not
+//     configured, or the call store unavailable.
 //   An Idempotency-Key header (1-255 printable characters) makes a retried request answer the first call
 //   (201 again, with Idempotent-Replayed: true) instead of dialling twice: the key is held in the call store
 //   before Twilio is asked, so two requests with one key, on one instance or several, dial once.
