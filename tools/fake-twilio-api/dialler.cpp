@@ -181,6 +181,7 @@ void dialler::dial(const std::string& call_sid, const std::vector<std::pair<std:
 }
 
 void dialler::deliver_to(std::uint16_t gateway_port) { impl_->settings.gateway_port = gateway_port; }
+void dialler::script_others(callee_script script) { impl_->settings.default_callee = std::move(script); }
 void dialler::script(const std::string& number, callee_script script) { impl_->settings.callees[number] = std::move(script); }
 const std::deque<dialled_call>& dialler::calls() const { return impl_->calls; }
 std::size_t dialler::most_at_once() const { return impl_->most_at_once; }

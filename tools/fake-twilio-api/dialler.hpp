@@ -57,6 +57,7 @@ class dialler {
   // Dials one created call; `form` is its Calls.json form, as posted.
   void dial(const std::string& call_sid, const std::vector<std::pair<std::string, std::string>>& form);
   void script(const std::string& number, callee_script script);
+  void script_others(callee_script script);  // for every number without a script of its own
   void deliver_to(std::uint16_t gateway_port);
   const std::deque<dialled_call>& calls() const;  // in the order they were created
   std::size_t most_at_once() const;  // the most calls in progress (created, not ended) at one time

@@ -58,8 +58,15 @@ struct fake_twilio_api::impl {
 
   impl(asio::io_context& io, twilio_api_settings s)
       : settings(std::move(s)),
-        listener(io, 0, settings.tls_certificate_chain, settings.tls_private_key),
-        phones(io, {settings.account_sid, settings.auth_token}) {}
+        listener(io, settings.port, settings.tls_certificate_chain, settings.tls_private_key),
+        phones(io, dialler_for(settings)) {}
+
+  static dialler_settings dialler_for(const twilio_api_settings& s) {
+    dialler_settings d;
+    d.account_sid = s.account_sid;
+    d.auth_token = s.auth_token;
+    return d;
+  }
 
   template <class Stream>
   static asio::awaitable<void> serve(Stream stream, std::shared_ptr<impl> self) {

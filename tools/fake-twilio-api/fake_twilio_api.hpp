@@ -25,6 +25,7 @@ struct twilio_api_settings {
   std::string tls_certificate_chain;  // PEM files: https instead of http
   std::string tls_private_key;
   unsigned calls_per_second = 1;  // the account's limit on call creation (Twilio's default CPS is 1)
+  std::uint16_t port = 0;         // 0: any free one
 };
 
 struct call_update {
