@@ -265,6 +265,10 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     c.voicemail_max_length = std::chrono::seconds(parse_int<long long>("VOICEMAIL_MAX_S", *v, 1, 3600));
   if (auto v = get("VOICEMAIL_SILENCE_MS"))
     c.voicemail_silence = std::chrono::milliseconds(parse_int<long long>("VOICEMAIL_SILENCE_MS", *v, 0, 600'000));
+  wav_file("VOICEMAIL_MESSAGE_WAV", c.voicemail_message_wav);
+  if (auto v = get("VOICEMAIL_MESSAGE_TEXT")) c.voicemail_message_text = *v;
+  flag("AMD_HOLD_GREETING", c.amd_hold_greeting);
+  millis("AMD_TIMEOUT_MS", c.amd_timeout);
   if (auto v = get("STATE_DIR")) c.state_dir = *v;
   else if (auto d = get("STATE_DIRECTORY")) c.state_dir = d->substr(0, d->find(':'));  // systemd: the first one
   c.state_dir = std::filesystem::absolute(c.state_dir);  // records keep file paths: they must not depend on the cwd

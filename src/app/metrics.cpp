@@ -198,6 +198,9 @@ std::string render_metrics() {
              "POST /api/calls requests, by result (created, replayed, invalid, refused by Twilio, unreachable, ...).",
              m.outbound_requests);
   e.labelled("outbound_calls_total", "outcome", "Outbound calls ended, by Twilio's final status.", m.outbound_calls);
+  e.labelled("amd_results_total", "answered_by",
+             "Answering-machine verdicts on outbound calls, by Twilio's AnsweredBy (timeout: none came in AMD_TIMEOUT_MS).",
+             m.amd_results);
   e.histogram("turn_first_audio_seconds", "Pipeline mode: from the end of the caller's turn to the first audio of the answer.",
               m.turn_first_audio_seconds);
   e.labelled("llm_requests_total", "result", "Pipeline mode: LLM requests by result (ok, cancelled by a barge-in, failed).",

@@ -3,10 +3,12 @@
 // long as it runs, so that a reload of the routes never changes what a call in progress is served by.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "call/agent.hpp"
 #include "call/voicemail_agent.hpp"
@@ -21,6 +23,8 @@ struct call_route {
   const voicemail_settings& fallback;  // the fallback prompt, tone and message limits
   std::optional<std::size_t> max_calls;  // the route's share of MAX_CALLS
   bool voicemail_only = false;  // after hours: the route's voicemail, and no agent
+  // What an answering machine is left on an outbound call (8 kHz mu-law); nullptr: it is hung up on.
+  std::shared_ptr<const std::vector<std::uint8_t>> machine_message;
 };
 
 class route_finder {

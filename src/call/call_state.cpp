@@ -218,6 +218,13 @@ void call_state::transfer_done(bool ok) {
   if (ok) transferred_ = true;
 }
 
+bool served_by_gateway(std::string_view outcome) {
+  namespace o = records::outcome;
+  for (std::string_view served : {o::agent, o::voicemail, o::fallback, o::transferred, o::voicemail_left, o::machine_hung_up})
+    if (outcome == served) return true;
+  return false;
+}
+
 std::string call_state::outcome(std::string_view agent_outcome) const {
   if (transfer_in_flight_ || transferred_) return records::outcome::transferred;
   if (authenticated_ && protocol_violated_) return records::outcome::protocol_error;

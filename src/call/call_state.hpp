@@ -49,6 +49,10 @@ std::uint16_t close_code_of(refusal why);
 // The configured limit a refusal is (counted in limit_hits_total), if it is one.
 std::optional<std::string_view> limit_of(refusal why);
 
+// Whether the gateway itself served a call that ended with `outcome` (an agent, its fallback, a transfer, a
+// message left on a machine): Twilio's <Connect> action then hangs up rather than apologise.
+bool served_by_gateway(std::string_view outcome);
+
 // WebSocket close codes (RFC 6455, section 7.4.1) the call closes with.
 namespace close_code {
 constexpr std::uint16_t normal = 1000, going_away = 1001, unknown_data = 1003, bad_payload = 1007,

@@ -21,6 +21,26 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 }
 
+asio::awaitable<message_read> read_twilio_message(twilio_ws& ws, beast::flat_buffer& buffer, std::size_t read_step,
+                                                 std::size_t max_message, const std::function<void()>& on_oversized) {
+  message_read read;
+  do {  // a message in steps of read_step: async_read would make room for 1536 bytes first
+    auto [ec, n] = co_await ws.async_read_some(buffer, read_step, use_tuple);
+    read.ec = ec;
+    // MAX_WS_MESSAGE_BYTES is enforced here rather than by Beast's read_message_max: Beast 1.81 fails such a
+    // read by sending 1009 and tearing the socket down at once, and its teardown drains one read only
+    // (websocket/impl/teardown.hpp keeps no count of what it read), so a peer still sending is reset and
+    // sees 1006. Here the close is the writer's ordinary close handshake, which drains what the peer sends
+    // until its close frame; the rest of the message is read and thrown away meanwhile.
+    if (buffer.size() > max_message) {
+      if (!read.oversized) on_oversized();
+      read.oversized = true;
+      buffer.consume(buffer.size());
+    }
+  } while (!read.ec && !ws.is_message_done());
+  co_return read;
+}
+
 asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::request<beast::http::string_body>& upgrade,
                                            std::chrono::milliseconds handshake_timeout) {
   websocket::stream_base::timeout timeouts{};

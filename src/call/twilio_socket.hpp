@@ -2,6 +2,8 @@
 // call's outbound_queue, and the watchdog timer that bounds writes and idle callers. What to send and when to
 // give up are the call's state's decisions (call/call_state.hpp); this carries them out.
 #pragma once
+#include <functional>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -29,6 +31,18 @@ using twilio_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
 boost::asio::awaitable<bool> accept_twilio_socket(
     twilio_ws& ws, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
     std::chrono::milliseconds handshake_timeout);
+
+// Reads one whole message into `buffer` (empty), in steps of `read_step`, keeping at most `max_message` bytes:
+// past that, `on_oversized` is called once and the rest of the message is read and thrown away, so that the
+// caller's close is the writer's ordinary close handshake. Returns the read's error, and whether the message
+// was too big (then `buffer` holds nothing of it).
+struct message_read {
+  boost::beast::error_code ec;
+  bool oversized = false;
+};
+boost::asio::awaitable<message_read> read_twilio_message(twilio_ws& ws, boost::beast::flat_buffer& buffer,
+                                                         std::size_t read_step, std::size_t max_message,
+                                                         const std::function<void()>& on_oversized);
 
 class twilio_socket {
  public:

@@ -19,12 +19,15 @@
 #include "call/limit_log.hpp"
 #include "call/call_facts.hpp"
 #include "call/call_transfer.hpp"
+#include "call/machine_gate.hpp"
+#include "call/machine_message.hpp"
 #include "call/twilio_socket.hpp"
 #include "util/overloaded.hpp"
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
 #include "voicebridge/twilio/twiml.hpp"
 #include "voicebridge/util/message_queue.hpp"
 
@@ -89,9 +92,8 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     for (const auto& e : {e1, e2, e3})
       if (e) std::rethrow_exception(e);
     const std::string outcome = state_.outcome(facts_.record().outcome);
-    if (outcome == records::outcome::agent || outcome == records::outcome::voicemail ||
-        outcome == records::outcome::fallback || outcome == records::outcome::transferred)
-      services_.completed.add(state_.call_sid());
+    if (served_by_gateway(outcome)) services_.completed.add(state_.call_sid());
+    if (gate_) facts_.record().answered_by = gate_->answered_by();
     metrics().calls.inc(outcome);
     if (route_) metrics().route_calls.inc(route_->name, outcome);
     if (state_.authenticated())  // only authenticated calls: nobody else can write records
@@ -151,6 +153,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   // now, not when the last handler holding it lets go, and the watchdog stops.
   void finish() {
     socket_.stop();
+    if (gate_) gate_->stop();
     registration_.reset();
     pending_.release();
   }
@@ -171,29 +174,15 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   asio::awaitable<void> read_loop() {
     beast::flat_buffer buffer;
+    const std::function<void()> refuse_oversized = [this] { carry_out(state_.on_oversized_message()); };
     for (;;) {
-      beast::error_code ec;
-      bool oversized = false;
-      do {  // a message in steps of read_step: async_read would make room for 1536 bytes first
-        auto [step_ec, n] = co_await ws_.async_read_some(buffer, read_step, use_tuple);
-        ec = step_ec;
-        // MAX_WS_MESSAGE_BYTES is enforced here rather than by Beast's read_message_max: Beast 1.81 fails such a
-        // read by sending 1009 and tearing the socket down at once, and its teardown drains one read only
-        // (websocket/impl/teardown.hpp keeps no count of what it read), so a peer still sending is reset and
-        // sees 1006. Here the close is the writer's ordinary close handshake, which drains what the peer sends
-        // until its close frame; the rest of the message is read and thrown away meanwhile.
-        if (buffer.size() > config_.max_ws_message) {
-          if (!oversized) carry_out(state_.on_oversized_message());
-          oversized = true;
-          buffer.consume(buffer.size());
-        }
-      } while (!ec && !ws_.is_message_done());
-      if (ec) {
-        note_read_end(ec);
+      const auto read = co_await read_twilio_message(ws_, buffer, read_step, config_.max_ws_message, refuse_oversized);
+      if (read.ec) {
+        note_read_end(read.ec);
         break;
       }
       socket_.heard(std::chrono::steady_clock::now());
-      if (!oversized) {  // (an oversized message was refused above)
+      if (!read.oversized) {  // (an oversized message was refused as it came)
         if (!ws_.got_text())
           carry_out(state_.on_binary_frame());
         else if (!state_.closing())
@@ -271,14 +260,31 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     facts_.record().route = route_->name;
     log(log_level::info, "start", {{"call_sid", state_.call_sid()}, {"route", route_->name}, {"stream_sid", stream_sid_}});
     if (route_->settings.record_calls) facts_.record_audio(config_, services_.disk, start.call_sid);
+    const auto* amd = start.parameter(twilio::machine_detection_parameter);
+    if (amd && *amd == "true") open_machine_gate();
     if (route_->voicemail_only) {
-      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, route_->fallback, state_.call_sid());
+      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), agent_side(), route_->fallback, state_.call_sid());
     } else {
-      agent_ = route_->agents.adopt(start, ws_.get_executor(), weak_from_this());  // opened at the webhook?
-      if (!agent_) agent_ = route_->agents.make(start_, ws_.get_executor(), *this);
+      agent_ = route_->agents.adopt(start, ws_.get_executor(), agent_link());  // opened at the webhook?
+      if (!agent_) agent_ = route_->agents.make(start_, ws_.get_executor(), agent_side());
     }
     starts_.push(true);
   }
+
+  // An outbound call placed with machine detection: until Twilio's verdict the agent hears the callee, but
+  // what it says waits in the gate (call/machine_gate.hpp); a machine ends it for the route's message.
+  void open_machine_gate() {
+    gate_ = std::make_unique<machine_gate>(ws_.get_executor(), *this, machine_detection_of(*route_), state_.call_sid(), [this] {
+      if (agent_) agent_->on_caller_hangup();  // its run ends; agent_loop leaves the message
+    });
+    gate_->start(services_.machine_verdicts, std::shared_ptr<machine_gate>(shared_from_this(), gate_.get()));
+  }
+  // What the call's agents speak to: the gate, if there is one, else the stream itself.
+  std::weak_ptr<caller_link> agent_link() {
+    if (gate_) return std::shared_ptr<caller_link>(shared_from_this(), gate_.get());
+    return weak_from_this();
+  }
+  caller_link& agent_side() { return gate_ ? static_cast<caller_link&>(*gate_) : *this; }
 
   // The call's route (as its webhook chose it), and the room for it under MAX_CALLS and the route's share.
   room find_room(const std::string& call_sid) {
@@ -324,6 +330,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     const auto first_attempt = std::chrono::steady_clock::now();
     auto end = co_await agent_->run();
     for (;;) {
+      if (gate_ && gate_->machine()) co_return co_await leave_message();
       const auto elapsed =
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - first_attempt);
       auto step = state_.on_agent_end(end, elapsed);
@@ -334,14 +341,14 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         metrics().agent_retries.inc(busy ? "rate_limited" : "unreachable");
         log(log_level::warn, busy ? "agent busy (429): trying again after a backoff" : "agent unreachable: trying once more",
             {{"call_sid", state_.call_sid()}, {"wait_ms", step.wait.count()}});
-        agent_ = route_->agents.make(start_, ws_.get_executor(), *this);
+        agent_ = route_->agents.make(start_, ws_.get_executor(), agent_side());
         if (step.wait.count() > 0) {
           asio::steady_timer backoff(ws_.get_executor(), step.wait);
           co_await backoff.async_wait(use_tuple);
         }
         step = state_.on_backoff_done(end);
         if (step.what == agent_step::kind::run) {
-          end = co_await agent_->run();
+          if (!gate_ || !gate_->machine()) end = co_await agent_->run();
           continue;
         }
       } else if (step.what == agent_step::kind::fallback) {
@@ -350,14 +357,27 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         log(log_level::warn, "agent failed the caller: fallback prompt and voicemail",
             {{"call_sid", state_.call_sid()}, {"reason", step.fallback_reason}});
         clear_audio();  // a failed agent's queued audio would delay the prompt
-        agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), *this, route_->fallback, state_.call_sid());
+        agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), agent_side(), route_->fallback,
+                                                   state_.call_sid());
         step = state_.on_fallback_end(co_await agent_->run());
+        if (gate_ && gate_->machine()) co_return co_await leave_message();
       }
       facts_.record().outcome = state_.agent_served() ? records::outcome::agent : records::outcome::agent_failed;
       agent_->describe(facts_.record());
       socket_.send_close(std::move(step.close));
       co_return;
     }
+  }
+
+  // A machine answered: what the agent had of the call goes to the record, then the machine gets the route's
+  // message (or, for a fax or a route without one, the hang-up).
+  asio::awaitable<void> leave_message() {
+    agent_->describe(facts_.record());
+    auto message = gate_->leaves_message() ? route_->machine_message : nullptr;
+    agent_ = std::make_unique<machine_message_agent>(ws_.get_executor(), *this, std::move(message),
+                                                     [gate = gate_.get()](bool played) { return gate->outcome(played); });
+    co_await agent_->run();
+    agent_->describe(facts_.record());
   }
 
   twilio_ws& ws_;
@@ -369,6 +389,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   limit_log limits_;
   twilio_socket socket_;  // the writer and the watchdog
   util::message_queue<bool> starts_;
+  std::unique_ptr<machine_gate> gate_;  // outbound with machine detection; before agent_, which may speak to it
   std::unique_ptr<agent> agent_;
   twilio::start_message start_;  // for a second connection attempt
   std::shared_ptr<const call_route> route_;  // from the authenticated start on: kept across a reload

@@ -10,6 +10,7 @@
 
 #include "call/admission.hpp"
 #include "call/agent.hpp"
+#include "call/amd_results.hpp"
 #include "call/call_registry.hpp"
 #include "call/call_route.hpp"
 #include "call/call_state.hpp"
@@ -33,6 +34,7 @@ struct stream_services {
   records::record_writer& records;
   boost::asio::thread_pool& disk;  // recordings are written here, never on an io thread
   twilio::rest_settings rest;  // transfers
+  amd_results& machine_verdicts;  // outbound calls with machine detection: Twilio's AnsweredBy, from its webhook
 };
 
 // Accepts the WebSocket on `stream` and serves the call to its end. `pending` is the socket's place among

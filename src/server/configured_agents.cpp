@@ -95,6 +95,10 @@ configured_agents::configured_agents(asio::io_context& io, const app::config& co
                           load_prompt(config.fallback_prompt_wav, "FALLBACK_PROMPT_WAV", config.fallback_text,
                                       config.fallback_language),
                           disk)),
+      machine_message_(config.voicemail_message_wav || !config.voicemail_message_text.empty()
+                           ? load_prompt(config.voicemail_message_wav, "VOICEMAIL_MESSAGE_WAV",
+                                         config.voicemail_message_text, config.fallback_language)
+                           : nullptr),
       agent_(agent_settings(config)),
       pipeline_(pipeline_settings(config)) {
   agent_.route_variables = route_variables;

@@ -33,12 +33,15 @@ class configured_agents final : public call::agent_factory {
   void prewarm(const std::string& call_sid, const std::vector<std::pair<std::string, std::string>>& call_parameters);
   // When the agent cannot answer: the fallback prompt, the tone, the caller's message.
   const call::voicemail_settings& fallback() const { return fallback_; }
+  // What an answering machine is left on an outbound call (8 kHz mu-law); nullptr: none is configured.
+  const std::shared_ptr<const std::vector<std::uint8_t>>& machine_message() const { return machine_message_; }
 
  private:
   const app::config& config_;
   std::shared_ptr<const std::vector<std::uint8_t>> greeting_mulaw_;  // the echo agent's greeting
   call::voicemail_settings local_voicemail_;  // the local demo agent: greeting, tone, message
   call::voicemail_settings fallback_;
+  std::shared_ptr<const std::vector<std::uint8_t>> machine_message_;
   elevenlabs::agent_settings agent_;  // AGENT_MODE=elevenlabs-agent
   pipeline::pipeline_settings pipeline_;  // AGENT_MODE=pipeline
   std::optional<elevenlabs::prewarm_pool> prewarms_;  // PREWARM

@@ -70,6 +70,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   call::call_registry active;
   call::admission admitted;
   call::pending_streams pending{config.max_pending_streams, config.max_pending_streams_per_address};
+  call::amd_results machine_verdicts;  // from Twilio's AMD webhook to the outbound calls waiting for them
   records::record_writer records;
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
@@ -87,8 +88,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         admitted(config.prewarm_timeout),
         records(records::open_configured_store(config), config.state_dir / "records.spool"),
         routes(io_, config, disk_pool),
-        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config)},
-        webhooks{config, routes, active, admitted, records},
+        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts},
+        webhooks{config, routes, active, admitted, records, machine_verdicts},
         outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)} {}
   // Every call has ended by now (each held this object): let the files and the records they queued land.
   ~impl() { disk_pool.join(); }
@@ -247,7 +248,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
       return res;
     }
     if (kind == listener_kind::admin) return text_response(404, "not found\n", req.version(), req.keep_alive());
-    if (path == app::voice_webhook_path || path == app::stream_ended_path || path == app::status_callback_path) {
+    if (path == app::voice_webhook_path || path == app::stream_ended_path || path == app::status_callback_path ||
+        path == app::amd_callback_path) {
       if (req.method() != http::verb::post) return method_not_allowed(req);
       auto res = twilio_response(req, path);
       metrics().webhook_responses.inc(std::to_string(res.result_int()));
@@ -270,6 +272,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         answer = webhooks.answer_voice(*params);
       } else if (path == app::status_callback_path) {
         answer = webhooks.answer_status(*params);
+      } else if (path == app::amd_callback_path) {
+        answer = webhooks.answer_amd(*params);
       } else {
         const std::string call_sid(params->get_or("CallSid", ""));
         const bool served = completed.contains(call_sid);

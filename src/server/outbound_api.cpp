@@ -10,6 +10,7 @@
 #include "server/outbound_request.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 #include "voicebridge/util/crypto.hpp"
 
@@ -80,6 +81,8 @@ twilio::call_creation creation_for(const records::outbound_call& row, const app:
   twilio::form_params query;
   query.add("route", row.route);
   query.add("request", row.id);
+  // In the URL Twilio signs, so that the stream knows to wait for the verdict even with the call store down.
+  if (row.machine_detection) query.add("amd", "1");
   twilio::call_creation c;
   c.to = row.to;
   c.from = row.from;
@@ -117,9 +120,6 @@ asio::awaitable<http_response> place_outbound_call(const http_request& req, outb
   const auto table = s.routes.table();
   auto parsed = parse_outbound_request(req.body(), *table);
   if (!parsed) co_return refuse(req, 400, "invalid", parsed.error().message);
-  // Without the AnsweredBy endpoint and the voicemail gate, the agent would greet an answering machine.
-  if (parsed->machine_detection)
-    co_return refuse(req, 501, "invalid", "machine_detection: answering-machine handling is not available yet");
   if (s.active.size() >= config.max_calls) co_return refuse(req, 503, "at_max_calls", "at MAX_CALLS: try again later");
 
   records::outbound_call row;
@@ -209,6 +209,7 @@ asio::awaitable<http_response> answer_outbound_twiml(const http_request& req, bo
             {{"call_sid", call_sid}, {"route", route}});
     }
   }
+  if (query && query->get_or("amd", "") == "1") variables.emplace_back(twilio::machine_detection_parameter, "true");
   const auto answer = s.webhooks.answer_outbound(params, route, variables);
   http_response res{static_cast<http::status>(answer.status), req.version()};
   res.set(http::field::server, "voicebridge");

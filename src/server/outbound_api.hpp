@@ -5,14 +5,16 @@
 //     201 {"call_sid", "record_url", "status": "queued"}: Twilio accepted the call
 //     400 the field at fault; 401 no bearer token; 409 a request with this Idempotency-Key is under way;
 //     422 the Idempotency-Key was used for another request; 502 Twilio refused (its code and message);
-//     501 machine_detection (answering machines are not handled yet); 503 at MAX_CALLS, outbound calls not
-//     configured, or the call store unavailable.
+//     503 at MAX_CALLS, outbound calls not configured, or the call store unavailable.
+//   machine_detection: Twilio's asynchronous AMD with DetectMessageEnd; its verdict is posted to
+//   /api/twilio/voice/amd (twilio_webhooks::answer_amd) and decides the call (call/machine_gate.hpp).
 //   An Idempotency-Key header (1-255 printable characters) makes a retried request answer the first call
 //   (201 again, with Idempotent-Replayed: true) instead of dialling twice: the key is held in the call store
 //   before Twilio is asked, so two requests with one key, on one instance or several, dial once.
 //
-//   POST /api/twilio/voice/outbound?route=NAME&request=ID   (signed by Twilio, query included)
-//     <Connect><Stream> as for an inbound call, with direction=outbound and the request's variables.
+//   POST /api/twilio/voice/outbound?route=NAME&request=ID[&amd=1]   (signed by Twilio, query included)
+//     <Connect><Stream> as for an inbound call, with direction=outbound, the request's variables, and
+//     machine_detection=true when the call waits for an AMD verdict.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>

@@ -143,14 +143,17 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
         else if (v.is_boolean()) r.dynamic_variables.emplace_back(std::string(name.str()), *v.value<bool>() ? "true" : "false");
         else return wrong("strings, integers or booleans as variable values");
       }
-    } else if (key == "record_calls") {
+    } else if (key == "record_calls" || key == "amd_hold_greeting") {
       if (!value.is_boolean()) return wrong("true or false");
-      s.record_calls = *value.value<bool>();
-    } else if (key == "max_calls" || key == "voicemail_max_seconds" || key == "voicemail_silence_ms") {
+      (key == "record_calls" ? s.record_calls : s.amd_hold_greeting) = *value.value<bool>();
+    } else if (key == "max_calls" || key == "voicemail_max_seconds" || key == "voicemail_silence_ms" ||
+               key == "amd_timeout_ms") {
       const auto n = value.value<std::int64_t>();
-      if (!value.is_integer() || !n || *n < 0 || (key == "max_calls" && *n == 0)) return wrong("a positive integer");
+      if (!value.is_integer() || !n || *n < 0 || ((key == "max_calls" || key == "amd_timeout_ms") && *n == 0))
+        return wrong("a positive integer");
       if (key == "max_calls") r.max_calls = static_cast<std::size_t>(*n);
       else if (key == "voicemail_max_seconds") s.voicemail_max_length = std::chrono::seconds(*n);
+      else if (key == "amd_timeout_ms") s.amd_timeout = std::chrono::milliseconds(*n);
       else s.voicemail_silence = std::chrono::milliseconds(*n);
     } else if (key == "dtmf_mode") {
       const auto v = text(value);
@@ -172,9 +175,10 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       auto hours = opening_hours::parse(*text(value));
       if (!hours) return hours.error().message + line;
       r.hours = *hours;
-    } else if (key == "fallback_prompt_wav" || key == "system_prompt_file") {
+    } else if (key == "fallback_prompt_wav" || key == "voicemail_message_wav" || key == "system_prompt_file") {
       if (!text(value) || text(value)->empty()) return wrong("a file path");
       if (key == "fallback_prompt_wav") s.fallback_prompt_wav = *text(value);
+      else if (key == "voicemail_message_wav") s.voicemail_message_wav = *text(value);
       else r.system_prompt_file = *text(value);
     } else {
       // The plain strings, each the route's value of one environment setting.
@@ -185,6 +189,7 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
                             : key == "greeting"            ? &s.pipeline_greeting
                             : key == "fallback_text"       ? &s.fallback_text
                             : key == "fallback_language"   ? &s.fallback_language
+                            : key == "voicemail_message_text" ? &s.voicemail_message_text
                             : key == "timezone"            ? &r.timezone
                             : key == "after_hours"         ? &r.after_hours
                                                            : nullptr;

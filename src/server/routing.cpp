@@ -42,9 +42,11 @@ class route_generation {
         throw app::config_error("ROUTES_FILE: route " + r.name + ": " + error.what());
       }
       e->normal = std::make_unique<call::call_route>(
-          call::call_route{r.name, e->settings, *e->agents, e->agents->fallback(), r.max_calls, false});
+          call::call_route{r.name, e->settings, *e->agents, e->agents->fallback(), r.max_calls, false,
+                           e->agents->machine_message()});
       e->voicemail = std::make_unique<call::call_route>(
-          call::call_route{r.name, e->settings, *e->agents, e->agents->fallback(), r.max_calls, true});
+          call::call_route{r.name, e->settings, *e->agents, e->agents->fallback(), r.max_calls, true,
+                           e->agents->machine_message()});
       entries_.push_back(std::move(e));
     }
   }

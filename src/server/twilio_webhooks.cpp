@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "call/answering_machine.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -100,6 +101,23 @@ twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& pa
   log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration},
                                        {"direction", outbound ? "outbound" : "inbound"}});
   records.submit(std::move(update));
+  return {204, "text/plain", ""};
+}
+
+twilio::http_answer twilio_webhooks::answer_amd(const twilio::form_params& params) {
+  const std::string call_sid(params.get_or("CallSid", ""));
+  if (!twilio::is_valid_sid(call_sid)) return {400, "text/plain", "missing or malformed CallSid\n"};
+  const std::string answered_by(params.get_or("AnsweredBy", ""));
+  if (!call::parse_answered_by(answered_by)) {
+    log(log_level::warn, "AMD webhook refused: unknown AnsweredBy", {{"call_sid", call_sid}});
+    return {400, "text/plain", "AnsweredBy: expected human, machine_start, machine_end_beep, machine_end_silence, "
+                               "machine_end_other, fax or unknown\n"};
+  }
+  metrics().amd_results.inc(answered_by);
+  const bool to_call = machine_verdicts.deliver(call_sid, answered_by);
+  log(log_level::info, "AMD verdict", {{"call_sid", call_sid}, {"answered_by", answered_by},
+                                       {"detection_ms", params.get_or("MachineDetectionDuration", "")},
+                                       {"call_listening", to_call ? "true" : "false"}});
   return {204, "text/plain", ""};
 }
 

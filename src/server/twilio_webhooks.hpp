@@ -4,6 +4,7 @@
 // authenticates and writes what these answer.
 #pragma once
 #include "call/admission.hpp"
+#include "call/amd_results.hpp"
 #include "call/call_registry.hpp"
 #include "records/record_writer.hpp"
 #include "server/routing.hpp"
@@ -19,6 +20,7 @@ struct twilio_webhooks {
   call::call_registry& active;
   call::admission& admitted;
   records::record_writer& records;
+  call::amd_results& machine_verdicts;
 
   // <Connect><Stream> for the route chosen, busy at a limit, or the apology for a number no route takes.
   twilio::http_answer answer_voice(const twilio::form_params& params);
@@ -29,6 +31,8 @@ struct twilio_webhooks {
   // The call's final status and duration complete its record; an outbound call that never connected gets
   // its outcome from the status.
   twilio::http_answer answer_status(const twilio::form_params& params);
+  // Twilio's asynchronous answering-machine verdict (AsyncAmdStatusCallback): handed to the call it is for.
+  twilio::http_answer answer_amd(const twilio::form_params& params);
 
  private:
   // Admission under MAX_CALLS and the route's share, the TwiML, the held route and the pre-warm.

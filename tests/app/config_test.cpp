@@ -82,6 +82,15 @@ BOOST_AUTO_TEST_CASE(service_limits_and_prewarm_settings) {
   BOOST_TEST(c.max_http_header == 4096u);
   BOOST_TEST(c.agent_idle_timeout.count() == 9000);
   BOOST_TEST(c.busy_message == "Busy, sorry.");
+  const auto amd = load_config(env({{"AMD_HOLD_GREETING", "0"}, {"AMD_TIMEOUT_MS", "3000"},
+                                    {"VOICEMAIL_MESSAGE_TEXT", "Please call us back."}}));
+  BOOST_TEST(!amd.amd_hold_greeting);
+  BOOST_TEST(amd.amd_timeout.count() == 3000);
+  BOOST_TEST(amd.voicemail_message_text == "Please call us back.");
+  BOOST_TEST(d.amd_hold_greeting);
+  BOOST_TEST(d.voicemail_message_text.empty());  // no message: a machine is hung up on
+  BOOST_TEST(error_of({{"AMD_TIMEOUT_MS", "0"}}).starts_with("AMD_TIMEOUT_MS:"));
+  BOOST_TEST(error_of({{"VOICEMAIL_MESSAGE_WAV", "/nonexistent/message.wav"}}).starts_with("VOICEMAIL_MESSAGE_WAV: no such file"));
   BOOST_TEST(error_of({{"MAX_CALLS", "0"}}).starts_with("MAX_CALLS:"));
   BOOST_TEST(error_of({{"THREADS", "many"}}).starts_with("THREADS:"));
   BOOST_TEST(error_of({{"DRAIN_TIMEOUT_S", "-1"}}).starts_with("DRAIN_TIMEOUT_S:"));

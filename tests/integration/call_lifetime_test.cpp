@@ -65,6 +65,7 @@ struct call_services {
   one_route routes;
   asio::thread_pool disk{1};
   records::record_writer records;
+  call::amd_results verdicts;
   call::stream_services services;
 
   call_services()
@@ -78,8 +79,8 @@ struct call_services {
         })),
         records(std::make_shared<records::call_store>(records::open_sqlite(state.path / "calls.sqlite3")),
                 state.path / "records.spool"),
-        services{config, completed, active, admitted, routes, records, disk, {}} {
-    routes.route = std::make_shared<call::call_route>(call::call_route{"default", config, agents, fallback, std::nullopt, false});
+        services{config, completed, active, admitted, routes, records, disk, {}, verdicts} {
+    routes.route = std::make_shared<call::call_route>(call::call_route{"default", config, agents, fallback, std::nullopt, false, nullptr});
     records.store().migrate();
   }
   ~call_services() { disk.join(); }

@@ -2,8 +2,7 @@
 // the call (signed status callbacks, the signed TwiML fetch, the Media Stream played as twilio-sim plays a
 // call), the route's agent, and the record. Also what goes wrong: Twilio's refusal, a retried request with
 // its Idempotency-Key, a busy line and a phone nobody answers, and bad requests.
-#include "fake-twilio-api/fake_twilio_api.hpp"
-#include "gateway_fixture.hpp"
+#include "outbound_fixture.hpp"
 
 using namespace voicebridge;
 using namespace voicebridge::testing;
@@ -11,62 +10,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string account_sid = "AC" + std::string(32, '7');
 const std::string human = "+15557654321";
 const std::string busy_line = "+15557654322";
 const std::string nobody_home = "+15557654323";
-
-struct outbound_gateway {
-  gateway gw;
-
-  // `fake_token`: the auth token the Twilio stand-in holds (the gateway's own unless a test says otherwise).
-  explicit outbound_gateway(fake::agent_script agent = {}, std::string fake_token = "")
-      : gw(config(), [&](asio::io_context& io, app::config& c) {
-          gw.agent = std::make_unique<fake::fake_agent_server>(io, agent);
-          c.elevenlabs_agent_id = "agent_test";
-          c.elevenlabs_base_url = "http://127.0.0.1:" + std::to_string(gw.agent->port());
-          fake::twilio_api_settings api{account_sid, fake_token.empty() ? c.twilio_auth_token : fake_token, "", "", 10};
-          gw.twilio_api = std::make_unique<fake::fake_twilio_api>(io, api);
-          c.twilio_api_base = "http://127.0.0.1:" + std::to_string(gw.twilio_api->port());
-        }) {
-    gw.twilio_api->dial_to(gw.port);  // the stand-in delivers the calls' URLs to this gateway
-  }
-
-  static app::config config() {
-    auto c = gateway_config();
-    c.admin_token = test_admin_token;
-    c.twilio_account_sid = account_sid;
-    return c;
-  }
-
-  fake::dialler& phones() { return gw.twilio_api->phones(); }
-
-  http_result place(std::string body, std::string key = "", std::string token = test_admin_token) {
-    std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"}};
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
-    return gw.run(http_call(gw.port, http::verb::post, "/api/calls", std::move(body), std::move(headers)));
-  }
-
-  // Until every dialled call has ended and its status callbacks were answered.
-  void wait_dialled(std::size_t calls) {
-    gw.run_until([&] {
-      std::size_t done = 0;
-      for (const auto& c : phones().calls()) done += c.done ? 1 : 0;
-      return done == calls;
-    });
-    gw.settle();
-  }
-};
-
-std::string call_sid_of(const http_result& r) {
-  return std::string(boost::json::parse(r.body).as_object().at("call_sid").as_string());
-}
-
-std::string text(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : "(absent)";
-}
 
 }  // namespace
 
@@ -208,10 +154,9 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_400_with_the_reason_and_nothing_is_dialled
   const auto no_from = f.place(R"({"to":")" + human + R"("})");
   BOOST_TEST(no_from.status == 400u);
   BOOST_TEST(no_from.body == "from: required (route default has no caller_id)\n");
-  // Until the gate that keeps the agent from greeting a voicemail box exists, asking for it is refused.
-  const auto amd = f.place(R"({"to":")" + human + R"(","from":"+15550001001","machine_detection":true})");
-  BOOST_TEST(amd.status == 501u);
-  BOOST_TEST(amd.body.starts_with("machine_detection: "));
+  const auto amd = f.place(R"({"to":")" + human + R"(","from":"+15550001001","machine_detection":"yes"})");
+  BOOST_TEST(amd.status == 400u);
+  BOOST_TEST(amd.body == "machine_detection: expected true or false\n");
   const auto bad_key = f.place(R"({"to":")" + human + R"(","from":"+15550001001"})", std::string(256, 'k'));
   BOOST_TEST(bad_key.status == 400u);
   BOOST_TEST(f.place(R"({"to":")" + human + R"("})", "", "").status == 401u);

@@ -103,6 +103,19 @@ dynamic_variables = { branch = "Berlin", floor = 3, vip = true }
   BOOST_TEST(r.dynamic_variables[2].second == "true");
 }
 
+BOOST_AUTO_TEST_CASE(a_route_sets_what_its_outbound_calls_leave_on_answering_machines) {
+  auto table = route_table::parse(
+      "[[route]]\nname = \"reminders\"\nnumbers = [\"*\"]\nvoicemail_message_text = \"Call us back.\"\n"
+      "amd_hold_greeting = false\namd_timeout_ms = 2500\n",
+      base(), no_env);
+  BOOST_TEST_REQUIRE(table.has_value(), table.error().message);
+  const auto& s = table->routes().at(0).settings;
+  BOOST_TEST(s.voicemail_message_text == "Call us back.");
+  BOOST_TEST(!s.amd_hold_greeting);
+  BOOST_TEST(s.amd_timeout.count() == 2500);
+  BOOST_TEST(route_table::single(base()).routes().at(0).settings.amd_hold_greeting);  // the default holds
+}
+
 BOOST_AUTO_TEST_CASE(every_mistake_names_the_route_and_the_key) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"[[route]]\nname = \"a b\"\nnumbers = [\"*\"]\n", "route #1: name: expected letters"},
@@ -128,6 +141,9 @@ BOOST_AUTO_TEST_CASE(every_mistake_names_the_route_and_the_key) {
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\noperator_key = \"00\"\n", "route a: operator_key"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nrecord_calls = \"yes\"\n", "route a: record_calls: expected true or false"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\ncaller_id = \"5551234\"\n", "route a: caller_id: expected an E.164 number"},
+      {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\namd_timeout_ms = 0\n", "route a: amd_timeout_ms: expected a positive integer"},
+      {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\namd_hold_greeting = 1\n", "route a: amd_hold_greeting: expected true or false"},
+      {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nvoicemail_message_wav = \"\"\n", "route a: voicemail_message_wav: expected a file path"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nllm_base_url = \"ftp://x\"\n", "route a: llm_base_url: expected an https:// URL"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nagent_mode = \"pipeline\"\n", "route a: voice_id: required with agent_mode pipeline"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nlocal_agent = \"parrot\"\n", "route a: local_agent: expected echo or voicemail"},

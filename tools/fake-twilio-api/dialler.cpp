@@ -8,8 +8,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cmath>
+#include <numbers>
 
 #include "common/report_escape.hpp"
+#include "voicebridge/audio/g711.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/signature.hpp"
 
@@ -112,7 +115,8 @@ struct dialler::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> post_amd(dialled_call& call, const std::vector<std::pair<std::string, std::string>>& form,
                                  const callee_script& script) {
-    co_await sleep_for(script.amd_after);
+    const std::chrono::milliseconds greeting(script.audio.size() / 8);  // 8 bytes a millisecond
+    co_await sleep_for(script.answers == callee_answers::machine ? greeting + script.amd_after : script.amd_after);
     const auto url = field(form, "AsyncAmdStatusCallback");
     if (url.empty() || field(form, "AsyncAmd") != "true") co_return;
     auto params = call_form(call, "in-progress");
@@ -185,5 +189,19 @@ void dialler::script_others(callee_script script) { impl_->settings.default_call
 void dialler::script(const std::string& number, callee_script script) { impl_->settings.callees[number] = std::move(script); }
 const std::deque<dialled_call>& dialler::calls() const { return impl_->calls; }
 std::size_t dialler::most_at_once() const { return impl_->most_at_once; }
+
+std::vector<std::uint8_t> answering_machine_greeting(std::chrono::milliseconds speech) {
+  std::vector<std::int16_t> pcm;
+  const auto tone = [&](double hz, std::size_t samples, double level) {
+    for (std::size_t i = 0; i < samples; ++i)
+      pcm.push_back(static_cast<std::int16_t>(level * std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / 8000.0)));
+  };
+  // Syllables of 150 ms at pitches that wander as a voice does, then 300 ms of quiet and the beep.
+  const std::size_t syllables = static_cast<std::size_t>(speech.count()) / 150;
+  for (std::size_t k = 0; k < syllables; ++k) tone(180.0 + 40.0 * static_cast<double>(k % 5), 1200, 7000);
+  pcm.insert(pcm.end(), 2400, 0);
+  tone(1000.0, 4000, 9000);
+  return audio::mulaw_encode(pcm);
+}
 
 }  // namespace voicebridge::fake

@@ -27,8 +27,14 @@ struct callee_script {
   std::vector<std::uint8_t> audio;  // 8 kHz mu-law: what the human says, or the machine's greeting and beep
   std::uint64_t hang_up_after_bytes = 0;     // > 0: hangs up once it heard this much (linger is the cap)
   std::chrono::milliseconds linger{600};     // after its audio, before it hangs up
-  std::chrono::milliseconds amd_after{400};  // answer -> the AMD result (Twilio's DetectMessageEnd waits for the beep)
+  // The AMD verdict: for a human or a fax this long after the answer; for a machine this long after its audio
+  // (greeting and beep) has played, as Twilio's DetectMessageEnd waits for the end of the greeting.
+  std::chrono::milliseconds amd_after{400};
 };
+
+// An answering machine's greeting: `speech` of voice-like tones, a pause, then a 1 kHz beep of 500 ms (8 kHz
+// mu-law). What it records is what it hears after that.
+std::vector<std::uint8_t> answering_machine_greeting(std::chrono::milliseconds speech = std::chrono::milliseconds(1200));
 
 // One call as the stand-in dialled it.
 struct dialled_call {

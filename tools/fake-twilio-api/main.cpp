@@ -15,8 +15,9 @@ constexpr const char* usage = R"(usage: fake-twilio-api [options]
   --auth-token T         its auth token: checks Basic auth, signs what it sends (default: TWILIO_AUTH_TOKEN)
   --calls-per-second N   the account's limit on call creation (default 1, Twilio's default)
   --gateway-port N       dial each call created: its URLs go to 127.0.0.1:N (default: calls are not dialled)
-  --callee NUMBER=KIND   how that number answers: human, busy, no-answer, failed (default human);
-                         a human says a few words, listens for 8 s and hangs up
+  --callee NUMBER=KIND   how that number answers: human, machine, fax, busy, no-answer, failed (default
+                         human); a human says a few words, listens for 8 s and hangs up; a machine plays
+                         a greeting and a beep, records what follows, and Twilio's AMD says so
 )";
 
 [[noreturn]] void die(const std::string& message) {
@@ -43,12 +44,20 @@ voicebridge::fake::callee_script callee(const std::string& kind) {
   else if (kind == "busy") s.answers = callee_answers::busy;
   else if (kind == "no-answer") s.answers = callee_answers::no_answer;
   else if (kind == "failed") s.answers = callee_answers::failed;
-  else die("--callee: unknown kind " + kind + " (human, busy, no-answer, failed)");
+  else if (kind == "machine") s.answers = callee_answers::machine;
+  else if (kind == "fax") s.answers = callee_answers::fax;
+  else die("--callee: unknown kind " + kind + " (human, machine, fax, busy, no-answer, failed)");
+  s.ring = std::chrono::milliseconds(1500);
+  s.linger = std::chrono::seconds(8);
+  if (s.answers == callee_answers::machine) {
+    // Its greeting and beep, then it records until the gateway hangs up (at most 20 s).
+    s.audio = voicebridge::fake::answering_machine_greeting(std::chrono::milliseconds(2400));
+    s.linger = std::chrono::seconds(20);
+    return s;
+  }
   // Two seconds of a voice-like signal, then it listens (8 kHz mu-law).
   s.audio.resize(16000);
   for (std::size_t i = 0; i < s.audio.size(); ++i) s.audio[i] = static_cast<std::uint8_t>((i * 13 + 29) % 253);
-  s.ring = std::chrono::milliseconds(1500);
-  s.linger = std::chrono::seconds(8);
   return s;
 }
 

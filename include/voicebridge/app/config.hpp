@@ -111,6 +111,15 @@ struct config {
   std::chrono::seconds voicemail_max_length{120};
   std::chrono::milliseconds voicemail_silence{5000};  // 0: silence does not end a message
 
+  // Outbound calls with machine detection: what an answering machine is left after its greeting and beep
+  // (VOICEMAIL_MESSAGE_WAV, or VOICEMAIL_MESSAGE_TEXT spoken with espeak-ng in FALLBACK_LANGUAGE; neither: it
+  // is hung up on), whether the agent's first turn waits for Twilio's verdict (AMD_HOLD_GREETING), and how
+  // long at most (AMD_TIMEOUT_MS: then the agent speaks; a machine verdict later still gets the message).
+  std::optional<std::filesystem::path> voicemail_message_wav;
+  std::string voicemail_message_text;
+  bool amd_hold_greeting = true;
+  std::chrono::milliseconds amd_timeout{5000};
+
   // Calls on disk and in the database.
   std::filesystem::path state_dir = "voicebridge-state";  // STATE_DIR, else systemd's STATE_DIRECTORY
   bool record_calls = false;  // RECORD_CALLS: both directions of every call, as a two-channel WAV

@@ -104,6 +104,7 @@ struct gateway_metrics {
   // Outbound calls (POST /api/calls).
   labelled_counter outbound_requests;  // by result: created, replayed, invalid, refused, unreachable, in_progress
   labelled_counter outbound_calls;     // by Twilio's final status for a call placed: completed, busy, no_answer, ...
+  labelled_counter amd_results;        // answering-machine verdicts by AnsweredBy (human, machine_end_beep, ...), and timeout
   // Pipeline mode (STT -> LLM -> TTS).
   histogram turn_first_audio_seconds;  // end of the caller's turn (committed transcript) -> first answer audio
   labelled_counter llm_requests;       // by result: ok, cancelled, failed

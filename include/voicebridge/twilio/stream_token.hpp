@@ -14,6 +14,8 @@ namespace voicebridge::twilio {
 inline constexpr std::string_view stream_token_parameter = "stream_token";
 // The <Parameter> that carries the route the token was minted for.
 inline constexpr std::string_view route_parameter = "route";
+// "true" on an outbound call placed with machine detection: its agent's first turn waits for the verdict.
+inline constexpr std::string_view machine_detection_parameter = "machine_detection";
 
 std::string mint_stream_token(std::string_view key, std::string_view call_sid, std::string_view route,
                               std::chrono::system_clock::time_point expires_at);
