@@ -32,6 +32,45 @@ bool valid_variable_name(std::string_view name) {
   });
 }
 
+}  // namespace
+
+std::optional<std::string> variable_error(std::string_view name, std::string_view value) {
+  if (!valid_variable_name(name)) return "'" + std::string(name.substr(0, 64)) + "' is not a name (letters, digits, _)";
+  if (std::find(reserved_variables.begin(), reserved_variables.end(), name) != reserved_variables.end())
+    return std::string(name) + " is set by the gateway";
+  // It travels in TwiML: XML cannot carry a control character (and Twilio would fail the answered call).
+  if (!util::is_xml_text(value)) return std::string(name) + ": holds a control character";
+  if (name.size() + value.size() > max_variable_chars)
+    return std::string(name) + ": name and value together at most " + std::to_string(max_variable_chars) +
+           " bytes (a Twilio <Parameter>)";
+  return std::nullopt;
+}
+
+util::result<std::string> variable_text(const json::value& value) {
+  if (value.is_string()) return std::string(value.get_string());
+  if (value.is_int64()) return std::to_string(value.get_int64());
+  if (value.is_uint64()) return std::to_string(value.get_uint64());
+  if (value.is_double()) return shortest(value.get_double());
+  if (value.is_bool()) return std::string(value.get_bool() ? "true" : "false");
+  return util::fail("expected a string, a number or a boolean");
+}
+
+util::result<const route*> requested_route(std::string_view name, const route_table& routes) {
+  const route* chosen = name.empty() ? routes.catch_all() : routes.named(name);
+  if (!chosen && name.empty()) return util::fail("route: required (no route takes every number)");
+  if (!chosen) return util::fail("route: no route is named '" + std::string(name.substr(0, 64)) + "'");
+  return chosen;
+}
+
+util::result<std::string> requested_from(std::string from, const route& chosen) {
+  if (from.empty()) from = chosen.caller_id;
+  if (from.empty()) return util::fail("from: required (route " + chosen.name + " has no caller_id)");
+  if (!twilio::is_e164(from)) return util::fail("from: expected an E.164 number (+15551234567)");
+  return from;
+}
+
+namespace {
+
 util::result<std::vector<std::pair<std::string, std::string>>> read_variables(const json::value& v) {
   if (!v.is_object()) return util::fail("dynamic_variables: expected an object");
   const auto& o = v.get_object();
@@ -40,23 +79,11 @@ util::result<std::vector<std::pair<std::string, std::string>>> read_variables(co
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, value] : o) {
     const std::string name(key);
-    if (!valid_variable_name(name)) return util::fail("dynamic_variables: '" + name.substr(0, 64) + "' is not a name (letters, digits, _)");
-    if (std::find(reserved_variables.begin(), reserved_variables.end(), name) != reserved_variables.end())
-      return util::fail("dynamic_variables: " + name + " is set by the gateway");
-    std::string text;
-    if (value.is_string()) text = std::string(value.get_string());
-    else if (value.is_int64()) text = std::to_string(value.get_int64());
-    else if (value.is_uint64()) text = std::to_string(value.get_uint64());
-    else if (value.is_double()) text = shortest(value.get_double());
-    else if (value.is_bool()) text = value.get_bool() ? "true" : "false";
-    else return util::fail("dynamic_variables: " + name + ": expected a string, a number or a boolean");
-    // It travels in TwiML: XML cannot carry a control character (and Twilio would fail the answered call).
-    if (!util::is_xml_text(text))
-      return util::fail("dynamic_variables: " + name + ": holds a control character");
-    if (name.size() + text.size() > max_variable_chars)
-      return util::fail("dynamic_variables: " + name + ": name and value together at most " +
-                        std::to_string(max_variable_chars) + " bytes (a Twilio <Parameter>)");
-    out.emplace_back(name, std::move(text));
+    if (!valid_variable_name(name)) return util::fail("dynamic_variables: " + *variable_error(name, ""));
+    auto text = variable_text(value);
+    if (!text) return util::fail("dynamic_variables: " + name + ": " + text.error().message);
+    if (auto error = variable_error(name, *text)) return util::fail("dynamic_variables: " + *error);
+    out.emplace_back(name, std::move(*text));
   }
   return out;
 }
@@ -76,15 +103,11 @@ util::result<outbound_request> parse_outbound_request(std::string_view body, con
   if (!twilio::is_e164(to)) return util::fail("to: expected an E.164 number (+15551234567)");
   r.to = std::move(to);
   VB_TRY(route_name, util::string_field(o, "route", false));
-  const route* chosen = route_name.empty() ? routes.catch_all() : routes.named(route_name);
-  if (!chosen && route_name.empty()) return util::fail("route: required (no route takes every number)");
-  if (!chosen) return util::fail("route: no route is named '" + route_name.substr(0, 64) + "'");
+  VB_TRY(chosen, requested_route(route_name, routes));
   r.route = chosen->name;
   VB_TRY(from, util::string_field(o, "from", false));
-  if (from.empty()) from = chosen->caller_id;
-  if (from.empty()) return util::fail("from: required (route " + r.route + " has no caller_id)");
-  if (!twilio::is_e164(from)) return util::fail("from: expected an E.164 number (+15551234567)");
-  r.from = std::move(from);
+  VB_TRY(checked_from, requested_from(std::move(from), *chosen));
+  r.from = std::move(checked_from);
   if (const auto* v = o.if_contains("dynamic_variables")) {
     VB_TRY(variables, read_variables(*v));
     r.dynamic_variables = std::move(variables);

@@ -2,6 +2,8 @@
 // dialled (sans-I/O: the body and the routes in force in, the call to place or the reason out). Every
 // mistake is one line naming the field, answered 400.
 #pragma once
+#include <boost/json/fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,5 +30,14 @@ inline constexpr std::size_t max_variable_name = 64;
 inline constexpr std::size_t max_variable_chars = twilio::max_parameter_chars;
 
 util::result<outbound_request> parse_outbound_request(std::string_view body, const route_table& routes);
+
+// The parts campaigns share (server/campaign_request.hpp).
+// Why a variable cannot reach the agent (its name, a name the gateway sets, its characters, its length).
+std::optional<std::string> variable_error(std::string_view name, std::string_view value);
+// A JSON string, number or boolean as the text the agent is told (12.5, not 1.25E1).
+util::result<std::string> variable_text(const boost::json::value& value);
+// The route a request names (empty: the catch-all), and its `from` (empty: the route's caller_id).
+util::result<const route*> requested_route(std::string_view name, const route_table& routes);
+util::result<std::string> requested_from(std::string from, const route& chosen);
 
 }  // namespace voicebridge::server

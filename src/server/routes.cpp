@@ -291,14 +291,43 @@ const route* route_table::named(std::string_view name) const {
 }
 
 util::result<bool> is_open(const route& r, std::chrono::system_clock::time_point now) {
-  if (r.hours.is_always()) return true;
+  return is_open(r.hours, r.timezone, now);
+}
+
+util::result<bool> is_open(const opening_hours& hours, const std::string& timezone, std::chrono::system_clock::time_point now) {
+  if (hours.is_always()) return true;
   try {
-    const auto local = date::make_zoned(date::locate_zone(r.timezone), now).get_local_time();
+    const auto local = date::make_zoned(date::locate_zone(timezone), now).get_local_time();
     const auto day = date::floor<date::days>(local);
     const auto minute = std::chrono::duration_cast<std::chrono::minutes>(local - day).count();
-    return r.hours.open_at(date::weekday(day).c_encoding(), static_cast<unsigned>(minute));
+    return hours.open_at(date::weekday(day).c_encoding(), static_cast<unsigned>(minute));
   } catch (const std::exception& e) {
-    return util::fail("timezone " + r.timezone + ": " + e.what());
+    return util::fail("timezone " + timezone + ": " + e.what());
+  }
+}
+
+util::result<std::optional<std::chrono::system_clock::time_point>> next_opening(
+    const opening_hours& hours, const std::string& timezone, std::chrono::system_clock::time_point now) {
+  using result_type = std::optional<std::chrono::system_clock::time_point>;
+  auto open = is_open(hours, timezone, now);
+  if (!open) return open.error();
+  if (*open) return result_type(now);
+  // Minute by minute from the next whole minute: a week is 10080 looks, and time zones' jumps need no care.
+  auto at = std::chrono::ceil<std::chrono::minutes>(now);
+  for (int i = 0; i <= 7 * 24 * 60; ++i, at += std::chrono::minutes(1)) {
+    auto open_then = is_open(hours, timezone, at);
+    if (!open_then) return open_then.error();
+    if (*open_then) return result_type(at);
+  }
+  return result_type();
+}
+
+bool known_timezone(const std::string& timezone) {
+  try {
+    (void)date::locate_zone(timezone);
+    return true;
+  } catch (const std::exception&) {
+    return false;
   }
 }
 

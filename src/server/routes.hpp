@@ -65,5 +65,11 @@ class route_table {
 
 // Whether `r` is open at `now` in its time zone (the system's tz database); a zone unknown to it is an error.
 util::result<bool> is_open(const route& r, std::chrono::system_clock::time_point now);
+util::result<bool> is_open(const opening_hours& hours, const std::string& timezone, std::chrono::system_clock::time_point now);
+// The first minute at or after `now` when `hours` are open in `timezone` (`now` itself when open), within a
+// week; nullopt for hours never open. A zone unknown to the tz database is an error.
+util::result<std::optional<std::chrono::system_clock::time_point>> next_opening(
+    const opening_hours& hours, const std::string& timezone, std::chrono::system_clock::time_point now);
+bool known_timezone(const std::string& timezone);
 
 }  // namespace voicebridge::server
