@@ -296,6 +296,11 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
       throw config_error("OPERATOR_KEY: expected one keypad key (0-9, * or #), got '" + *v + "'");
     c.operator_key = (*v)[0];
   }
+  if (auto v = get("OPT_OUT_KEY")) {
+    if (v->size() != 1 || std::string_view("0123456789*#").find((*v)[0]) == std::string_view::npos)
+      throw config_error("OPT_OUT_KEY: expected one keypad key (0-9, * or #), got '" + *v + "'");
+    c.opt_out_key = (*v)[0];
+  }
   return c;
 }
 

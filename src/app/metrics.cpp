@@ -198,6 +198,11 @@ std::string render_metrics() {
              "POST /api/calls requests, by result (created, replayed, invalid, refused by Twilio, unreachable, ...).",
              m.outbound_requests);
   e.labelled("outbound_calls_total", "outcome", "Outbound calls ended, by Twilio's final status.", m.outbound_calls);
+  e.counter("opt_outs_total", "Callees who pressed OPT_OUT_KEY (their number is taken off campaigns).", m.opt_outs);
+  e.labelled("campaign_rows_total", "event", "Campaign numbers by what happened to them (dialled, retry, done, opted_out, ...).",
+             m.campaign_rows);
+  e.labelled("campaign_pacing_waits_total", "reason",
+             "Campaign dials put off by the campaign's pace or Twilio's limit, by reason.", m.campaign_pacing_waits);
   e.labelled("amd_results_total", "answered_by",
              "Answering-machine verdicts on outbound calls, by Twilio's AnsweredBy (timeout: none came in AMD_TIMEOUT_MS).",
              m.amd_results);

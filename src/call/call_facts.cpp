@@ -58,8 +58,13 @@ void call_facts::agent_cleared() {
   if (recorder_) recorder_->agent_cleared();
 }
 
-void call_facts::dtmf(char digit) {
+void call_facts::dtmf(char digit, std::optional<char> opt_out_key) {
   if (record_.dtmf.size() < records::call_record::max_dtmf) record_.dtmf += digit;
+  if (opt_out_key && digit == *opt_out_key && !record_.opted_out) {
+    record_.opted_out = true;
+    app::metrics().opt_outs.inc();
+    app::log(app::log_level::info, "opt-out key pressed: the number is taken off campaigns", {{"call_sid", record_.call_sid}});
+  }
 }
 
 void call_facts::save(const std::string& outcome, const std::string& end_reason, boost::asio::thread_pool& disk,

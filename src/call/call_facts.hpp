@@ -32,7 +32,8 @@ class call_facts {
   void caller_audio(std::string_view payload_base64, const std::string& call_sid);  // validated
   void agent_audio(std::string_view payload_base64, bool recorded);
   void agent_cleared();
-  void dtmf(char digit);
+  // A key the caller pressed; `opt_out_key` (the route's OPT_OUT_KEY) marks the record opted out.
+  void dtmf(char digit, std::optional<char> opt_out_key = std::nullopt);
 
   records::call_record& record() { return record_; }
   std::uint64_t frames_in() const { return frames_in_; }

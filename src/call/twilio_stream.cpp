@@ -240,7 +240,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void on_dtmf(char digit) {
     auto step = state_.on_dtmf(digit);
     if (step.what == call_step::kind::close) return carry_out(std::move(step));
-    facts_.dtmf(digit);
+    facts_.dtmf(digit, route_->settings.opt_out_key);
     if (step.what == call_step::kind::transfer_to_operator) return transfer(route_->settings.operator_number);
     agent_->on_dtmf(digit);
   }

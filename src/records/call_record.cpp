@@ -61,6 +61,7 @@ std::string to_json(const call_record& r) {
                  {"barge_ins", r.barge_ins},
                  {"agent_close_codes", std::move(codes)},
                  {"dtmf", r.dtmf},
+                 {"opted_out", r.opted_out},
                  {"transferred_to", r.transferred_to},
                  {"transcript", std::move(transcript)},
                  {"recording_path", r.recording_path},
@@ -86,6 +87,7 @@ util::result<call_record> record_from_json(std::string_view text) {
     *field = std::move(s);
   }
   if (r.direction.empty()) r.direction = "inbound";  // records stored before outbound calls existed
+  if (const auto* v = o.if_contains("opted_out"); v && v->is_bool()) r.opted_out = v->as_bool();
   VB_TRY(started, util::integer_field(o, "started_at_ms", false));
   VB_TRY(ended, util::integer_field(o, "ended_at_ms", false));
   VB_TRY(barge_ins, util::integer_field(o, "barge_ins", false));

@@ -47,6 +47,7 @@ struct call_record {
   std::uint64_t barge_ins = 0;
   std::vector<int> agent_close_codes;  // one per agent connection the call used
   std::string dtmf;                    // keys the caller pressed, in order
+  bool opted_out = false;              // the caller pressed OPT_OUT_KEY: their number goes on the opt-out list
   std::string transferred_to;          // the number a transfer dialled
   std::vector<transcript_line> transcript;
   std::string recording_path, voicemail_path;  // absolute, empty when there is none

@@ -41,6 +41,34 @@ const std::vector<std::vector<std::string>> migrations{
         " machine_detection INTEGER NOT NULL,"
         " created_at_ms BIGINT NOT NULL)",
     },
+    {
+        // Campaigns (POST /api/campaigns): each campaign, each of its numbers and their attempts, opt-outs.
+        "CREATE TABLE campaigns ("
+        " id TEXT PRIMARY KEY,"
+        " name TEXT NOT NULL,"
+        " route TEXT NOT NULL,"
+        " from_number TEXT NOT NULL,"
+        " settings TEXT NOT NULL,"  // JSON: pace, retries, window, machine detection
+        " state TEXT NOT NULL,"
+        " next_slot_at_ms BIGINT NOT NULL,"
+        " created_at_ms BIGINT NOT NULL)",
+        "CREATE TABLE campaign_rows ("
+        " campaign_id TEXT NOT NULL,"
+        " row_no BIGINT NOT NULL,"
+        " to_number TEXT NOT NULL,"
+        " timezone TEXT NOT NULL,"
+        " variables TEXT NOT NULL,"
+        " state TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " next_attempt_at_ms BIGINT NOT NULL,"
+        " call_sid TEXT UNIQUE,"
+        " outcome TEXT,"
+        " claimed_by TEXT,"
+        " claimed_at_ms BIGINT,"
+        " PRIMARY KEY (campaign_id, row_no))",
+        "CREATE INDEX campaign_rows_due ON campaign_rows (campaign_id, state, next_attempt_at_ms)",
+        "CREATE TABLE opt_outs (number TEXT PRIMARY KEY, source TEXT NOT NULL, added_at_ms BIGINT NOT NULL)",
+    },
 };
 
 std::optional<std::int64_t> to_int(const sql_value& v) {
@@ -94,6 +122,10 @@ void call_store::save(const call_record& r) {
       " to_number = excluded.to_number, record = excluded.record, route = excluded.route",
       {r.call_sid, std::to_string(epoch_ms(r.started)), std::to_string(epoch_ms(r.ended)), r.outcome, r.from, r.to,
        to_json(r), r.route.empty() ? std::nullopt : sql_value(r.route)});
+  // With the record, so that a spooled record lands its opt-out too: the callee's number (the caller's, inbound).
+  if (r.opted_out)
+    db_->exec("INSERT INTO opt_outs (number, source, added_at_ms) VALUES ($1, $2, $3) ON CONFLICT (number) DO NOTHING",
+              {r.direction == "outbound" ? r.to : r.from, std::string("key:") + r.call_sid, std::to_string(epoch_ms(r.ended))});
 }
 
 void call_store::save_status(const status_update& u) {

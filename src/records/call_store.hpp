@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "records/call_record.hpp"
+#include "records/campaigns.hpp"
 
 namespace voicebridge::app {
 struct config;
@@ -82,6 +83,20 @@ class call_store {
   void release_outbound(const std::string& id);  // Twilio refused it: the key may be used again
   std::optional<outbound_call> find_outbound(const std::string& id);
   const char* kind() const { return db_->kind(); }
+
+  // Campaigns and opt-outs (records/campaigns.cpp).
+  void create_campaign(const stored_campaign& campaign, const std::vector<stored_campaign_row>& rows);
+  std::optional<stored_campaign> find_campaign(const std::string& id);
+  std::vector<campaign_count> campaign_counts(const std::string& id);
+  std::vector<stored_campaign> running_campaigns();
+  // Paused, running again, or cancelled (its queued rows are done with outcome "cancelled"); false when
+  // there is no such campaign or it has ended.
+  bool set_campaign_state(const std::string& id, const std::string& state);
+  void attach_row_call(const std::string& campaign_id, std::int64_t row_no, unsigned attempt, const std::string& call_sid);
+  void add_opt_out(const std::string& number, const std::string& source, std::int64_t now_ms);
+  bool remove_opt_out(const std::string& number);
+  bool is_opted_out(const std::string& number);
+  std::unique_ptr<campaign_transaction> begin_campaign_transaction();
 
  private:
   void migrate_locked();

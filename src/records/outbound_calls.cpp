@@ -4,25 +4,10 @@
 #include <boost/json.hpp>
 
 #include "records/call_store.hpp"
+#include "records/variables_json.hpp"
 
 namespace voicebridge::records {
 namespace {
-
-std::string variables_json(const std::vector<std::pair<std::string, std::string>>& variables) {
-  boost::json::object o;
-  for (const auto& [name, value] : variables) o[name] = value;
-  return boost::json::serialize(o);
-}
-
-std::vector<std::pair<std::string, std::string>> variables_from_json(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  boost::system::error_code ec;
-  const auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) return out;  // written by this file only: never anything else
-  for (const auto& [name, v] : value.get_object())
-    if (v.is_string()) out.emplace_back(std::string(name), std::string(v.get_string()));
-  return out;
-}
 
 constexpr const char* outbound_columns =
     "id, idempotency_key, call_sid, route, to_number, from_number, variables, machine_detection, created_at_ms";

@@ -10,9 +10,12 @@ namespace voicebridge::server {
 dial_permission may_dial(const pace& p, std::size_t in_flight, millis_since_epoch next_slot_at, millis_since_epoch now) {
   if (in_flight >= p.max_concurrent) return {false, 0, next_slot_at};
   if (now < next_slot_at) return {false, next_slot_at, next_slot_at};
-  // The interval is rounded up to the millisecond: 3 calls a second are 334 ms apart, never 333.
-  const auto interval = static_cast<millis_since_epoch>(std::ceil(1000.0 / p.calls_per_second));
-  return {true, 0, now + interval};
+  return {true, 0, now + pace_interval(p.calls_per_second)};
+}
+
+millis_since_epoch pace_interval(double calls_per_second) {
+  const auto base = static_cast<millis_since_epoch>(std::ceil(1000.0 / calls_per_second));
+  return base + base / 20 + pace_margin_ms;
 }
 
 std::optional<millis_since_epoch> dial_time(const opening_hours& window, const std::string& zone, millis_since_epoch now) {

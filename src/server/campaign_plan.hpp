@@ -21,6 +21,12 @@ struct pace {
   double calls_per_second = 1;
 };
 
+// The time between two dials of a campaign at `calls_per_second`: 1/cps rounded up to the millisecond (3 a
+// second are 334 ms apart, never 333), plus a margin (5 %, and 25 ms) for the time between the decision and
+// Twilio's receipt of the request, which varies from call to call: Twilio counts over a sliding second.
+millis_since_epoch pace_interval(double calls_per_second);
+inline constexpr millis_since_epoch pace_margin_ms = 25;
+
 struct dial_permission {
   bool now = false;
   millis_since_epoch retry_at = 0;     // when not now: the earliest the answer may change

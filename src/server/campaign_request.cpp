@@ -100,6 +100,7 @@ util::result<campaign_request> read_settings(const json::object& o, const route_
     auto hours = opening_hours::parse(hours_text);
     if (!hours) return util::fail("window: hours: " + hours.error().message);
     c.window = *hours;
+    c.window_hours = hours_text;
     std::string zone(zone_value->get_string());
     if (!known_timezone(zone)) return util::fail("window: timezone: " + zone.substr(0, 64) + " is not in the tz database");
     c.window_timezone = std::move(zone);
@@ -227,6 +228,48 @@ util::result<campaign_request> parse_campaign_csv(std::string_view csv, const tw
     else c.rows.push_back(std::move(row));
   }
   return finish(std::move(c), errors, limits);
+}
+
+std::string settings_json(const campaign_request& c) {
+  json::object o{{"name", c.name},
+                 {"max_concurrent", c.max_concurrent},
+                 {"calls_per_second", c.calls_per_second},
+                 {"machine_detection", c.machine_detection},
+                 {"retry", json::object{{"busy", c.retry.busy},
+                                        {"no_answer", c.retry.no_answer},
+                                        {"failed", c.retry.failed},
+                                        {"backoff_s", c.retry.backoff.count()}}}};
+  if (!c.window_hours.empty()) o["window"] = json::object{{"hours", c.window_hours}, {"timezone", c.window_timezone}};
+  return json::serialize(o);
+}
+
+util::result<campaign_request> settings_from_json(std::string_view text) {
+  auto parsed = util::parse_json_object(text);
+  if (!parsed) return util::fail("campaign settings: " + parsed.error().message);
+  const auto& o = parsed->get_object();
+  campaign_request c;
+  try {
+    c.name = std::string(o.at("name").as_string());
+    c.max_concurrent = static_cast<unsigned>(o.at("max_concurrent").to_number<std::int64_t>());
+    c.calls_per_second = o.at("calls_per_second").to_number<double>();
+    c.machine_detection = o.at("machine_detection").as_bool();
+    const auto& r = o.at("retry").as_object();
+    c.retry = {static_cast<unsigned>(r.at("busy").to_number<std::int64_t>()),
+               static_cast<unsigned>(r.at("no_answer").to_number<std::int64_t>()),
+               static_cast<unsigned>(r.at("failed").to_number<std::int64_t>()),
+               std::chrono::seconds(r.at("backoff_s").to_number<std::int64_t>())};
+    if (const auto* w = o.if_contains("window")) {
+      c.window_hours = std::string(w->at("hours").as_string());
+      c.window_timezone = std::string(w->at("timezone").as_string());
+      auto hours = opening_hours::parse(c.window_hours);
+      if (!hours) return util::fail("campaign settings: window: " + hours.error().message);
+      c.window = *hours;
+    }
+  } catch (const std::exception& e) {  // written by settings_json only: a store edited by hand
+    return util::fail(std::string("campaign settings: ") + e.what());
+  }
+  if (c.max_concurrent == 0 || !(c.calls_per_second > 0)) return util::fail("campaign settings: pace out of range");
+  return c;
 }
 
 }  // namespace voicebridge::server

@@ -46,6 +46,7 @@ struct campaign_request {
   bool machine_detection = false;
   campaign_retry retry;
   opening_hours window = opening_hours::always();
+  std::string window_hours;     // as written ("Mon-Fri 09:00-18:00"); empty: always
   std::string window_timezone;  // required with window hours
   std::vector<campaign_row> rows;
 };
@@ -57,6 +58,10 @@ struct campaign_limits {
   static constexpr unsigned max_retries = 10;
   static constexpr std::size_t errors_named = 20;  // bad rows named in one answer; the rest are counted
 };
+
+// The settings as the call store keeps them with the campaign (everything but the rows), and back.
+std::string settings_json(const campaign_request& c);
+util::result<campaign_request> settings_from_json(std::string_view text);
 
 util::result<campaign_request> parse_campaign_json(std::string_view body, const route_table& routes,
                                                    const campaign_limits& limits);

@@ -23,7 +23,7 @@
 #include "net/call_executor.hpp"
 #include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
-#include "server/outbound_api.hpp"
+#include "server/campaign_api.hpp"
 #include "server/routing.hpp"
 #include "server/twilio_webhooks.hpp"
 #include "voicebridge/app/log.hpp"
@@ -31,6 +31,7 @@
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/twilio/webhook.hpp"
+#include "voicebridge/util/crypto.hpp"
 
 namespace voicebridge::server {
 namespace asio = boost::asio;
@@ -78,6 +79,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   call::stream_services services;
   twilio_webhooks webhooks;
   outbound_services outbound;
+  std::shared_ptr<campaign_runner> campaigns;
   std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
@@ -90,7 +92,10 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         routes(io_, config, disk_pool),
         services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts},
         webhooks{config, routes, active, admitted, records, machine_verdicts},
-        outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)} {}
+        outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)},
+        campaigns(std::make_shared<campaign_runner>(io_.get_executor(), outbound, "gw-" + util::random_hex(4))) {
+    webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
+  }
   // Every call has ended by now (each held this object): let the files and the records they queued land.
   ~impl() { disk_pool.join(); }
 
@@ -154,15 +159,9 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         co_await upgrade(std::move(stream), std::move(req));
         co_return;
       }
-      if (kind == listener_kind::main && (is_outbound_request(req) || is_outbound_twiml(req))) {
-        // Both wait on the call store (its own thread) and the first on Twilio's API: answered here, async.
-        response res;  // if/else, not ?: (GCC 12: docs/gcc12-coroutines.md)
-        if (is_outbound_request(req)) {
-          res = co_await place_outbound_call(req, outbound);
-        } else {
-          res = co_await answer_outbound_twiml(req, draining, outbound);
-          metrics().webhook_responses.inc(std::to_string(res.result_int()));
-        }
+      if (kind == listener_kind::main && is_outbound_api(req)) {
+        // They wait on the call store (its own thread), some on Twilio's API: answered here, async.
+        response res = co_await serve_outbound_api(req, draining, outbound, *campaigns);
         const bool keep_alive = res.keep_alive();
         if (!co_await write(stream, std::move(res)) || !keep_alive) break;
         continue;
@@ -225,11 +224,6 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
                    [self = shared_from_this(), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
   }
 
-  static std::string_view path_of(const request& req) { return req.target().substr(0, req.target().find('?')); }
-  static bool is_outbound_request(const request& req) {
-    return req.method() == http::verb::post && path_of(req) == app::calls_api_path;
-  }
-  static bool is_outbound_twiml(const request& req) { return path_of(req) == app::outbound_twiml_path; }
 
   response handle(const request& req, listener_kind kind) {
     const std::string_view target = req.target();
@@ -271,7 +265,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
       if (path == app::voice_webhook_path) {
         answer = webhooks.answer_voice(*params);
       } else if (path == app::status_callback_path) {
-        answer = webhooks.answer_status(*params);
+        answer = webhooks.answer_status(*params, req.target());
       } else if (path == app::amd_callback_path) {
         answer = webhooks.answer_amd(*params);
       } else {
@@ -321,6 +315,7 @@ std::uint16_t gateway::start() {
   const auto& config = impl_->config;
   const auto port = impl::open_listener(impl_, impl_->acceptor, config.bind_address, config.port, listener_kind::main);
   log(log_level::info, "listening", {{"address", config.bind_address}, {"port", port}, {"stream_url", config.stream_url()}});
+  if (!config.admin_token.empty() && !config.twilio_account_sid.empty()) impl_->campaigns->start(impl_);
   if (!config.metrics_address.empty()) {
     const auto admin = app::split_host_port(config.metrics_address);
     if (!admin) throw std::invalid_argument("METRICS_ADDRESS is not host:port");
@@ -331,6 +326,7 @@ std::uint16_t gateway::start() {
 }
 
 void gateway::stop_accepting() {
+  impl_->campaigns->stop();  // no more dials; the calls placed go on
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->admin_acceptor.close(ignored);
@@ -338,6 +334,7 @@ void gateway::stop_accepting() {
 
 void gateway::begin_drain() {
   impl_->draining = true;
+  impl_->campaigns->stop();
   app::metrics().draining.set(1);
 }
 

@@ -55,57 +55,6 @@ http_response created(const http_request& req, const std::string& call_sid, bool
   return res;
 }
 
-bool same_request(const records::outbound_call& a, const records::outbound_call& b) {
-  return a.to == b.to && a.from == b.from && a.route == b.route && a.variables == b.variables &&
-         a.machine_detection == b.machine_detection;
-}
-
-// Runs `work` on the database thread; false (logged) when the store is unavailable. Callers pass a named
-// lambda (GCC 12: docs/gcc12-coroutines.md).
-template <class Work>
-asio::awaitable<bool> on_database(outbound_services& s, const Work& work, const char* what) {
-  auto task = [&]() -> asio::awaitable<void> {
-    work(s.records.store());
-    co_return;
-  };
-  try {
-    co_await asio::co_spawn(s.database_pool, task, asio::use_awaitable);
-    co_return true;
-  } catch (const records::store_error& e) {
-    log(log_level::error, "outbound call: call store unavailable", {{"step", what}, {"error", e.what()}});
-    co_return false;
-  }
-}
-
-twilio::call_creation creation_for(const records::outbound_call& row, const app::config& config) {
-  twilio::form_params query;
-  query.add("route", row.route);
-  query.add("request", row.id);
-  // In the URL Twilio signs, so that the stream knows to wait for the verdict even with the call store down.
-  if (row.machine_detection) query.add("amd", "1");
-  twilio::call_creation c;
-  c.to = row.to;
-  c.from = row.from;
-  c.twiml_url = config.url_for(std::string(app::outbound_twiml_path) + "?" + twilio::encode_form(query));
-  c.status_callback = config.url_for(app::status_callback_path);
-  c.machine_detection = row.machine_detection;
-  if (row.machine_detection) c.amd_callback = config.url_for(app::amd_callback_path);
-  return c;
-}
-
-// The call's record from the moment Twilio accepted it: a call that is never answered still has one
-// (its outcome comes with Twilio's final status), and the read API finds it at the URL just answered.
-records::call_record placed_record(const records::outbound_call& row, const std::string& call_sid) {
-  records::call_record r;
-  r.call_sid = call_sid;
-  r.from = row.from;
-  r.to = row.to;
-  r.route = row.route;
-  r.direction = "outbound";
-  r.started = r.ended = std::chrono::system_clock::now();
-  return r;
-}
-
 }  // namespace
 
 asio::awaitable<http_response> place_outbound_call(const http_request& req, outbound_services& s) {
@@ -131,52 +80,34 @@ asio::awaitable<http_response> place_outbound_call(const http_request& req, outb
   row.variables = std::move(parsed->dynamic_variables);
   row.machine_detection = parsed->machine_detection;
   row.created_at_ms = records::epoch_ms(std::chrono::system_clock::now());
-  records::call_store::reservation reserved;
-  const auto reserve = [&](records::call_store& store) { reserved = store.reserve_outbound(row); };
-  if (!co_await on_database(s, reserve, "reserve"))
-    co_return refuse(req, 503, "store_unavailable", "the call store is unavailable right now: nothing was dialled");
-  if (!reserved.fresh) {
-    if (!same_request(reserved.row, row))
+  auto placing = place_call(std::move(row), s);  // named (GCC 12: docs/gcc12-coroutines.md)
+  const auto placed = co_await std::move(placing);
+  using result = placement::result;
+  switch (placed.what) {
+    case result::created:
+      metrics().outbound_requests.inc("created");
+      co_return created(req, placed.call_sid, false);
+    case result::replayed:
+      metrics().outbound_requests.inc("replayed");
+      co_return created(req, placed.call_sid, true);
+    case result::key_reused:
       co_return refuse(req, 422, "key_reused", "Idempotency-Key: already used for a different request");
-    if (reserved.row.call_sid.empty())
+    case result::in_progress:
       co_return refuse(req, 409, "in_progress", "a request with this Idempotency-Key is under way, or its outcome is unknown");
-    metrics().outbound_requests.inc("replayed");
-    log(log_level::info, "outbound call: idempotent replay", {{"call_sid", reserved.row.call_sid}, {"route", row.route}});
-    co_return created(req, reserved.row.call_sid, true);
+    case result::store_unavailable:
+      co_return refuse(req, 503, "store_unavailable", "the call store is unavailable right now: nothing was dialled");
+    case result::refused:
+    case result::unreachable:
+      break;
   }
-
-  const auto creation = creation_for(row, config);
-  const auto answer = co_await twilio::create_call(s.rest, creation);
-  if (!answer.ok()) {
-    // No answer at all (status 0) may still have placed the call: its key stays held, so that a retry cannot
-    // dial a second time. A refusal placed nothing: the key is free for a corrected request.
-    const auto release = [&](records::call_store& store) { store.release_outbound(row.id); };
-    if (answer.status != 0) {
-      co_await on_database(s, release, "release");
-    }
-    const bool unreachable = answer.status == 0;
-    metrics().outbound_requests.inc(unreachable ? "unreachable" : "refused");
-    log(log_level::warn, "outbound call: Twilio did not create it",
-        {{"route", row.route}, {"to", row.to}, {"twilio_status", answer.status}, {"twilio_code", answer.twilio_code},
-         {"message", answer.message}});
-    json::object body{{"error", unreachable ? "Twilio did not answer: the call may or may not have been placed"
-                                            : "Twilio refused the call"},
-                      {"twilio_status", answer.status},
-                      {"twilio_code", answer.twilio_code},
-                      {"message", answer.message}};
-    co_return reply(req, 502, json::serialize(body), true);
-  }
-  // Placed: whatever happens to the store now, the answer is the call (the record is spooled if need be).
-  const auto attach = [&](records::call_store& store) { store.attach_call_sid(row.id, answer.call_sid); };
-  if (!co_await on_database(s, attach, "attach"))
-    log(log_level::error, "outbound call: placed, but its Idempotency-Key could not be tied to it",
-        {{"call_sid", answer.call_sid}});
-  s.records.submit(placed_record(row, answer.call_sid));
-  metrics().outbound_requests.inc("created");
-  log(log_level::info, "outbound call placed",
-      {{"call_sid", answer.call_sid}, {"route", row.route}, {"to", row.to}, {"from", row.from},
-       {"machine_detection", row.machine_detection ? "true" : "false"}, {"variables", row.variables.size()}});
-  co_return created(req, answer.call_sid, false);
+  const bool unreachable = placed.what == result::unreachable;
+  metrics().outbound_requests.inc(unreachable ? "unreachable" : "refused");
+  json::object body{{"error", unreachable ? "Twilio did not answer: the call may or may not have been placed"
+                                          : "Twilio refused the call"},
+                    {"twilio_status", placed.twilio.status},
+                    {"twilio_code", placed.twilio.twilio_code},
+                    {"message", placed.twilio.message}};
+  co_return reply(req, 502, json::serialize(body), true);
 }
 
 asio::awaitable<http_response> answer_outbound_twiml(const http_request& req, bool draining, outbound_services& s) {
@@ -200,7 +131,7 @@ asio::awaitable<http_response> answer_outbound_twiml(const http_request& req, bo
   if (!id.empty()) {
     std::optional<records::outbound_call> row;
     // The store down: the call is still served, with the route's own variables (said in the log).
-    const auto find = [&](records::call_store& store) { row = store.find_outbound(id); };
+    const std::function<void(records::call_store&)> find = [&](records::call_store& store) { row = store.find_outbound(id); };
     if (co_await on_database(s, find, "find")) {
       if (row && row->route == route && (row->call_sid.empty() || row->call_sid == call_sid))
         variables = std::move(row->variables);

@@ -21,27 +21,13 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "call/call_registry.hpp"
-#include "records/record_writer.hpp"
-#include "server/routing.hpp"
-#include "server/twilio_webhooks.hpp"
-#include "twilio/rest_client.hpp"
-#include "voicebridge/app/config.hpp"
+#include "server/call_placement.hpp"
 
 namespace voicebridge::server {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
-struct outbound_services {
-  const app::config& config;
-  routing& routes;
-  call::call_registry& active;
-  records::record_writer& records;
-  boost::asio::thread_pool& database_pool;  // the call store's statements may block: never on an io thread
-  twilio_webhooks& webhooks;
-  twilio::rest_settings rest;
-};
 
 // POST /api/calls.
 boost::asio::awaitable<http_response> place_outbound_call(const http_request& req, outbound_services& services);

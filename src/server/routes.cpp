@@ -159,11 +159,12 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       const auto v = text(value);
       if (v != "contextual_update" && v != "user_message") return wrong("contextual_update or user_message");
       s.dtmf_as_user_message = v == "user_message";
-    } else if (key == "operator_key") {
+    } else if (key == "operator_key" || key == "opt_out_key") {
       const auto v = text(value);
       if (!v || v->size() != 1 || std::string_view("0123456789*#").find((*v)[0]) == std::string_view::npos)
         return wrong("one keypad key (0-9, * or #)");
-      s.operator_key = (*v)[0];
+      if (key == "operator_key") s.operator_key = (*v)[0];
+      else s.opt_out_key = (*v)[0];
     } else if (key == "caller_id") {
       if (!text(value) || !twilio::is_e164(*text(value))) return wrong("an E.164 number");
       r.caller_id = *text(value);

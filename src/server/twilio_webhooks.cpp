@@ -77,7 +77,7 @@ twilio::http_answer twilio_webhooks::connect(const twilio::form_params& params, 
   return answer;
 }
 
-twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& params) {
+twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& params, std::string_view target) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!twilio::is_valid_sid(call_sid)) return {400, "text/plain", "missing or malformed CallSid\n"};
   records::status_update update{call_sid, std::string(params.get_or("CallStatus", "")), std::nullopt, std::nullopt};
@@ -100,6 +100,18 @@ twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& pa
   if (update.outcome) metrics().calls.inc(*update.outcome);  // it ended here: no stream will count it
   log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration},
                                        {"direction", outbound ? "outbound" : "inbound"}});
+  const bool final_status = update.outcome || update.status == "completed";
+  const auto q = target.find('?');
+  if (final_status && q != std::string_view::npos && on_campaign_call_end) {
+    // The query is Twilio-signed with the rest of the URL: it names the campaign row this call was for.
+    const auto query = twilio::parse_form(target.substr(q + 1));
+    const std::string campaign(query ? query->get_or("campaign", "") : "");
+    const std::string row(query ? query->get_or("row", "") : "");
+    std::int64_t row_no = 0;
+    const auto [row_end, row_ec] = std::from_chars(row.data(), row.data() + row.size(), row_no);
+    if (!campaign.empty() && row_ec == std::errc() && row_end == row.data() + row.size())
+      on_campaign_call_end({campaign, row_no, call_sid, update.outcome ? *update.outcome : std::string("completed")});
+  }
   records.submit(std::move(update));
   return {204, "text/plain", ""};
 }

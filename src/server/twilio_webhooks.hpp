@@ -3,6 +3,10 @@
 // busy and unavailable answers with their records, and the pre-warm. The HTTP session (gateway.cpp) only
 // authenticates and writes what these answer.
 #pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
 #include "call/admission.hpp"
 #include "call/amd_results.hpp"
 #include "call/call_registry.hpp"
@@ -14,6 +18,14 @@
 
 namespace voicebridge::server {
 
+// Twilio's final status for a call a campaign placed (its status callback's URL names the campaign and row).
+struct campaign_call_end {
+  std::string campaign_id;
+  std::int64_t row_no = 0;
+  std::string call_sid;
+  std::string outcome;  // busy, no_answer, failed, canceled, or "completed" for a call that connected
+};
+
 struct twilio_webhooks {
   const app::config& config;
   routing& routes;
@@ -21,6 +33,7 @@ struct twilio_webhooks {
   call::admission& admitted;
   records::record_writer& records;
   call::amd_results& machine_verdicts;
+  std::function<void(campaign_call_end)> on_campaign_call_end;  // set by the gateway: its campaign runner
 
   // <Connect><Stream> for the route chosen, busy at a limit, or the apology for a number no route takes.
   twilio::http_answer answer_voice(const twilio::form_params& params);
@@ -30,7 +43,8 @@ struct twilio_webhooks {
                                       const std::vector<std::pair<std::string, std::string>>& variables);
   // The call's final status and duration complete its record; an outbound call that never connected gets
   // its outcome from the status.
-  twilio::http_answer answer_status(const twilio::form_params& params);
+  // `target`: the callback's URL path and query (a campaign's call names its campaign and row there).
+  twilio::http_answer answer_status(const twilio::form_params& params, std::string_view target = {});
   // Twilio's asynchronous answering-machine verdict (AsyncAmdStatusCallback): handed to the call it is for.
   twilio::http_answer answer_amd(const twilio::form_params& params);
 

@@ -90,6 +90,9 @@ BOOST_AUTO_TEST_CASE(service_limits_and_prewarm_settings) {
   BOOST_TEST(d.amd_hold_greeting);
   BOOST_TEST(d.voicemail_message_text.empty());  // no message: a machine is hung up on
   BOOST_TEST(error_of({{"AMD_TIMEOUT_MS", "0"}}).starts_with("AMD_TIMEOUT_MS:"));
+  BOOST_TEST(!d.opt_out_key.has_value());
+  BOOST_TEST((load_config(env({{"OPT_OUT_KEY", "9"}})).opt_out_key == std::optional<char>('9')));
+  BOOST_TEST(error_of({{"OPT_OUT_KEY", "99"}}).starts_with("OPT_OUT_KEY:"));
   BOOST_TEST(error_of({{"VOICEMAIL_MESSAGE_WAV", "/nonexistent/message.wav"}}).starts_with("VOICEMAIL_MESSAGE_WAV: no such file"));
   BOOST_TEST(error_of({{"MAX_CALLS", "0"}}).starts_with("MAX_CALLS:"));
   BOOST_TEST(error_of({{"THREADS", "many"}}).starts_with("THREADS:"));

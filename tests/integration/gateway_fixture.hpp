@@ -69,6 +69,7 @@ struct gateway {
   std::unique_ptr<fake::fake_twilio_api> twilio_api;  // the Twilio REST stand-in, when the test uses one
   std::unique_ptr<server::gateway> server;
   std::uint16_t port = 0;
+  bool keep_state_dir = false;  // a restart test hands the state directory to the next gateway
 
   // With an agent script, the fake agent runs on this loop and the gateway is pointed at `agent_base` + its port.
   explicit gateway(app::config config = gateway_config(), std::optional<fake::agent_script> agent_script = {},
@@ -98,7 +99,7 @@ struct gateway {
     const auto state_dir = server->config().state_dir;
     server.reset();  // its record writer stores what is queued first
     app::set_log_sink(nullptr);
-    remove_temp_dir(state_dir);
+    if (!keep_state_dir) remove_temp_dir(state_dir);
   }
 
   // A caller that hangs up 600 ms after its audio; or, with `expected_bytes`, as soon as it heard that much

@@ -13,14 +13,16 @@ struct outbound_gateway {
 
   // `fake_token`: the auth token the Twilio stand-in holds (the gateway's own unless a test says otherwise);
   // `tweak`: the test's own settings over outbound_gateway::config().
+  // `twilio_cps`: the stand-in account's calls per second (20429 beyond it).
   explicit outbound_gateway(fake::agent_script agent = {}, std::string fake_token = "",
-                            const std::function<void(app::config&)>& tweak = {})
+                            const std::function<void(app::config&)>& tweak = {}, unsigned twilio_cps = 10)
       : gw(config(), [&](asio::io_context& io, app::config& c) {
           if (tweak) tweak(c);
           gw.agent = std::make_unique<fake::fake_agent_server>(io, agent);
           c.elevenlabs_agent_id = "agent_test";
           c.elevenlabs_base_url = "http://127.0.0.1:" + std::to_string(gw.agent->port());
-          fake::twilio_api_settings api{outbound_account_sid, fake_token.empty() ? c.twilio_auth_token : fake_token, "", "", 10};
+          fake::twilio_api_settings api{outbound_account_sid, fake_token.empty() ? c.twilio_auth_token : fake_token, "", "",
+                                        twilio_cps};
           gw.twilio_api = std::make_unique<fake::fake_twilio_api>(io, api);
           c.twilio_api_base = "http://127.0.0.1:" + std::to_string(gw.twilio_api->port());
         }) {

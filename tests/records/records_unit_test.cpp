@@ -108,6 +108,7 @@ BOOST_AUTO_TEST_CASE(round_trips_and_applies_corrections) {
   r.voicemail_path = "/var/lib/voicebridge/recordings/x.wav";
   r.direction = "outbound";
   r.answered_by = "machine_end_beep";
+  r.opted_out = true;
   auto back = records::record_from_json(records::to_json(r));
   BOOST_TEST_REQUIRE(back.has_value(), back.error().message);
   BOOST_TEST(back->call_sid == r.call_sid);
@@ -121,10 +122,12 @@ BOOST_AUTO_TEST_CASE(round_trips_and_applies_corrections) {
   BOOST_TEST(!back->twilio_duration_s.has_value());
   BOOST_TEST(back->direction == "outbound");
   BOOST_TEST(back->answered_by == "machine_end_beep");
+  BOOST_TEST(back->opted_out);
   // A record stored before outbound calls existed reads as inbound.
   const auto old = records::record_from_json(R"({"call_sid":"CA)" + std::string(32, 'b') + R"(","outcome":"agent"})");
   BOOST_TEST_REQUIRE(old.has_value());
   BOOST_TEST(old->direction == "inbound");
+  BOOST_TEST(!old->opted_out);
   BOOST_TEST(!records::record_from_json("{\"outcome\":\"agent\"}").has_value());  // no call_sid
   BOOST_TEST(!records::record_from_json("not json").has_value());
 }

@@ -17,16 +17,17 @@ BOOST_AUTO_TEST_CASE(dials_are_spaced_by_the_pace_and_bounded_by_max_concurrent)
   const pace p{5, 2};
   const auto first = may_dial(p, 0, 0, 1000);
   BOOST_TEST(first.now);
-  BOOST_TEST(first.next_slot_at == 1500);  // 2 a second: 500 ms apart
+  BOOST_TEST(first.next_slot_at == 1000 + 500 + 25 + pace_margin_ms);  // 2 a second: 500 ms apart, and the margins
   const auto early = may_dial(p, 1, first.next_slot_at, 1200);
   BOOST_TEST(!early.now);
-  BOOST_TEST(early.retry_at == 1500);
-  BOOST_TEST(may_dial(p, 1, first.next_slot_at, 1500).now);
+  BOOST_TEST(early.retry_at == first.next_slot_at);
+  BOOST_TEST(may_dial(p, 1, first.next_slot_at, first.next_slot_at).now);
   const auto full = may_dial(p, 5, 0, 9000);
   BOOST_TEST(!full.now);
   BOOST_TEST(full.retry_at == 0);  // only a call ending helps
-  BOOST_TEST(may_dial(pace{1, 3}, 0, 0, 0).next_slot_at == 334);  // never faster than asked
-  BOOST_TEST(may_dial(pace{1, 0.5}, 0, 0, 0).next_slot_at == 2000);
+  BOOST_TEST(may_dial(pace{1, 3}, 0, 0, 0).next_slot_at == 334 + 16 + pace_margin_ms);  // never faster than asked
+  BOOST_TEST(may_dial(pace{1, 0.5}, 0, 0, 0).next_slot_at == 2000 + 100 + pace_margin_ms);
+  BOOST_TEST(pace_interval(50) == 20 + 1 + pace_margin_ms);
 }
 
 BOOST_AUTO_TEST_CASE(a_row_waits_for_its_window_in_its_own_time_zone) {

@@ -106,13 +106,14 @@ dynamic_variables = { branch = "Berlin", floor = 3, vip = true }
 BOOST_AUTO_TEST_CASE(a_route_sets_what_its_outbound_calls_leave_on_answering_machines) {
   auto table = route_table::parse(
       "[[route]]\nname = \"reminders\"\nnumbers = [\"*\"]\nvoicemail_message_text = \"Call us back.\"\n"
-      "amd_hold_greeting = false\namd_timeout_ms = 2500\n",
+      "amd_hold_greeting = false\namd_timeout_ms = 2500\nopt_out_key = \"*\"\n",
       base(), no_env);
   BOOST_TEST_REQUIRE(table.has_value(), table.error().message);
   const auto& s = table->routes().at(0).settings;
   BOOST_TEST(s.voicemail_message_text == "Call us back.");
   BOOST_TEST(!s.amd_hold_greeting);
   BOOST_TEST(s.amd_timeout.count() == 2500);
+  BOOST_TEST((s.opt_out_key == std::optional<char>('*')));
   BOOST_TEST(route_table::single(base()).routes().at(0).settings.amd_hold_greeting);  // the default holds
 }
 

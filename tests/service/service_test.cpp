@@ -179,13 +179,13 @@ BOOST_AUTO_TEST_CASE(a_full_disk_stops_the_recording_not_the_call) {
     return;
   }
   const std::string admin = "service-admin-token-0123456789";
-  // Two channels of 8 kHz mu-law are 16 kB/s: the limit is reached after about 6 s of the 10 s call. It holds
-  // for every file of the process, so it stays above what the call store's SQLite write-ahead log reaches
-  // (about 80 kB: the schema's migrations and this call's record).
-  gateway_process gw(service_env({{"RECORD_CALLS", "1"}, {"ADMIN_TOKEN", admin}}), {"prlimit", "--fsize=100000"});
+  // Two channels of 8 kHz mu-law are 16 kB/s: the limit is reached after about 12 s of the 16 s call. It
+  // holds for every file of the process, so it stays above what the call store's SQLite file and write-ahead
+  // log reach (some 75 kB each: the schema's four migrations and this call's record).
+  gateway_process gw(service_env({{"RECORD_CALLS", "1"}, {"ADMIN_TOKEN", admin}}), {"prlimit", "--fsize=200000"});
   const auto port = gw.port();
   client_loop client;
-  const auto audio = speech(500, 3);
+  const auto audio = speech(800, 3);
   auto o = caller(port, audio);
   o.hang_up_after_bytes = call::make_greeting_tone().size() + audio.size();
   o.linger = 20s;

@@ -157,6 +157,7 @@ struct dialler::impl : std::enable_shared_from_this<impl> {
       o.caller_audio = script.audio;
       o.hang_up_after_bytes = script.hang_up_after_bytes;
       o.linger = script.linger;
+      o.dtmf = script.dtmf;
       auto media = sim::run_call(o);  // named (GCC 12: docs/gcc12-coroutines.md)
       auto amd = self->post_amd(call, form, script);
       call.media = co_await (std::move(media) && std::move(amd));  // the AMD result is posted during the call

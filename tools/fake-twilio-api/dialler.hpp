@@ -27,6 +27,7 @@ struct callee_script {
   std::vector<std::uint8_t> audio;  // 8 kHz mu-law: what the human says, or the machine's greeting and beep
   std::uint64_t hang_up_after_bytes = 0;     // > 0: hangs up once it heard this much (linger is the cap)
   std::chrono::milliseconds linger{600};     // after its audio, before it hangs up
+  std::vector<std::pair<std::chrono::milliseconds, char>> dtmf;  // keys it presses (time after the stream's start)
   // The AMD verdict: for a human or a fax this long after the answer; for a machine this long after its audio
   // (greeting and beep) has played, as Twilio's DetectMessageEnd waits for the end of the greeting.
   std::chrono::milliseconds amd_after{400};

@@ -134,6 +134,9 @@ struct config {
   std::string twilio_api_base = "https://api.twilio.com";
   std::string operator_number;  // OPERATOR_NUMBER, E.164; empty: the operator key does nothing
   char operator_key = '0';
+  // OPT_OUT_KEY: the key a callee presses to be taken off campaigns (the number goes on the opt-out list when
+  // the call's record is stored; the key still reaches the agent, which may confirm it). Unset: none.
+  std::optional<char> opt_out_key;
 
   std::filesystem::path recordings_dir() const { return state_dir / "recordings"; }
 

@@ -1,0 +1,34 @@
+// Campaigns and opt-outs over HTTP (the read API's bearer token, ADMIN_TOKEN):
+//
+//   POST /api/campaigns                      JSON, or text/csv with the settings in the query (campaign_request.hpp)
+//     201 {"id", "url", "rows"}; 400 the settings' mistake, or every bad row by its line; 503 store down
+//   GET  /api/campaigns/{id}                 {"id", "name", "route", "state", "settings", "progress": {"total",
+//                                            "queued", "dialling", "done", "outcomes": {"busy": n, "agent": n, …}}}
+//   POST /api/campaigns/{id}/pause | /resume | /cancel   200 {"id", "state"}; 404; 409 once it has ended
+//   POST /api/opt-outs {"number": "+1…"}     201 (never dialled by a campaign again); DELETE /api/opt-outs/{number}
+//   GET  /api/opt-outs/{number}              200 or 404
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+
+#include "server/call_placement.hpp"
+#include "server/campaign_runner.hpp"
+
+namespace voicebridge::server {
+
+bool is_campaign_api(std::string_view target);
+
+// Everything that places or serves outbound calls: POST /api/calls, the outbound TwiML, campaigns and
+// opt-outs (the gateway's session hands these over whole).
+bool is_outbound_api(const boost::beast::http::request<boost::beast::http::string_body>& req);
+boost::asio::awaitable<boost::beast::http::response<boost::beast::http::string_body>> serve_outbound_api(
+    const boost::beast::http::request<boost::beast::http::string_body>& req, bool draining, outbound_services& services,
+    campaign_runner& runner);
+
+boost::asio::awaitable<boost::beast::http::response<boost::beast::http::string_body>> serve_campaign_api(
+    const boost::beast::http::request<boost::beast::http::string_body>& req, outbound_services& services,
+    campaign_runner& runner);
+
+}  // namespace voicebridge::server
