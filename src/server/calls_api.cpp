@@ -89,6 +89,17 @@ bool admin_authorized(const request& req, const app::config& config) {
          util::constant_time_equal(header.substr(scheme.size()), config.admin_token);
 }
 
+http::response<http::string_body> api_reply(const request& req, unsigned status, std::string body, bool as_json) {
+  http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
+  res.set(http::field::server, "voicebridge");
+  res.set(http::field::content_type, as_json ? "application/json" : "text/plain");
+  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+  res.body() = as_json ? std::move(body) : std::move(body) + "\n";
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
 bool is_calls_api(std::string_view target) {
   const std::string_view path = target.substr(0, target.find('?'));
   return path == app::calls_api_path || path.starts_with(std::string(app::calls_api_path) + "/");

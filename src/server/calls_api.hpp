@@ -24,6 +24,10 @@ bool is_calls_api(std::string_view target);
 // "Authorization: Bearer <ADMIN_TOKEN>", compared in constant time; false without ADMIN_TOKEN.
 bool admin_authorized(const boost::beast::http::request<boost::beast::http::string_body>& req, const app::config& config);
 
+// An answer of the API: JSON as it is, or a line of text; 401 asks for the bearer token.
+boost::beast::http::response<boost::beast::http::string_body> api_reply(
+    const boost::beast::http::request<boost::beast::http::string_body>& req, unsigned status, std::string body, bool as_json);
+
 // Answers one request; false when the connection is to be closed.
 boost::asio::awaitable<bool> serve_calls_api(boost::beast::tcp_stream& stream,
                                              const boost::beast::http::request<boost::beast::http::string_body>& req,

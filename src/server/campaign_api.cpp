@@ -26,17 +26,6 @@ namespace {
 constexpr std::string_view campaigns_path = "/api/campaigns";
 constexpr std::string_view opt_outs_path = "/api/opt-outs";
 
-response reply(const request& req, unsigned status, std::string body, bool as_json) {
-  response res{static_cast<http::status>(status), req.version()};
-  res.set(http::field::server, "voicebridge");
-  res.set(http::field::content_type, as_json ? "application/json" : "text/plain");
-  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
-  res.body() = as_json ? std::move(body) : std::move(body) + "\n";
-  res.keep_alive(req.keep_alive());
-  res.prepare_payload();
-  return res;
-}
-
 std::string path_of(const request& req) { return std::string(req.target().substr(0, req.target().find('?'))); }
 
 json::object progress_of(const std::vector<records::campaign_count>& counts) {
@@ -63,12 +52,12 @@ asio::awaitable<response> create_campaign(const request& req, outbound_services&
   util::result<campaign_request> parsed = util::fail("");
   if (type.starts_with("text/csv")) {
     auto query = twilio::parse_form(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
-    if (!query) co_return reply(req, 400, "query: " + query.error().message, false);
+    if (!query) co_return api_reply(req, 400, "query: " + query.error().message, false);
     parsed = parse_campaign_csv(req.body(), *query, *table, limits);
   } else {
     parsed = parse_campaign_json(req.body(), *table, limits);
   }
-  if (!parsed) co_return reply(req, 400, parsed.error().message, false);
+  if (!parsed) co_return api_reply(req, 400, parsed.error().message, false);
   records::stored_campaign campaign;
   campaign.id = "CP" + util::random_hex(16);
   campaign.name = parsed->name;
@@ -88,11 +77,11 @@ asio::awaitable<response> create_campaign(const request& req, outbound_services&
   }
   const std::function<void(records::call_store&)> store = [&](records::call_store& db) { db.create_campaign(campaign, rows); };
   if (!co_await on_database(s, store, "campaign create"))
-    co_return reply(req, 503, "the call store is unavailable right now: the campaign was not taken", false);
+    co_return api_reply(req, 503, "the call store is unavailable right now: the campaign was not taken", false);
   log(log_level::info, "campaign created", {{"campaign", campaign.id}, {"route", campaign.route}, {"rows", rows.size()}});
   runner.wake();
   json::object body{{"id", campaign.id}, {"url", std::string(campaigns_path) + "/" + campaign.id}, {"rows", rows.size()}};
-  co_return reply(req, 201, json::serialize(body), true);
+  co_return api_reply(req, 201, json::serialize(body), true);
 }
 
 asio::awaitable<response> show_campaign(const request& req, outbound_services& s, const std::string& id) {
@@ -102,14 +91,14 @@ asio::awaitable<response> show_campaign(const request& req, outbound_services& s
     campaign = db.find_campaign(id);
     if (campaign) counts = db.campaign_counts(id);
   };
-  if (!co_await on_database(s, find, "campaign show")) co_return reply(req, 503, "the call store is unavailable", false);
-  if (!campaign) co_return reply(req, 404, "no such campaign", false);
+  if (!co_await on_database(s, find, "campaign show")) co_return api_reply(req, 503, "the call store is unavailable", false);
+  if (!campaign) co_return api_reply(req, 404, "no such campaign", false);
   boost::system::error_code ec;
   json::value settings = json::parse(campaign->settings_json, ec);
   json::object body{{"id", campaign->id},     {"name", campaign->name},        {"route", campaign->route},
                     {"from", campaign->from}, {"state", campaign->state},      {"settings", ec ? json::value() : settings},
                     {"progress", progress_of(counts)}};
-  co_return reply(req, 200, json::serialize(body), true);
+  co_return api_reply(req, 200, json::serialize(body), true);
 }
 
 asio::awaitable<response> change_campaign(const request& req, outbound_services& s, campaign_runner& runner,
@@ -118,18 +107,18 @@ asio::awaitable<response> change_campaign(const request& req, outbound_services&
                       : action == "resume" ? records::campaign_state::running
                       : action == "cancel" ? records::campaign_state::cancelled
                                            : nullptr;
-  if (!state) co_return reply(req, 404, "not found", false);
+  if (!state) co_return api_reply(req, 404, "not found", false);
   bool changed = false, exists = false;
   const std::function<void(records::call_store&)> change = [&](records::call_store& db) {
     exists = db.find_campaign(id).has_value();
     changed = exists && db.set_campaign_state(id, state);
   };
-  if (!co_await on_database(s, change, "campaign change")) co_return reply(req, 503, "the call store is unavailable", false);
-  if (!exists) co_return reply(req, 404, "no such campaign", false);
-  if (!changed) co_return reply(req, 409, "the campaign has ended", false);
+  if (!co_await on_database(s, change, "campaign change")) co_return api_reply(req, 503, "the call store is unavailable", false);
+  if (!exists) co_return api_reply(req, 404, "no such campaign", false);
+  if (!changed) co_return api_reply(req, 409, "the campaign has ended", false);
   log(log_level::info, "campaign changed", {{"campaign", id}, {"state", state}});
   runner.wake();
-  co_return reply(req, 200, json::serialize(json::object{{"id", id}, {"state", state}}), true);
+  co_return api_reply(req, 200, json::serialize(json::object{{"id", id}, {"state", state}}), true);
 }
 
 asio::awaitable<response> opt_outs(const request& req, outbound_services& s, const std::string& in_path) {
@@ -139,10 +128,10 @@ asio::awaitable<response> opt_outs(const request& req, outbound_services& s, con
     const auto body = json::parse(req.body(), ec);
     const auto* n = !ec && body.is_object() ? body.get_object().if_contains("number") : nullptr;
     if (!n || !n->is_string() || !twilio::is_e164(n->get_string()))
-      co_return reply(req, 400, "number: expected an E.164 number (+15551234567)", false);
+      co_return api_reply(req, 400, "number: expected an E.164 number (+15551234567)", false);
     number = std::string(n->get_string());
   } else if (!twilio::is_e164(number)) {
-    co_return reply(req, 404, "not found", false);
+    co_return api_reply(req, 404, "not found", false);
   }
   bool there = false;
   const std::function<void(records::call_store&)> work = [&](records::call_store& db) {
@@ -150,14 +139,14 @@ asio::awaitable<response> opt_outs(const request& req, outbound_services& s, con
     else if (req.method() == http::verb::delete_) there = db.remove_opt_out(number);
     else there = db.is_opted_out(number);
   };
-  if (!co_await on_database(s, work, "opt-out")) co_return reply(req, 503, "the call store is unavailable", false);
+  if (!co_await on_database(s, work, "opt-out")) co_return api_reply(req, 503, "the call store is unavailable", false);
   if (req.method() == http::verb::post) {
     log(log_level::info, "opt-out added", {{"number", number}, {"source", "api"}});
-    co_return reply(req, 201, json::serialize(json::object{{"number", number}, {"opted_out", true}}), true);
+    co_return api_reply(req, 201, json::serialize(json::object{{"number", number}, {"opted_out", true}}), true);
   }
-  if (!there) co_return reply(req, 404, "not on the opt-out list", false);
-  if (req.method() == http::verb::delete_) co_return reply(req, 204, "", false);
-  co_return reply(req, 200, json::serialize(json::object{{"number", number}, {"opted_out", true}}), true);
+  if (!there) co_return api_reply(req, 404, "not on the opt-out list", false);
+  if (req.method() == http::verb::delete_) co_return api_reply(req, 204, "", false);
+  co_return api_reply(req, 200, json::serialize(json::object{{"number", number}, {"opted_out", true}}), true);
 }
 
 bool is_outbound_request(const request& req) {
@@ -185,30 +174,30 @@ bool is_campaign_api(std::string_view target) {
 }
 
 asio::awaitable<response> serve_campaign_api(const request& req, outbound_services& s, campaign_runner& runner) {
-  if (s.config.admin_token.empty()) co_return reply(req, 404, "the API is off: set ADMIN_TOKEN", false);
-  if (!admin_authorized(req, s.config)) co_return reply(req, 401, "a bearer token is required", false);
+  if (s.config.admin_token.empty()) co_return api_reply(req, 404, "the API is off: set ADMIN_TOKEN", false);
+  if (!admin_authorized(req, s.config)) co_return api_reply(req, 401, "a bearer token is required", false);
   const auto path = path_of(req);
   const auto method = req.method();
   if (path.starts_with(opt_outs_path)) {
     const std::string rest = path.size() > opt_outs_path.size() ? path.substr(opt_outs_path.size() + 1) : "";
     const bool allowed = rest.empty() ? method == http::verb::post : (method == http::verb::get || method == http::verb::delete_);
-    if (!allowed) co_return reply(req, 405, "method not allowed", false);
+    if (!allowed) co_return api_reply(req, 405, "method not allowed", false);
     co_return co_await opt_outs(req, s, rest);
   }
   if (path == campaigns_path) {
-    if (method != http::verb::post) co_return reply(req, 405, "method not allowed", false);
+    if (method != http::verb::post) co_return api_reply(req, 405, "method not allowed", false);
     co_return co_await create_campaign(req, s, runner);
   }
   // /api/campaigns/{id} or /api/campaigns/{id}/{action}
   const std::string rest = path.substr(campaigns_path.size() + 1);
   const auto slash = rest.find('/');
   const std::string id = rest.substr(0, slash);
-  if (id.size() != 34 || !id.starts_with("CP")) co_return reply(req, 404, "no such campaign", false);
+  if (id.size() != 34 || !id.starts_with("CP")) co_return api_reply(req, 404, "no such campaign", false);
   if (slash == std::string::npos) {
-    if (method != http::verb::get) co_return reply(req, 405, "method not allowed", false);
+    if (method != http::verb::get) co_return api_reply(req, 405, "method not allowed", false);
     co_return co_await show_campaign(req, s, id);
   }
-  if (method != http::verb::post) co_return reply(req, 405, "method not allowed", false);
+  if (method != http::verb::post) co_return api_reply(req, 405, "method not allowed", false);
   co_return co_await change_campaign(req, s, runner, id, std::string_view(rest).substr(slash + 1));
 }
 

@@ -24,20 +24,9 @@ using app::metrics;
 
 namespace {
 
-http_response reply(const http_request& req, unsigned status, std::string body, bool as_json) {
-  http_response res{static_cast<http::status>(status), req.version()};
-  res.set(http::field::server, "voicebridge");
-  res.set(http::field::content_type, as_json ? "application/json" : "text/plain");
-  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
-  res.body() = as_json ? std::move(body) : std::move(body) + "\n";
-  res.keep_alive(req.keep_alive());
-  res.prepare_payload();
-  return res;
-}
-
 http_response refuse(const http_request& req, unsigned status, std::string_view result, std::string reason) {
   metrics().outbound_requests.inc(result);
-  return reply(req, status, std::move(reason), false);
+  return api_reply(req, status, std::move(reason), false);
 }
 
 // RFC 9110 field-value characters, bounded: the key is stored and compared, never interpreted.
@@ -50,7 +39,7 @@ http_response created(const http_request& req, const std::string& call_sid, bool
   json::object body{{"call_sid", call_sid},
                     {"record_url", std::string(app::calls_api_path) + "/" + call_sid},
                     {"status", "queued"}};
-  auto res = reply(req, 201, json::serialize(body), true);
+  auto res = api_reply(req, 201, json::serialize(body), true);
   if (replayed) res.set("Idempotent-Replayed", "true");
   return res;
 }
@@ -59,7 +48,7 @@ http_response created(const http_request& req, const std::string& call_sid, bool
 
 asio::awaitable<http_response> place_outbound_call(const http_request& req, outbound_services& s) {
   const auto& config = s.config;
-  if (config.admin_token.empty()) co_return reply(req, 404, "the calls API is off: set ADMIN_TOKEN", false);
+  if (config.admin_token.empty()) co_return api_reply(req, 404, "the calls API is off: set ADMIN_TOKEN", false);
   if (!admin_authorized(req, config)) co_return refuse(req, 401, "unauthorized", "a bearer token is required");
   if (config.twilio_account_sid.empty() || config.twilio_auth_token.empty())
     co_return refuse(req, 503, "not_configured", "outbound calls need TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
@@ -107,19 +96,19 @@ asio::awaitable<http_response> place_outbound_call(const http_request& req, outb
                     {"twilio_status", placed.twilio.status},
                     {"twilio_code", placed.twilio.twilio_code},
                     {"message", placed.twilio.message}};
-  co_return reply(req, 502, json::serialize(body), true);
+  co_return api_reply(req, 502, json::serialize(body), true);
 }
 
 asio::awaitable<http_response> answer_outbound_twiml(const http_request& req, bool draining, outbound_services& s) {
-  if (req.method() != http::verb::post) co_return reply(req, 405, "method not allowed", false);
+  if (req.method() != http::verb::post) co_return api_reply(req, 405, "method not allowed", false);
   if (draining) {
     log(log_level::info, "outbound TwiML refused: draining");
-    co_return reply(req, 503, "draining", false);
+    co_return api_reply(req, 503, "draining", false);
   }
   auto auth = twilio::authenticate_request(
       {req.target(), req[http::field::content_type], req["X-Twilio-Signature"], req.body()}, s.config);
   if (const auto* refusal = std::get_if<twilio::http_answer>(&auth))
-    co_return reply(req, refusal->status, refusal->body.substr(0, refusal->body.find_last_not_of('\n') + 1), false);
+    co_return api_reply(req, refusal->status, refusal->body.substr(0, refusal->body.find_last_not_of('\n') + 1), false);
   const auto& params = std::get<twilio::form_params>(auth);
   const std::string_view target = req.target();
   const auto q = target.find('?');

@@ -123,11 +123,7 @@ BOOST_AUTO_TEST_CASE(sqlite_keeps_campaigns_their_pace_and_their_outcomes) {
 
 BOOST_AUTO_TEST_CASE(postgresql_keeps_campaigns_their_pace_and_their_outcomes) {
   postgres_server pg;
-  if (!pg.available()) {
-    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
-    return;
-  }
-  BOOST_TEST_REQUIRE(pg.start());
+  if (!start_or_skip(pg)) return;
   records::call_store store(records::open_postgres(pg.url()));
   exercise(store);
 }
@@ -136,11 +132,7 @@ BOOST_AUTO_TEST_CASE(postgresql_keeps_campaigns_their_pace_and_their_outcomes) {
 // row is claimed once, and consecutive claims (by either) are never closer than the pace.
 BOOST_AUTO_TEST_CASE(postgresql_two_instances_never_claim_a_row_twice_and_share_the_pace) {
   postgres_server pg;
-  if (!pg.available()) {
-    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
-    return;
-  }
-  BOOST_TEST_REQUIRE(pg.start());
+  if (!start_or_skip(pg)) return;
   records::call_store a(records::open_postgres(pg.url())), b(records::open_postgres(pg.url()));
   a.migrate();
   const auto c = campaign(100, 50);  // 20 ms apart (and the margin), no concurrency bound in the way

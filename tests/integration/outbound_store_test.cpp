@@ -93,11 +93,7 @@ BOOST_AUTO_TEST_CASE(sqlite_holds_idempotency_keys_and_outcomes) {
 
 BOOST_AUTO_TEST_CASE(postgresql_holds_idempotency_keys_and_outcomes) {
   postgres_server pg;
-  if (!pg.available()) {
-    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
-    return;
-  }
-  BOOST_TEST_REQUIRE(pg.start());
+  if (!start_or_skip(pg)) return;
   records::call_store store(records::open_postgres(pg.url()));
   exercise(store);
 }

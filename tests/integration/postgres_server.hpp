@@ -3,6 +3,7 @@
 // run as root, so as root the server runs as the `postgres` user.
 #pragma once
 #include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -90,5 +91,16 @@ class postgres_server {
   bool initialized_ = false;
   bool running_ = false;
 };
+
+// Starts `pg` for a test; false (and the reason in the test log) when this machine has no PostgreSQL server
+// binaries, so the test is skipped rather than failed.
+inline bool start_or_skip(postgres_server& pg) {
+  if (!pg.available()) {
+    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
+    return false;
+  }
+  BOOST_TEST_REQUIRE(pg.start(), pg.log());
+  return true;
+}
 
 }  // namespace voicebridge::testing

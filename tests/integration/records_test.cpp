@@ -271,11 +271,7 @@ BOOST_AUTO_TEST_CASE(sqlite_is_the_default_in_wal_mode_with_the_schema_migrated)
 
 BOOST_AUTO_TEST_CASE(postgresql_outage_during_calls_loses_nothing) {
   postgres_server pg;
-  if (!pg.available()) {
-    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
-    return;
-  }
-  BOOST_TEST_REQUIRE(pg.start(), pg.log());
+  if (!start_or_skip(pg)) return;
   auto config = records_config();
   config.database_url = pg.url();
   gateway gw(config);
@@ -311,11 +307,7 @@ BOOST_AUTO_TEST_CASE(postgresql_outage_during_calls_loses_nothing) {
 
 BOOST_AUTO_TEST_CASE(records_spooled_while_postgresql_was_down_survive_a_restart) {
   postgres_server pg;
-  if (!pg.available()) {
-    BOOST_TEST_MESSAGE("PostgreSQL server binaries (initdb, pg_ctl) not found: skipped");
-    return;
-  }
-  BOOST_TEST_REQUIRE(pg.start(), pg.log());
+  if (!start_or_skip(pg)) return;
   temp_dir state;  // kept across the two gateways (each would remove a state directory of its own)
   auto config = records_config();
   remove_temp_dir(config.state_dir);
