@@ -18,6 +18,7 @@ bool same_request(const records::outbound_call& a, const records::outbound_call&
          a.machine_detection == b.machine_detection;
 }
 
+// `config`: the route's settings (the environment's with the route's keys over it: URLs and ring timeout).
 twilio::call_creation creation_for(const records::outbound_call& row, const app::config& config,
                                    const std::string& status_query) {
   twilio::form_params query;
@@ -31,6 +32,7 @@ twilio::call_creation creation_for(const records::outbound_call& row, const app:
   c.twiml_url = config.url_for(std::string(app::outbound_twiml_path) + "?" + twilio::encode_form(query));
   c.status_callback = config.url_for(app::status_callback_path);
   if (!status_query.empty()) c.status_callback += "?" + status_query;
+  c.ring_timeout = config.ring_timeout;
   c.machine_detection = row.machine_detection;
   if (row.machine_detection) c.amd_callback = config.url_for(app::amd_callback_path);
   return c;
@@ -82,7 +84,9 @@ asio::awaitable<placement> place_call(records::outbound_call row, outbound_servi
     co_return out;
   }
 
-  const auto creation = creation_for(row, s.config, status_query);
+  const auto table = s.routes.table();
+  const auto* route = table->named(row.route);  // checked when the request was taken; gone after a reload: the process's
+  const auto creation = creation_for(row, route ? route->settings : s.config, status_query);
   out.twilio = co_await twilio::create_call(s.rest, creation);
   if (!out.twilio.ok()) {
     // No answer at all (status 0) may still have placed the call: its key stays held, so that a retry cannot

@@ -147,13 +147,15 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       if (!value.is_boolean()) return wrong("true or false");
       (key == "record_calls" ? s.record_calls : s.amd_hold_greeting) = *value.value<bool>();
     } else if (key == "max_calls" || key == "voicemail_max_seconds" || key == "voicemail_silence_ms" ||
-               key == "amd_timeout_ms") {
+               key == "amd_timeout_ms" || key == "ring_timeout_s") {
       const auto n = value.value<std::int64_t>();
       if (!value.is_integer() || !n || *n < 0 || ((key == "max_calls" || key == "amd_timeout_ms") && *n == 0))
         return wrong("a positive integer");
       if (key == "max_calls") r.max_calls = static_cast<std::size_t>(*n);
       else if (key == "voicemail_max_seconds") s.voicemail_max_length = std::chrono::seconds(*n);
       else if (key == "amd_timeout_ms") s.amd_timeout = std::chrono::milliseconds(*n);
+      else if (key == "ring_timeout_s" && (*n < 5 || *n > 600)) return wrong("seconds from 5 to 600 (Twilio's Timeout)");
+      else if (key == "ring_timeout_s") s.ring_timeout = std::chrono::seconds(*n);
       else s.voicemail_silence = std::chrono::milliseconds(*n);
     } else if (key == "dtmf_mode") {
       const auto v = text(value);

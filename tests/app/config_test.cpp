@@ -93,6 +93,9 @@ BOOST_AUTO_TEST_CASE(service_limits_and_prewarm_settings) {
   BOOST_TEST(!d.opt_out_key.has_value());
   BOOST_TEST((load_config(env({{"OPT_OUT_KEY", "9"}})).opt_out_key == std::optional<char>('9')));
   BOOST_TEST(error_of({{"OPT_OUT_KEY", "99"}}).starts_with("OPT_OUT_KEY:"));
+  BOOST_TEST(d.ring_timeout.count() == 30);
+  BOOST_TEST(load_config(env({{"RING_TIMEOUT_S", "45"}})).ring_timeout.count() == 45);
+  BOOST_TEST(error_of({{"RING_TIMEOUT_S", "4"}}).starts_with("RING_TIMEOUT_S:"));
   BOOST_TEST(error_of({{"VOICEMAIL_MESSAGE_WAV", "/nonexistent/message.wav"}}).starts_with("VOICEMAIL_MESSAGE_WAV: no such file"));
   BOOST_TEST(error_of({{"MAX_CALLS", "0"}}).starts_with("MAX_CALLS:"));
   BOOST_TEST(error_of({{"THREADS", "many"}}).starts_with("THREADS:"));

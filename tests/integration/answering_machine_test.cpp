@@ -50,6 +50,7 @@ outbound_gateway amd_gateway(fake::agent_script agent, std::chrono::milliseconds
     if (message == message_from::wav) c.voicemail_message_wav = message_wav();
     else c.voicemail_message_text = message_text;
     c.amd_timeout = amd_timeout;
+    c.ring_timeout = std::chrono::seconds(45);
   });
 }
 
@@ -92,6 +93,7 @@ BOOST_AUTO_TEST_CASE(a_machine_gets_the_routes_message_after_its_beep_and_never_
   const auto& created = f.gw.twilio_api->creations().at(0);
   BOOST_TEST(form_field(created, "MachineDetection") == "DetectMessageEnd");
   BOOST_TEST(form_field(created, "AsyncAmd") == "true");
+  BOOST_TEST(form_field(created, "Timeout") == "45");  // RING_TIMEOUT_S
   BOOST_TEST(form_field(created, "AsyncAmdStatusCallback") == f.gw.server->config().url_for("/api/twilio/voice/amd"));
 
   const auto& call = f.phones().calls().at(0);

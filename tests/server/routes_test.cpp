@@ -106,7 +106,7 @@ dynamic_variables = { branch = "Berlin", floor = 3, vip = true }
 BOOST_AUTO_TEST_CASE(a_route_sets_what_its_outbound_calls_leave_on_answering_machines) {
   auto table = route_table::parse(
       "[[route]]\nname = \"reminders\"\nnumbers = [\"*\"]\nvoicemail_message_text = \"Call us back.\"\n"
-      "amd_hold_greeting = false\namd_timeout_ms = 2500\nopt_out_key = \"*\"\n",
+      "amd_hold_greeting = false\namd_timeout_ms = 2500\nopt_out_key = \"*\"\nring_timeout_s = 45\n",
       base(), no_env);
   BOOST_TEST_REQUIRE(table.has_value(), table.error().message);
   const auto& s = table->routes().at(0).settings;
@@ -114,6 +114,7 @@ BOOST_AUTO_TEST_CASE(a_route_sets_what_its_outbound_calls_leave_on_answering_mac
   BOOST_TEST(!s.amd_hold_greeting);
   BOOST_TEST(s.amd_timeout.count() == 2500);
   BOOST_TEST((s.opt_out_key == std::optional<char>('*')));
+  BOOST_TEST(s.ring_timeout.count() == 45);
   BOOST_TEST(route_table::single(base()).routes().at(0).settings.amd_hold_greeting);  // the default holds
 }
 
@@ -143,6 +144,7 @@ BOOST_AUTO_TEST_CASE(every_mistake_names_the_route_and_the_key) {
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nrecord_calls = \"yes\"\n", "route a: record_calls: expected true or false"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\ncaller_id = \"5551234\"\n", "route a: caller_id: expected an E.164 number"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\namd_timeout_ms = 0\n", "route a: amd_timeout_ms: expected a positive integer"},
+      {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nring_timeout_s = 700\n", "route a: ring_timeout_s: expected seconds from 5 to 600"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\namd_hold_greeting = 1\n", "route a: amd_hold_greeting: expected true or false"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nvoicemail_message_wav = \"\"\n", "route a: voicemail_message_wav: expected a file path"},
       {"[[route]]\nname = \"a\"\nnumbers = [\"*\"]\nllm_base_url = \"ftp://x\"\n", "route a: llm_base_url: expected an https:// URL"},

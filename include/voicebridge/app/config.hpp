@@ -117,6 +117,8 @@ struct config {
   // long at most (AMD_TIMEOUT_MS: then the agent speaks; a machine verdict later still gets the message).
   std::optional<std::filesystem::path> voicemail_message_wav;
   std::string voicemail_message_text;
+  // RING_TIMEOUT_S: how long Twilio lets an outbound call ring before it is no_answer (Twilio's Timeout).
+  std::chrono::seconds ring_timeout{30};
   bool amd_hold_greeting = true;
   std::chrono::milliseconds amd_timeout{5000};
 
