@@ -85,6 +85,8 @@ BOOST_AUTO_TEST_CASE(every_field_is_checked_and_named) {
              "dynamic_variables: to is set by the gateway");
   BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"machine_detection":"false"}})") ==
              "dynamic_variables: machine_detection is set by the gateway");  // it would open the AMD gate
+  BOOST_TEST(error_of(R"({"to":"+15557654321","route":"reminders","dynamic_variables":{"campaign":"x"}})") ==
+             "dynamic_variables: campaign is set by the gateway");  // a campaign's calls carry their campaign's id
   std::string many = R"({"to":"+15557654321","route":"reminders","dynamic_variables":{)";
   for (std::size_t i = 0; i <= max_outbound_variables; ++i) many += (i ? "," : "") + std::string("\"v") + std::to_string(i) + "\":1";
   BOOST_TEST(error_of(many + "}}") == "dynamic_variables: at most 50 variables");
