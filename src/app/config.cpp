@@ -292,16 +292,15 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     c.twilio_api_base = *v;
   }
   if (auto v = get("OPERATOR_NUMBER")) c.operator_number = *v;
-  if (auto v = get("OPERATOR_KEY")) {
+  const auto keypad_key = [&](const std::string& name) -> std::optional<char> {
+    const auto v = get(name);
+    if (!v) return std::nullopt;
     if (v->size() != 1 || std::string_view("0123456789*#").find((*v)[0]) == std::string_view::npos)
-      throw config_error("OPERATOR_KEY: expected one keypad key (0-9, * or #), got '" + *v + "'");
-    c.operator_key = (*v)[0];
-  }
-  if (auto v = get("OPT_OUT_KEY")) {
-    if (v->size() != 1 || std::string_view("0123456789*#").find((*v)[0]) == std::string_view::npos)
-      throw config_error("OPT_OUT_KEY: expected one keypad key (0-9, * or #), got '" + *v + "'");
-    c.opt_out_key = (*v)[0];
-  }
+      throw config_error(name + ": expected one keypad key (0-9, * or #), got '" + *v + "'");
+    return (*v)[0];
+  };
+  if (auto key = keypad_key("OPERATOR_KEY")) c.operator_key = *key;
+  if (auto key = keypad_key("OPT_OUT_KEY")) c.opt_out_key = *key;
   return c;
 }
 

@@ -17,7 +17,7 @@ std::optional<answered_by> parse_answered_by(std::string_view v) {
   return std::nullopt;
 }
 
-std::string answering_machine::machine_outcome(bool message_played) const {
+std::string answering_machine::machine_outcome(bool message_played) {
   return message_played ? records::outcome::voicemail_left : records::outcome::machine_hung_up;
 }
 

@@ -63,7 +63,7 @@ class answering_machine {
   // The raw AnsweredBy of the verdict that decided, or "timeout"; empty while listening.
   const std::string& verdict() const { return verdict_; }
   // The outcome of a call ended by a machine verdict: voicemail_left once the message played to its end.
-  std::string machine_outcome(bool message_played) const;
+  static std::string machine_outcome(bool message_played);
 
   pass on_agent_audio(std::string_view payload_base64);
   pass on_agent_mark(std::string_view name);

@@ -33,7 +33,6 @@ class machine_gate final : public caller_link {
 
   bool machine() const { return state_.current() == answering_machine::phase::machine; }
   bool leaves_message() const { return machine() && leave_message_; }
-  std::string outcome(bool message_played) const { return state_.machine_outcome(message_played); }
   // Twilio's AnsweredBy, as it came (empty: none came): the record's answered_by.
   const std::string& answered_by() const { return answered_by_; }
 

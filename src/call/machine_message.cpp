@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <span>
 
+#include "call/answering_machine.hpp"
 #include "call/playback.hpp"
 
 namespace voicebridge::call {
@@ -14,9 +15,8 @@ constexpr std::string_view message_end_mark = "voicemail-message-end";
 }
 
 machine_message_agent::machine_message_agent(const asio::any_io_executor& executor, caller_link& caller,
-                                             std::shared_ptr<const std::vector<std::uint8_t>> message,
-                                             std::function<std::string(bool)> outcome)
-    : executor_(executor), caller_(caller), message_(std::move(message)), outcome_(std::move(outcome)), played_(executor) {}
+                                             std::shared_ptr<const std::vector<std::uint8_t>> message)
+    : executor_(executor), caller_(caller), message_(std::move(message)), played_(executor) {}
 
 void machine_message_agent::on_mark(std::string_view name) {
   if (name != message_end_mark) return;
@@ -46,7 +46,7 @@ asio::awaitable<agent_end> machine_message_agent::run() {
 }
 
 void machine_message_agent::describe(records::call_record& record) const {
-  record.outcome = outcome_(message_ && !message_->empty() && heard_to_the_end_);
+  record.outcome = answering_machine::machine_outcome(message_ && !message_->empty() && heard_to_the_end_);
 }
 
 }  // namespace voicebridge::call

@@ -6,7 +6,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +16,9 @@ namespace voicebridge::call {
 
 class machine_message_agent final : public agent {
  public:
-  // `message`: 8 kHz mu-law; nullptr: hang up at once. `outcome`: the record's outcome for a message played
-  // to its end (or none), given whether it was.
+  // `message`: 8 kHz mu-law; nullptr: hang up at once.
   machine_message_agent(const boost::asio::any_io_executor& executor, caller_link& caller,
-                        std::shared_ptr<const std::vector<std::uint8_t>> message, std::function<std::string(bool)> outcome);
+                        std::shared_ptr<const std::vector<std::uint8_t>> message);
 
   void on_caller_audio(std::string_view) override {}
   void on_dtmf(char) override {}
@@ -36,7 +34,6 @@ class machine_message_agent final : public agent {
   boost::asio::any_io_executor executor_;
   caller_link& caller_;
   std::shared_ptr<const std::vector<std::uint8_t>> message_;
-  std::function<std::string(bool)> outcome_;
   boost::asio::steady_timer played_;
   bool hung_up_ = false;
   bool heard_to_the_end_ = false;

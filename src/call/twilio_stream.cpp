@@ -285,6 +285,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     return weak_from_this();
   }
   caller_link& agent_side() { return gate_ ? static_cast<caller_link&>(*gate_) : *this; }
+  bool machine_answered() const { return gate_ && gate_->machine(); }
 
   // The call's route (as its webhook chose it), and the room for it under MAX_CALLS and the route's share.
   room find_room(const std::string& call_sid) {
@@ -330,7 +331,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     const auto first_attempt = std::chrono::steady_clock::now();
     auto end = co_await agent_->run();
     for (;;) {
-      if (gate_ && gate_->machine()) co_return co_await leave_message();
+      if (machine_answered()) co_return co_await leave_message();
       const auto elapsed =
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - first_attempt);
       auto step = state_.on_agent_end(end, elapsed);
@@ -348,7 +349,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         }
         step = state_.on_backoff_done(end);
         if (step.what == agent_step::kind::run) {
-          if (!gate_ || !gate_->machine()) end = co_await agent_->run();
+          if (!machine_answered()) end = co_await agent_->run();
           continue;
         }
       } else if (step.what == agent_step::kind::fallback) {
@@ -360,7 +361,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), agent_side(), route_->fallback,
                                                    state_.call_sid());
         step = state_.on_fallback_end(co_await agent_->run());
-        if (gate_ && gate_->machine()) co_return co_await leave_message();
+        if (machine_answered()) co_return co_await leave_message();
       }
       facts_.record().outcome = state_.agent_served() ? records::outcome::agent : records::outcome::agent_failed;
       agent_->describe(facts_.record());
@@ -374,8 +375,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   asio::awaitable<void> leave_message() {
     agent_->describe(facts_.record());
     auto message = gate_->leaves_message() ? route_->machine_message : nullptr;
-    agent_ = std::make_unique<machine_message_agent>(ws_.get_executor(), *this, std::move(message),
-                                                     [gate = gate_.get()](bool played) { return gate->outcome(played); });
+    agent_ = std::make_unique<machine_message_agent>(ws_.get_executor(), *this, std::move(message));
     co_await agent_->run();
     agent_->describe(facts_.record());
   }

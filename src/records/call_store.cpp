@@ -71,6 +71,9 @@ const std::vector<std::vector<std::string>> migrations{
     },
 };
 
+
+}  // namespace
+
 std::optional<std::int64_t> to_int(const sql_value& v) {
   if (!v) return std::nullopt;
   std::int64_t out = 0;
@@ -78,8 +81,6 @@ std::optional<std::int64_t> to_int(const sql_value& v) {
   if (ec != std::errc() || end != v->data() + v->size()) return std::nullopt;
   return out;
 }
-
-}  // namespace
 
 void call_store::migrate() {
   std::lock_guard lock(mutex_);
@@ -123,9 +124,7 @@ void call_store::save(const call_record& r) {
       {r.call_sid, std::to_string(epoch_ms(r.started)), std::to_string(epoch_ms(r.ended)), r.outcome, r.from, r.to,
        to_json(r), r.route.empty() ? std::nullopt : sql_value(r.route)});
   // With the record, so that a spooled record lands its opt-out too: the callee's number (the caller's, inbound).
-  if (r.opted_out)
-    db_->exec("INSERT INTO opt_outs (number, source, added_at_ms) VALUES ($1, $2, $3) ON CONFLICT (number) DO NOTHING",
-              {r.direction == "outbound" ? r.to : r.from, std::string("key:") + r.call_sid, std::to_string(epoch_ms(r.ended))});
+  if (r.opted_out) insert_opt_out_locked(r.direction == "outbound" ? r.to : r.from, "key:" + r.call_sid, epoch_ms(r.ended));
 }
 
 void call_store::save_status(const status_update& u) {

@@ -48,6 +48,8 @@ struct outbound_call {
 
 using sql_value = std::optional<std::string>;  // nullopt: NULL
 using sql_row = std::vector<sql_value>;
+// A column's integer; nullopt for NULL or text that is not one.
+std::optional<std::int64_t> to_int(const sql_value& v);
 
 // One database connection that runs one statement at a time, with $1, $2, ... parameters.
 class sql_connection {
@@ -89,9 +91,9 @@ class call_store {
   std::optional<stored_campaign> find_campaign(const std::string& id);
   std::vector<campaign_count> campaign_counts(const std::string& id);
   std::vector<stored_campaign> running_campaigns();
-  // Paused, running again, or cancelled (its queued rows are done with outcome "cancelled"); false when
-  // there is no such campaign or it has ended.
-  bool set_campaign_state(const std::string& id, const std::string& state);
+  // Paused, running again, or cancelled (its queued rows are done with outcome "cancelled"); a campaign that
+  // has ended (done or cancelled) is not changed.
+  campaign_change set_campaign_state(const std::string& id, const std::string& state);
   void attach_row_call(const std::string& campaign_id, std::int64_t row_no, unsigned attempt, const std::string& call_sid);
   void add_opt_out(const std::string& number, const std::string& source, std::int64_t now_ms);
   bool remove_opt_out(const std::string& number);
@@ -100,6 +102,7 @@ class call_store {
 
  private:
   void migrate_locked();
+  void insert_opt_out_locked(const std::string& number, const std::string& source, std::int64_t now_ms);
   std::vector<call_record> to_records(const std::vector<sql_row>& rows);
   std::optional<outbound_call> outbound_where(const std::string& column, const std::string& value);
 

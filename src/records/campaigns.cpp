@@ -2,8 +2,6 @@
 // PostgreSQL but for the row locks, which SQLite (one writer, one process) does not need.
 #include "records/campaigns.hpp"
 
-#include <charconv>
-
 #include "records/call_store.hpp"
 #include "records/variables_json.hpp"
 
@@ -15,11 +13,7 @@ constexpr const char* row_columns =
 constexpr const char* campaign_columns = "id, name, route, from_number, settings, state, next_slot_at_ms, created_at_ms";
 constexpr std::size_t rows_per_insert = 200;
 
-std::int64_t number(const sql_value& v) {
-  std::int64_t out = 0;
-  if (v) std::from_chars(v->data(), v->data() + v->size(), out);
-  return out;
-}
+std::int64_t number(const sql_value& v) { return to_int(v).value_or(0); }
 
 stored_campaign campaign_from(const sql_row& r) {
   return {r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""), r[4].value_or("{}"),
@@ -195,16 +189,17 @@ std::vector<campaign_count> call_store::campaign_counts(const std::string& id) {
   return out;
 }
 
-bool call_store::set_campaign_state(const std::string& id, const std::string& state) {
+campaign_change call_store::set_campaign_state(const std::string& id, const std::string& state) {
   auto t = begin_campaign_transaction();
   const auto campaign = t->lock_campaign(id);
-  if (!campaign || campaign->state == campaign_state::done || campaign->state == campaign_state::cancelled) return false;
+  if (!campaign) return campaign_change::no_such_campaign;
+  if (campaign->state == campaign_state::done || campaign->state == campaign_state::cancelled) return campaign_change::ended;
   db_->exec("UPDATE campaigns SET state = $1 WHERE id = $2", {state, id});
   if (state == campaign_state::cancelled)  // calls in progress go on; nothing more is dialled
     db_->exec("UPDATE campaign_rows SET state = $1, outcome = $2 WHERE campaign_id = $3 AND state = $4",
               {std::string(row_state::done), std::string("cancelled"), id, std::string(row_state::queued)});
   t->commit();
-  return true;
+  return campaign_change::changed;
 }
 
 void call_store::attach_row_call(const std::string& campaign_id, std::int64_t row_no, unsigned attempt,
@@ -220,6 +215,10 @@ void call_store::attach_row_call(const std::string& campaign_id, std::int64_t ro
 void call_store::add_opt_out(const std::string& number, const std::string& source, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   migrate_locked();
+  insert_opt_out_locked(number, source, now_ms);
+}
+
+void call_store::insert_opt_out_locked(const std::string& number, const std::string& source, std::int64_t now_ms) {
   db_->exec("INSERT INTO opt_outs (number, source, added_at_ms) VALUES ($1, $2, $3) ON CONFLICT (number) DO NOTHING",
             {number, source, std::to_string(now_ms)});
 }

@@ -31,7 +31,7 @@ inline constexpr const char* done = "done";          // `outcome` is final
 
 struct stored_campaign {
   std::string id, name, route, from;
-  std::string settings_json;  // server/campaign_store.cpp's own format
+  std::string settings_json;  // server/campaign_request.cpp's own format (settings_json)
   std::string state = campaign_state::running;
   std::int64_t next_slot_at_ms = 0;  // pacing: no dial of this campaign before
   std::int64_t created_at_ms = 0;
@@ -48,6 +48,9 @@ struct stored_campaign_row {
   std::string call_sid;  // the latest attempt's, once Twilio accepted it
   std::string outcome;   // done: busy, no_answer, failed, opted_out, cancelled, or the call's (agent, ...)
 };
+
+// What a pause, resume or cancel did.
+enum class campaign_change { changed, no_such_campaign, ended };
 
 // Rows of a campaign by state and outcome (the outcome of a row whose call connected is its call record's).
 struct campaign_count {

@@ -108,14 +108,11 @@ asio::awaitable<response> change_campaign(const request& req, outbound_services&
                       : action == "cancel" ? records::campaign_state::cancelled
                                            : nullptr;
   if (!state) co_return api_reply(req, 404, "not found", false);
-  bool changed = false, exists = false;
-  const std::function<void(records::call_store&)> change = [&](records::call_store& db) {
-    exists = db.find_campaign(id).has_value();
-    changed = exists && db.set_campaign_state(id, state);
-  };
+  auto result = records::campaign_change::no_such_campaign;
+  const std::function<void(records::call_store&)> change = [&](records::call_store& db) { result = db.set_campaign_state(id, state); };
   if (!co_await on_database(s, change, "campaign change")) co_return api_reply(req, 503, "the call store is unavailable", false);
-  if (!exists) co_return api_reply(req, 404, "no such campaign", false);
-  if (!changed) co_return api_reply(req, 409, "the campaign has ended", false);
+  if (result == records::campaign_change::no_such_campaign) co_return api_reply(req, 404, "no such campaign", false);
+  if (result == records::campaign_change::ended) co_return api_reply(req, 409, "the campaign has ended", false);
   log(log_level::info, "campaign changed", {{"campaign", id}, {"state", state}});
   runner.wake();
   co_return api_reply(req, 200, json::serialize(json::object{{"id", id}, {"state", state}}), true);

@@ -122,10 +122,15 @@ std::optional<std::string> check_row(campaign_row& row, std::set<std::string>& s
   return std::nullopt;
 }
 
-util::result<campaign_request> finish(campaign_request c, row_errors& errors, const campaign_limits& limits) {
+// Checked before the rows are read: a list that is too long is not read through.
+std::optional<util::error_text> too_many_rows(std::size_t rows, const campaign_limits& limits) {
+  if (rows <= limits.max_rows) return std::nullopt;
+  return util::fail("rows: at most " + std::to_string(limits.max_rows) + " per campaign");
+}
+
+util::result<campaign_request> finish(campaign_request c, row_errors& errors) {
   if (errors.any()) return errors.error();
   if (c.rows.empty()) return util::fail("rows: no numbers to call");
-  if (c.rows.size() > limits.max_rows) return util::fail("rows: at most " + std::to_string(limits.max_rows) + " per campaign");
   return c;
 }
 
@@ -139,8 +144,7 @@ util::result<campaign_request> parse_campaign_json(std::string_view body, const 
   VB_TRY(c, read_settings(o, routes, limits));
   const auto* rows = o.if_contains("rows");
   if (!rows || !rows->is_array()) return util::fail("rows: expected a list of {\"to\": \"+1…\", …}");
-  if (rows->get_array().size() > limits.max_rows)
-    return util::fail("rows: at most " + std::to_string(limits.max_rows) + " per campaign");
+  if (auto error = too_many_rows(rows->get_array().size(), limits)) return *error;
   row_errors errors("rows item");
   std::set<std::string> seen;
   std::size_t index = 0;
@@ -166,7 +170,7 @@ util::result<campaign_request> parse_campaign_json(std::string_view body, const 
     if (error) errors.add(row.line, *error);
     else c.rows.push_back(std::move(row));
   }
-  return finish(std::move(c), errors, limits);
+  return finish(std::move(c), errors);
 }
 
 util::result<campaign_request> parse_campaign_csv(std::string_view csv, const twilio::form_params& settings,
@@ -198,17 +202,17 @@ util::result<campaign_request> parse_campaign_csv(std::string_view csv, const tw
   if (!records) return util::fail("csv: " + records.error().message);
   if (records->empty()) return util::fail("csv: empty (expected a header row naming to, then one row per number)");
   const auto& header = records->front().fields;
+  const std::string header_line = "csv: line " + std::to_string(records->front().line) + ": ";
   std::optional<std::size_t> to_column, zone_column;
   std::set<std::string> names;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (!names.insert(header[i]).second) return util::fail("csv: line 1: column " + header[i].substr(0, 64) + " is named twice");
+    if (!names.insert(header[i]).second) return util::fail(header_line + "column " + header[i].substr(0, 64) + " is named twice");
     if (header[i] == "to") to_column = i;
     else if (header[i] == "timezone") zone_column = i;
-    else if (auto error = variable_error(header[i], "")) return util::fail("csv: line 1: column " + *error);
+    else if (auto error = variable_error(header[i], "")) return util::fail(header_line + "column " + *error);
   }
-  if (!to_column) return util::fail("csv: line 1: no column named to");
-  if (records->size() - 1 > limits.max_rows)
-    return util::fail("rows: at most " + std::to_string(limits.max_rows) + " per campaign");
+  if (!to_column) return util::fail(header_line + "no column named to");
+  if (auto error = too_many_rows(records->size() - 1, limits)) return *error;
   row_errors errors("csv: line");
   std::set<std::string> seen;
   for (std::size_t r = 1; r < records->size(); ++r) {
@@ -227,7 +231,7 @@ util::result<campaign_request> parse_campaign_csv(std::string_view csv, const tw
     if (auto error = check_row(row, seen)) errors.add(row.line, *error);
     else c.rows.push_back(std::move(row));
   }
-  return finish(std::move(c), errors, limits);
+  return finish(std::move(c), errors);
 }
 
 std::string settings_json(const campaign_request& c) {

@@ -26,6 +26,20 @@ millis_since_epoch now_ms() { return records::epoch_ms(std::chrono::system_clock
 // turn again, its attempt not counted.
 bool too_many_requests(const twilio::created_call& answer) { return answer.status == 429 || answer.twilio_code == 20429; }
 
+// An attempt that ended with `outcome`: due again after its backoff (unless the campaign was cancelled meanwhile),
+// or done. In `t`, under the campaign's lock; true when it is retried.
+bool retry_or_finish(records::campaign_transaction& t, const records::stored_campaign& campaign,
+                     const records::stored_campaign_row& row, const std::string& outcome, millis_since_epoch now) {
+  const auto settings = settings_from_json(campaign.settings_json);
+  const auto retry = settings ? next_after(settings->retry, row.attempts, outcome, now) : after_attempt{};
+  if (retry.retry && campaign.state != records::campaign_state::cancelled) {
+    t.requeue(row, retry.retry_at);
+    return true;
+  }
+  t.finish(row, outcome);
+  return false;
+}
+
 }  // namespace
 
 campaign_runner::campaign_runner(const asio::any_io_executor& executor, outbound_services& services, std::string instance)
@@ -182,11 +196,9 @@ asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
     // Refused for good (a bad number, the account), or no answer from Twilio (it may have placed the call:
     // it is not dialled again).
     const std::string outcome = placed.what == result::refused ? records::outcome::failed : "unknown";
-    const auto retry = next_after(c.settings.retry, row.attempts, outcome, now_ms());
-    settle = [row, outcome, retry](records::call_store& store) {
+    settle = [row, outcome](records::call_store& store) {
       auto t = store.begin_campaign_transaction();
-      if (retry.retry) t->requeue(row, retry.retry_at);
-      else t->finish(row, outcome);
+      if (const auto campaign = t->lock_campaign(row.campaign_id)) retry_or_finish(*t, *campaign, row, outcome, now_ms());
       t->commit();
     };
     metrics().campaign_rows.inc(outcome);
@@ -206,18 +218,11 @@ asio::awaitable<void> campaign_runner::finish_attempt(const campaign_call_end& e
     if (!campaign || !row || row->state != records::row_state::dialling) return;
     if (!row->call_sid.empty() && row->call_sid != end.call_sid) return;
     if (row->call_sid.empty()) t->set_call(*row, end.call_sid);  // its status came before its attach
-    auto settings = settings_from_json(campaign->settings_json);
-    const auto retry = settings ? next_after(settings->retry, row->attempts, end.outcome, now) : after_attempt{};
-    if (retry.retry && campaign->state != records::campaign_state::cancelled) {
-      t->requeue(*row, retry.retry_at);
-      metrics().campaign_rows.inc("retry");
-    } else {
-      t->finish(*row, end.outcome);
-      metrics().campaign_rows.inc("done");
-    }
+    const bool retried = retry_or_finish(*t, *campaign, *row, end.outcome, now);
+    metrics().campaign_rows.inc(retried ? "retry" : "done");
     t->commit();
     log(log_level::info, "campaign: attempt ended",
-        {{"campaign", end.campaign_id}, {"row", end.row_no}, {"outcome", end.outcome}, {"retry", retry.retry ? "true" : "false"}});
+        {{"campaign", end.campaign_id}, {"row", end.row_no}, {"outcome", end.outcome}, {"retry", retried ? "true" : "false"}});
   };
   co_await on_database(services_, settle, "campaign call end");
   wake();

@@ -106,7 +106,8 @@ void exercise(records::call_store& store) {
   BOOST_TEST(outcomes["opted_out"] == 1);
   BOOST_TEST(outcomes["busy"] == 1);
   BOOST_TEST(outcomes["no_answer"] == 1);
-  BOOST_TEST(!store.set_campaign_state(c.id, "paused"));  // it has ended
+  BOOST_TEST((store.set_campaign_state(c.id, "paused") == records::campaign_change::ended));  // it has ended
+  BOOST_TEST((store.set_campaign_state("CP" + std::string(32, 'b'), "paused") == records::campaign_change::no_such_campaign));
   BOOST_TEST(store.remove_opt_out("+15557601003"));
   BOOST_TEST(!store.remove_opt_out("+15557601003"));
 }

@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(every_bad_csv_row_is_named_by_its_line) {
   BOOST_TEST(csv_error("") == "csv: empty (expected a header row naming to, then one row per number)");
   BOOST_TEST(csv_error("number,name\n+15557650001,Ada\n") == "csv: line 1: no column named to");
   BOOST_TEST(csv_error("to,to\n") == "csv: line 1: column to is named twice");
+  BOOST_TEST(csv_error("\nto,to\n") == "csv: line 2: column to is named twice");  // the header's own line
   BOOST_TEST(csv_error("to,first name\n") == "csv: line 1: column 'first name' is not a name (letters, digits, _)");
   BOOST_TEST(csv_error("to,direction\n") == "csv: line 1: column direction is set by the gateway");
   BOOST_TEST(csv_error("to,note\n+15557650001,\"open") == "csv: line 2: a quoted field is never closed");
