@@ -72,6 +72,7 @@ class conversation final : public session {
   boost::asio::steady_timer adopt_deadline_;  // a pre-warmed conversation's wait for its call
   // Vectors, not deques: both are drained once and then stay empty, and an empty std::deque holds 576 bytes.
   std::vector<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
+  std::string early_transfer_;  // a number the agent asked to transfer to before the call adopted us
   initiation_client_data init_;
   interruption_filter filter_;
   std::unique_ptr<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000 (not inline: most calls have none)

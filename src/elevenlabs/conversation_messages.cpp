@@ -23,6 +23,7 @@ void conversation::attach(call::caller_link& caller, std::shared_ptr<call::calle
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"early_audio_chunks", early_audio_.size()}});
   for (auto& [audio, event_id] : early_audio_) deliver_audio(audio, event_id);
   early_audio_ = {};  // gone for good: give the memory back
+  if (!early_transfer_.empty()) caller_->transfer(std::exchange(early_transfer_, {}));  // after the audio before it
 }
 
 void conversation::on_caller_audio(std::string_view payload) {
@@ -130,14 +131,12 @@ void conversation::on_audio(std::string_view audio_base64, std::int64_t event_id
 // end_call / hang_up: the agent closes next. transfer_to_number: over Twilio's REST API.
 void conversation::on_tool_call(const client_tool_call& t) {
   auto request = call::read_tool_call(t.tool_name, t.parameters_json);
-  if (request.what == call::tool_request::kind::transfer && !caller_) {
-    request.what = call::tool_request::kind::invalid;  // a pre-warmed conversation has nobody to transfer yet
-    request.result = "transfer_to_number is not possible before the call is connected";
-    request.is_error = true;
-  }
   if (request.what == call::tool_request::kind::transfer) {
     log(log_level::info, "agent asked for a transfer", {{"call_sid", call_sid_}, {"number", request.number}});
-    caller_->transfer(request.number);
+    // A pre-warmed conversation's agent can ask before the stream adopted it (its greeting and the tool call
+    // came while Twilio was still connecting): the transfer waits for the call, behind the early audio.
+    if (caller_) caller_->transfer(request.number);
+    else early_transfer_ = request.number;
   }
   out_.push(serialize_tool_result(t.tool_call_id, request.result, request.is_error));
 }

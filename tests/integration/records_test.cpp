@@ -397,7 +397,11 @@ BOOST_AUTO_TEST_CASE(a_refused_transfer_is_logged_and_the_call_goes_on) {
   script.tool_parameters_json = R"({"phone_number":"+15550003333"})";
   gateway gw(config, script);
   const auto caller = speech(40, 28);
-  auto s = gw.run(sim::run_call(gw.caller(caller, caller.size())));
+  // Twilio takes its time to open the stream: the pre-warmed agent greets and asks for the transfer before
+  // the call adopts it, and the transfer waits for the call.
+  auto o = gw.caller(caller, caller.size());
+  o.stream_delay = std::chrono::milliseconds(300);
+  auto s = gw.run(sim::run_call(o));
   gw.settle();
   // The transfer runs beside the call, which may end first (the caller hangs up once it heard its echo): the
   // fake stops only once the gateway has Twilio's answer, or its requests could be cut off on a busy machine.
