@@ -268,6 +268,8 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   wav_file("VOICEMAIL_MESSAGE_WAV", c.voicemail_message_wav);
   if (auto v = get("VOICEMAIL_MESSAGE_TEXT")) c.voicemail_message_text = *v;
   if (auto v = get("RING_TIMEOUT_S")) c.ring_timeout = std::chrono::seconds(parse_int<long long>("RING_TIMEOUT_S", *v, 5, 600));
+  if (auto v = get("CAMPAIGN_STATUS_CHECK_S"))
+    c.campaign_status_check = std::chrono::seconds(parse_int<long long>("CAMPAIGN_STATUS_CHECK_S", *v, 1, 3600));
   flag("AMD_HOLD_GREETING", c.amd_hold_greeting);
   millis("AMD_TIMEOUT_MS", c.amd_timeout);
   if (auto v = get("STATE_DIR")) c.state_dir = *v;

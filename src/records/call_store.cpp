@@ -69,6 +69,12 @@ const std::vector<std::vector<std::string>> migrations{
         "CREATE INDEX campaign_rows_due ON campaign_rows (campaign_id, state, next_attempt_at_ms)",
         "CREATE TABLE opt_outs (number TEXT PRIMARY KEY, source TEXT NOT NULL, added_at_ms BIGINT NOT NULL)",
     },
+    {
+        // A row left dialling whose final status never came (its instance died) is looked up at Twilio then.
+        "ALTER TABLE campaign_rows ADD COLUMN check_at_ms BIGINT",
+        "CREATE INDEX campaign_rows_unsettled ON campaign_rows (state, check_at_ms)",
+        "UPDATE campaign_rows SET check_at_ms = COALESCE(claimed_at_ms, 0) + 120000 WHERE state = 'dialling'",
+    },
 };
 
 

@@ -84,6 +84,7 @@ class call_store {
   void attach_call_sid(const std::string& id, const std::string& call_sid);
   void release_outbound(const std::string& id);  // Twilio refused it: the key may be used again
   std::optional<outbound_call> find_outbound(const std::string& id);
+  std::optional<outbound_call> find_outbound_by_key(const std::string& idempotency_key);
   const char* kind() const { return db_->kind(); }
 
   // Campaigns and opt-outs (records/campaigns.cpp).
@@ -94,7 +95,9 @@ class call_store {
   // Paused, running again, or cancelled (its queued rows are done with outcome "cancelled"); a campaign that
   // has ended (done or cancelled) is not changed.
   campaign_change set_campaign_state(const std::string& id, const std::string& state);
-  void attach_row_call(const std::string& campaign_id, std::int64_t row_no, unsigned attempt, const std::string& call_sid);
+  // The attempt's call, and when to ask Twilio for its status should no final status have settled it.
+  void attach_row_call(const std::string& campaign_id, std::int64_t row_no, unsigned attempt, const std::string& call_sid,
+                       std::int64_t check_at_ms);
   void add_opt_out(const std::string& number, const std::string& source, std::int64_t now_ms);
   bool remove_opt_out(const std::string& number);
   bool is_opted_out(const std::string& number);

@@ -9,7 +9,8 @@ namespace voicebridge::records {
 namespace {
 
 constexpr const char* row_columns =
-    "campaign_id, row_no, to_number, timezone, variables, state, attempts, next_attempt_at_ms, call_sid, outcome";
+    "campaign_id, row_no, to_number, timezone, variables, state, attempts, next_attempt_at_ms, call_sid, outcome,"
+    " claimed_at_ms";
 constexpr const char* campaign_columns = "id, name, route, from_number, settings, state, next_slot_at_ms, created_at_ms";
 constexpr std::size_t rows_per_insert = 200;
 
@@ -32,6 +33,7 @@ stored_campaign_row row_from(const sql_row& r) {
   row.next_attempt_at_ms = number(r[7]);
   row.call_sid = r[8].value_or("");
   row.outcome = r[9].value_or("");
+  row.claimed_at_ms = number(r[10]);
   return row;
 }
 
@@ -102,10 +104,28 @@ void campaign_transaction::set_next_slot(const std::string& campaign_id, std::in
   db_.exec("UPDATE campaigns SET next_slot_at_ms = $1 WHERE id = $2", {std::to_string(at_ms), campaign_id});
 }
 
-void campaign_transaction::start_attempt(const stored_campaign_row& row, const std::string& instance, std::int64_t now_ms) {
+void campaign_transaction::start_attempt(const stored_campaign_row& row, const std::string& instance, std::int64_t now_ms,
+                                         std::int64_t check_at_ms) {
   db_.exec("UPDATE campaign_rows SET state = $1, attempts = attempts + 1, call_sid = NULL, claimed_by = $2,"
-           " claimed_at_ms = $3 WHERE campaign_id = $4 AND row_no = $5",
-           {std::string(row_state::dialling), instance, std::to_string(now_ms), row.campaign_id, std::to_string(row.row_no)});
+           " claimed_at_ms = $3, check_at_ms = $4 WHERE campaign_id = $5 AND row_no = $6",
+           {std::string(row_state::dialling), instance, std::to_string(now_ms), std::to_string(check_at_ms),
+            row.campaign_id, std::to_string(row.row_no)});
+}
+
+std::vector<stored_campaign_row> campaign_transaction::unsettled_rows(std::int64_t now_ms, std::size_t limit) {
+  const auto rows = db_.exec(std::string("SELECT ") + row_columns +
+                                 " FROM campaign_rows WHERE state = $1 AND check_at_ms <= $2 ORDER BY check_at_ms LIMIT $3" +
+                                 (postgres_ ? " FOR UPDATE SKIP LOCKED" : ""),
+                             {std::string(row_state::dialling), std::to_string(now_ms), std::to_string(limit)});
+  std::vector<stored_campaign_row> out;
+  for (const auto& r : rows) out.push_back(row_from(r));
+  return out;
+}
+
+void campaign_transaction::set_check_at(const stored_campaign_row& row, std::int64_t at_ms) {
+  // Only for the attempt looked at: a row retried meanwhile keeps its new attempt's time.
+  db_.exec("UPDATE campaign_rows SET check_at_ms = $1 WHERE campaign_id = $2 AND row_no = $3 AND attempts = $4",
+           {std::to_string(at_ms), row.campaign_id, std::to_string(row.row_no), std::to_string(row.attempts)});
 }
 
 void campaign_transaction::requeue(const stored_campaign_row& row, std::int64_t at_ms, bool undo_attempt) {
@@ -203,13 +223,13 @@ campaign_change call_store::set_campaign_state(const std::string& id, const std:
 }
 
 void call_store::attach_row_call(const std::string& campaign_id, std::int64_t row_no, unsigned attempt,
-                                 const std::string& call_sid) {
+                                 const std::string& call_sid, std::int64_t check_at_ms) {
   std::lock_guard lock(mutex_);
   migrate_locked();
   // Only to the attempt that placed it: a late attach never lands on the row's next attempt.
-  db_->exec("UPDATE campaign_rows SET call_sid = $1 WHERE campaign_id = $2 AND row_no = $3 AND attempts = $4"
-            " AND (call_sid IS NULL OR call_sid = $1)",
-            {call_sid, campaign_id, std::to_string(row_no), std::to_string(attempt)});
+  db_->exec("UPDATE campaign_rows SET call_sid = $1, check_at_ms = $2 WHERE campaign_id = $3 AND row_no = $4"
+            " AND attempts = $5 AND (call_sid IS NULL OR call_sid = $1)",
+            {call_sid, std::to_string(check_at_ms), campaign_id, std::to_string(row_no), std::to_string(attempt)});
 }
 
 void call_store::add_opt_out(const std::string& number, const std::string& source, std::int64_t now_ms) {

@@ -47,6 +47,7 @@ struct stored_campaign_row {
   std::int64_t next_attempt_at_ms = 0;
   std::string call_sid;  // the latest attempt's, once Twilio accepted it
   std::string outcome;   // done: busy, no_answer, failed, opted_out, cancelled, or the call's (agent, ...)
+  std::int64_t claimed_at_ms = 0;  // when its latest attempt was claimed
 };
 
 // What a pause, resume or cancel did.
@@ -73,7 +74,12 @@ class campaign_transaction {
   void set_call(const stored_campaign_row& row, const std::string& call_sid);
   bool opted_out(const std::string& number);
   void set_next_slot(const std::string& campaign_id, std::int64_t at_ms);
-  void start_attempt(const stored_campaign_row& row, const std::string& instance, std::int64_t now_ms);
+  // Dialling from `now_ms`; if no final status has settled it by `check_at_ms`, Twilio is asked for it.
+  void start_attempt(const stored_campaign_row& row, const std::string& instance, std::int64_t now_ms,
+                     std::int64_t check_at_ms);
+  // Rows dialling whose check is due by `now_ms`, locked (skipping rows another instance is checking).
+  std::vector<stored_campaign_row> unsettled_rows(std::int64_t now_ms, std::size_t limit);
+  void set_check_at(const stored_campaign_row& row, std::int64_t at_ms);
   void requeue(const stored_campaign_row& row, std::int64_t at_ms, bool undo_attempt = false);
   void finish(const stored_campaign_row& row, const std::string& outcome);
   void commit();

@@ -47,6 +47,12 @@ std::optional<outbound_call> call_store::find_outbound(const std::string& id) {
   return outbound_where("id", id);
 }
 
+std::optional<outbound_call> call_store::find_outbound_by_key(const std::string& idempotency_key) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  return outbound_where("idempotency_key", idempotency_key);
+}
+
 // With the lock held; `column` is one of this file's own names, never the caller's text.
 std::optional<outbound_call> call_store::outbound_where(const std::string& column, const std::string& value) {
   const auto rows =

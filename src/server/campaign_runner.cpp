@@ -26,8 +26,8 @@ millis_since_epoch now_ms() { return records::epoch_ms(std::chrono::system_clock
 // turn again, its attempt not counted.
 bool too_many_requests(const twilio::created_call& answer) { return answer.status == 429 || answer.twilio_code == 20429; }
 
-// An attempt that ended with `outcome`: due again after its backoff (unless the campaign was cancelled meanwhile),
-// or done. In `t`, under the campaign's lock; true when it is retried.
+}  // namespace
+
 bool retry_or_finish(records::campaign_transaction& t, const records::stored_campaign& campaign,
                      const records::stored_campaign_row& row, const std::string& outcome, millis_since_epoch now) {
   const auto settings = settings_from_json(campaign.settings_json);
@@ -40,7 +40,9 @@ bool retry_or_finish(records::campaign_transaction& t, const records::stored_cam
   return false;
 }
 
-}  // namespace
+std::string attempt_key(const std::string& campaign_id, std::int64_t row_no, unsigned attempt) {
+  return "campaign:" + campaign_id + ":" + std::to_string(row_no) + ":" + std::to_string(attempt);
+}
 
 campaign_runner::campaign_runner(const asio::any_io_executor& executor, outbound_services& services, std::string instance)
     : executor_(executor), services_(services), instance_(std::move(instance)), wake_timer_(executor) {}
@@ -69,7 +71,7 @@ void campaign_runner::call_ended(campaign_call_end end, std::shared_ptr<void> ow
 // Under the campaign's row lock: may it dial now, and which row? Rows opted out, or outside their window,
 // are settled on the way (done, or put off to their window's opening). On the database thread.
 campaign_claim claim_next_dial(records::call_store& store, const std::string& id, std::int64_t now,
-                               const std::string& instance) {
+                               const std::string& instance, std::chrono::milliseconds check_after) {
   campaign_claim c;
   auto t = store.begin_campaign_transaction();
   auto campaign = t->lock_campaign(id);
@@ -106,7 +108,7 @@ campaign_claim claim_next_dial(records::call_store& store, const std::string& id
       t->requeue(*row, *when);
       continue;
     }
-    t->start_attempt(*row, instance, now);
+    t->start_attempt(*row, instance, now, now + check_after.count());
     t->set_next_slot(id, permission.next_slot_at);
     t->commit();
     c.dial = true;
@@ -122,6 +124,7 @@ campaign_claim claim_next_dial(records::call_store& store, const std::string& id
 
 asio::awaitable<void> campaign_runner::run(std::shared_ptr<void> owner) {
   while (!stopped_) {
+    check_statuses_soon(owner);
     millis_since_epoch look_again_at = now_ms() + poll_interval.count();
     std::vector<records::stored_campaign> running;
     const std::function<void(records::call_store&)> list = [&](records::call_store& store) { running = store.running_campaigns(); };
@@ -134,8 +137,10 @@ asio::awaitable<void> campaign_runner::run(std::shared_ptr<void> owner) {
             break;
           }
           campaign_claim c;
+          // Its placement attaches the call within Twilio's REST timeout; with no call by then (a crash), Twilio is asked.
+          const auto unplaced_check = services_.rest.timeout + services_.config.campaign_status_check;
           const std::function<void(records::call_store&)> look = [&](records::call_store& store) {
-            c = claim_next_dial(store, campaign.id, now_ms(), instance_);
+            c = claim_next_dial(store, campaign.id, now_ms(), instance_, unplaced_check);
           };
           if (!co_await on_database(services_, look, "campaign claim")) break;
           if (!c.dial) {
@@ -160,7 +165,7 @@ asio::awaitable<void> campaign_runner::run(std::shared_ptr<void> owner) {
 asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
   records::outbound_call call;
   call.id = "OB" + util::random_hex(16);
-  call.idempotency_key = "campaign:" + c.campaign.id + ":" + std::to_string(c.row.row_no) + ":" + std::to_string(c.row.attempts);
+  call.idempotency_key = attempt_key(c.campaign.id, c.row.row_no, c.row.attempts);
   call.route = c.campaign.route;
   call.to = c.row.to;
   call.from = c.campaign.from;
@@ -180,8 +185,14 @@ asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
   if (placed.what == result::created || placed.what == result::replayed) {
     metrics().campaign_rows.inc("dialled");
     const auto call_sid = placed.call_sid;
-    settle = [row, call_sid](records::call_store& store) {
-      store.attach_row_call(row.campaign_id, row.row_no, row.attempts, call_sid);
+    // Should its final status never come (the instance it is posted to died), Twilio is asked once the call
+    // could have rung out and the status had time to come.
+    const auto table = services_.routes.table();
+    const auto* route = table->named(c.campaign.route);
+    const auto ring_timeout = (route ? route->settings : services_.config).ring_timeout;
+    const auto check_at = now_ms() + std::chrono::milliseconds(ring_timeout + services_.config.campaign_status_check).count();
+    settle = [row, call_sid, check_at](records::call_store& store) {
+      store.attach_row_call(row.campaign_id, row.row_no, row.attempts, call_sid, check_at);
     };
   } else if (placed.what == result::store_unavailable || (placed.what == result::refused && too_many_requests(placed.twilio))) {
     // Nothing was dialled: the row waits its turn again (a second later), its attempt not counted.

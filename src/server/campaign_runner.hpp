@@ -30,8 +30,17 @@ struct campaign_claim {
 
 // Under the campaign's row lock: may it dial now (its plan), and which row? Rows opted out, or outside their
 // window, are settled on the way. Blocks on the store: run it on the database thread.
+// `check_after`: how long the claimed attempt may go without its call attached before Twilio is asked about it.
 campaign_claim claim_next_dial(records::call_store& store, const std::string& campaign_id, std::int64_t now_ms,
-                               const std::string& instance);
+                               const std::string& instance, std::chrono::milliseconds check_after = std::chrono::minutes(2));
+
+// An attempt of `row` (locked in `t`, with its campaign) that ended with `outcome`: due again after its
+// backoff (unless the campaign was cancelled meanwhile), or done. True when it is retried.
+bool retry_or_finish(records::campaign_transaction& t, const records::stored_campaign& campaign,
+                     const records::stored_campaign_row& row, const std::string& outcome, std::int64_t now_ms);
+
+// The Idempotency-Key of one attempt of one row: placing it twice (after a crash) replays the first call.
+std::string attempt_key(const std::string& campaign_id, std::int64_t row_no, unsigned attempt);
 
 class campaign_runner : public std::enable_shared_from_this<campaign_runner> {
  public:
@@ -46,17 +55,26 @@ class campaign_runner : public std::enable_shared_from_this<campaign_runner> {
 
   // How often the loop looks with nothing to wake it: what other instances did, retries that fell due.
   static constexpr std::chrono::milliseconds poll_interval{500};
+  // How often rows left dialling are looked for (server/campaign_reconciler.cpp).
+  static constexpr std::chrono::milliseconds status_check_interval{5000};
 
  private:
   boost::asio::awaitable<void> run(std::shared_ptr<void> owner);
   boost::asio::awaitable<void> dial(const campaign_claim& c);  // `c` lives as long as it runs
   boost::asio::awaitable<void> finish_attempt(const campaign_call_end& end);
+  // Rows whose final status never came (server/campaign_reconciler.cpp): one pass at a time, at most every
+  // status_check_interval.
+  void check_statuses_soon(std::shared_ptr<void> owner);
+  boost::asio::awaitable<void> check_unsettled_rows();
+  boost::asio::awaitable<void> check_row(records::stored_campaign_row row);
 
   boost::asio::any_io_executor executor_;
   outbound_services& services_;
   std::string instance_;
   boost::asio::steady_timer wake_timer_;
   std::atomic<bool> stopped_ = false;
+  std::atomic<bool> checking_ = false;  // a status check pass is under way
+  std::chrono::steady_clock::time_point next_status_check_{};  // only the loop's coroutine reads and writes it
 };
 
 }  // namespace voicebridge::server

@@ -49,4 +49,25 @@ created_call read_call_creation_answer(unsigned status, std::string_view body) {
   return out;
 }
 
+fetched_call read_call_fetch_answer(unsigned status, std::string_view body) {
+  fetched_call out;
+  out.status = status;
+  auto parsed = util::parse_json_object(body);
+  if (status != 200 || !parsed) {
+    out.message = "Twilio answered HTTP " + std::to_string(status) + (parsed ? "" : " without a JSON resource");
+    return out;
+  }
+  const auto& o = parsed->get_object();
+  auto call_status = util::string_field(o, "status", true);
+  if (!call_status || call_status->empty() || call_status->size() > 32) {
+    out.message = "Twilio's call resource has no status";
+    return out;
+  }
+  out.call_status = std::move(*call_status);
+  // `duration` is a string of seconds, or null while the call goes on.
+  if (const auto* d = o.if_contains("duration"); d && d->is_string() && d->get_string().size() <= 10)
+    out.duration_s = std::string(d->get_string());
+  return out;
+}
+
 }  // namespace voicebridge::twilio

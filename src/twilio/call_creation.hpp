@@ -33,4 +33,16 @@ struct created_call {
 // `message` (a body that is neither is reported as such, never taken for success).
 created_call read_call_creation_answer(unsigned status, std::string_view body);
 
+// A call as Twilio tells it later (Twilio REST API, "Call resource", "Fetch a Call resource": GET
+// Calls/{CallSid}.json): its `status` (queued, ringing, in-progress, canceled, completed, failed, busy,
+// no-answer) and `duration` in seconds once it ended.
+struct fetched_call {
+  unsigned status = 0;      // HTTP status; 0 when no answer came
+  std::string call_status;  // Twilio's, on 200
+  std::string duration_s;   // on 200, once the call ended ("" before)
+  std::string message;      // why there is no call status
+  bool ok() const { return status == 200 && !call_status.empty(); }
+};
+fetched_call read_call_fetch_answer(unsigned status, std::string_view body);
+
 }  // namespace voicebridge::twilio

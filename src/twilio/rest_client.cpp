@@ -12,25 +12,28 @@ namespace asio = boost::asio;
 namespace {
 constexpr std::size_t max_answer_bytes = 256 * 1024;  // Twilio's call JSON, or its error JSON
 
-// One signed form POST to Twilio's API: its status and body, or why no answer came.
+// One authenticated request to Twilio's API (a form POST, or a GET without `form`): its status and body, or
+// why no answer came.
 struct form_answer {
   unsigned status = 0;
   std::string body;
   std::string failure;  // set when no answer came
 };
 
-asio::awaitable<form_answer> post_form(const rest_settings& settings, const std::string& target, const form_params& form) {
+asio::awaitable<form_answer> ask_twilio(const rest_settings& settings, const std::string& target, const form_params* form) {
   const auto address = net::parse_service_url(settings.api_base);
   if (!address) co_return form_answer{0, {}, "TWILIO_API_BASE is not a URL"};
   net::http_request request;
-  request.verb = net::http_request::method::post;
+  request.verb = form ? net::http_request::method::post : net::http_request::method::get;
   request.target = target;
   const std::string credentials = settings.account_sid + ":" + settings.auth_token;
   request.headers.emplace_back(
       "Authorization",
       "Basic " + util::base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(credentials.data()), credentials.size())));
-  request.content_type = "application/x-www-form-urlencoded";
-  request.body = encode_form(form);
+  if (form) {
+    request.content_type = "application/x-www-form-urlencoded";
+    request.body = encode_form(*form);
+  }
 
   net::http_client client(co_await asio::this_coro::executor, settings.tls);
   form_answer answer;
@@ -49,7 +52,7 @@ asio::awaitable<rest_result> update_call_twiml(const rest_settings& settings, co
   form.add("Twiml", twiml);
   // Named locals, not temporaries in the co_await (GCC 12: docs/gcc12-coroutines.md).
   const std::string target = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/" + call_sid + ".json";
-  const auto answer = co_await post_form(settings, target, form);
+  const auto answer = co_await ask_twilio(settings, target, &form);
   if (!answer.failure.empty()) co_return rest_result{0, answer.failure};
   std::string error;
   if (answer.status < 200 || answer.status >= 300)
@@ -60,13 +63,24 @@ asio::awaitable<rest_result> update_call_twiml(const rest_settings& settings, co
 asio::awaitable<created_call> create_call(const rest_settings& settings, const call_creation& call) {
   const auto form = call_creation_form(call);
   const std::string target = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls.json";
-  const auto answer = co_await post_form(settings, target, form);
+  const auto answer = co_await ask_twilio(settings, target, &form);
   if (!answer.failure.empty()) {
     created_call none;
     none.message = answer.failure;
     co_return none;
   }
   co_return read_call_creation_answer(answer.status, answer.body);
+}
+
+asio::awaitable<fetched_call> fetch_call(const rest_settings& settings, const std::string& call_sid) {
+  const std::string target = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/" + call_sid + ".json";
+  const auto answer = co_await ask_twilio(settings, target, nullptr);
+  if (!answer.failure.empty()) {
+    fetched_call none;
+    none.message = answer.failure;
+    co_return none;
+  }
+  co_return read_call_fetch_answer(answer.status, answer.body);
 }
 
 }  // namespace voicebridge::twilio

@@ -1,7 +1,8 @@
 // Twilio's REST API (Twilio REST API, "Call resource"): update a live call with new TwiML ("Update a Call
-// resource": POST Calls/{Sid}.json with Twiml, a transfer's <Dial>), and create an outbound call ("Create a
-// Call resource": POST Calls.json). HTTPS with the system trust store (or SSL_CERT_FILE), HTTP Basic auth
-// with the Account SID and Auth Token, bounded by a timeout. The token never reaches a log or an error.
+// resource": POST Calls/{Sid}.json with Twiml, a transfer's <Dial>), create an outbound call ("Create a
+// Call resource": POST Calls.json), and read a call's status ("Fetch a Call resource": GET Calls/{Sid}.json).
+// HTTPS with the system trust store (or SSL_CERT_FILE), HTTP Basic auth with the Account SID and Auth Token,
+// bounded by a timeout. The token never reaches a log or an error.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -37,5 +38,8 @@ boost::asio::awaitable<rest_result> update_call_twiml(const rest_settings& setti
 
 // POST /2010-04-01/Accounts/{AccountSid}/Calls.json with the call's form.
 boost::asio::awaitable<created_call> create_call(const rest_settings& settings, const call_creation& call);
+
+// GET /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json: the call's status now.
+boost::asio::awaitable<fetched_call> fetch_call(const rest_settings& settings, const std::string& call_sid);
 
 }  // namespace voicebridge::twilio

@@ -78,7 +78,21 @@ void exercise(records::call_store& store) {
   const auto full = server::claim_next_dial(store, c.id, t0 + 5000, "gw-a");
   BOOST_TEST(!full.dial);
   BOOST_TEST(full.look_again_at == 0);
-  store.attach_row_call(c.id, first.row.row_no, 1, "CA" + std::string(32, '1'));
+  store.attach_row_call(c.id, first.row.row_no, 1, "CA" + std::string(32, '1'), t0 + 90'000);
+  // Rows dialling with no final status are due for a check at Twilio: the attached call at its own time, the
+  // row never attached at the claim's (two minutes by default).
+  {
+    auto t = store.begin_campaign_transaction();
+    BOOST_TEST(t->unsettled_rows(t0 + 89'999, 10).empty());
+    const auto due = t->unsettled_rows(t0 + 90'000, 10);
+    BOOST_TEST_REQUIRE(due.size() == 1u);
+    BOOST_TEST(due[0].call_sid == "CA" + std::string(32, '1'));
+    BOOST_TEST(due[0].claimed_at_ms == t0);
+    BOOST_TEST(t->unsettled_rows(t0 + 600 + 120'000, 10).size() == 2u);  // and the second claim's, never attached
+    t->set_check_at(due[0], t0 + 200'000);  // leased: not due again before
+    BOOST_TEST(t->unsettled_rows(t0 + 199'999, 10).size() == 1u);
+    t->commit();
+  }
   finish(store, first.row, "completed");
   // Row 4 is opted out: skipped (done), and row 5 is claimed instead.
   const auto third = server::claim_next_dial(store, c.id, t0 + 6000, "gw-a");

@@ -138,6 +138,40 @@ BOOST_AUTO_TEST_CASE(busy_and_unanswered_numbers_are_retried_after_the_backoff_t
   BOOST_TEST((busy_at[2] - busy_at[1] >= 2s));
 }
 
+// The final status callbacks are lost, as when they went to an instance that has died: the rows would stay
+// dialling for ever. The runner asks Twilio for each call once it could have rung out, and settles the row
+// (and the call's record) with what Twilio says.
+BOOST_AUTO_TEST_CASE(calls_whose_final_status_never_came_are_settled_from_twilios_call_resource) {
+  outbound_gateway f({}, "", [](app::config& c) {
+    c.ring_timeout = 5s;
+    c.campaign_status_check = 1s;
+  });
+  fake::callee_script busy;
+  busy.answers = fake::callee_answers::busy;
+  busy.ring = 50ms;
+  busy.final_callback_lost = true;
+  auto human = quick_human();
+  human.final_callback_lost = true;
+  f.phones().script(number(0), busy);
+  f.phones().script(number(1), human);
+  const auto created = post(f, "/api/campaigns", campaign_json(2, R"("max_concurrent":2,"calls_per_second":5,)"));
+  BOOST_TEST_REQUIRE(created.status == 201u, created.body);
+  f.wait_dialled(2);
+  BOOST_TEST(f.gw.twilio_api->fetches() == 0u);  // not before the ring timeout and the grace
+  BOOST_TEST(progress(f, id_of(created)).at("state").as_string() == "running");
+  const auto done = wait_done(f, id_of(created));
+  BOOST_TEST(f.gw.twilio_api->fetches() >= 2u);
+  BOOST_TEST(f.phones().calls().size() == 2u);  // settled, not dialled again
+  BOOST_TEST(outcome_count(done, "busy") == 1);
+  BOOST_TEST(outcome_count(done, "agent") == 1);
+  BOOST_TEST_REQUIRE(f.gw.server->wait_records_stored(20s));
+  for (const auto& c : f.phones().calls()) {
+    BOOST_TEST(c.callbacks.back().second == 0u);  // the stand-in never posted it
+    BOOST_TEST(call_record(f.gw, c.call_sid).at("twilio_status").as_string() == c.final_status);
+  }
+  BOOST_TEST(f.gw.logs.str().find("final status recovered from Twilio") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(an_opted_out_number_is_never_dialled) {
   outbound_gateway f;
   f.phones().script_others(quick_human());

@@ -97,9 +97,14 @@ struct dialler::impl : std::enable_shared_from_this<impl> {
 
   // One status callback event, if the call asked for it (StatusCallbackEvent).
   asio::awaitable<void> status(dialled_call& call, const std::vector<std::pair<std::string, std::string>>& form,
-                               std::string_view event, std::string_view call_status, std::size_t sequence) {
+                               std::string_view event, std::string_view call_status, std::size_t sequence,
+                               bool lost = false) {
     const auto url = field(form, "StatusCallback");
     if (url.empty() || !has_event(form, event)) co_return;
+    if (lost) {
+      call.callbacks.emplace_back(std::string(call_status), 0);  // never reached the gateway
+      co_return;
+    }
     auto params = call_form(call, call_status);
     params.add("CallbackSource", "call-progress-events");
     params.add("SequenceNumber", std::to_string(sequence));
@@ -164,7 +169,7 @@ struct dialler::impl : std::enable_shared_from_this<impl> {
     }
     call.ended = std::chrono::steady_clock::now();
     call.final_status = unanswered ? unanswered : "completed";
-    co_await self->status(call, form, "completed", call.final_status, 3);
+    co_await self->status(call, form, "completed", call.final_status, 3, script.final_callback_lost);
     call.done = true;
     --self->in_progress;
   }
@@ -189,6 +194,11 @@ void dialler::deliver_to(std::uint16_t gateway_port) { impl_->settings.gateway_p
 void dialler::script_others(callee_script script) { impl_->settings.default_callee = std::move(script); }
 void dialler::script(const std::string& number, callee_script script) { impl_->settings.callees[number] = std::move(script); }
 const std::deque<dialled_call>& dialler::calls() const { return impl_->calls; }
+const dialled_call* dialler::find(const std::string& call_sid) const {
+  for (const auto& c : impl_->calls)
+    if (c.call_sid == call_sid) return &c;
+  return nullptr;
+}
 std::size_t dialler::most_at_once() const { return impl_->most_at_once; }
 
 std::vector<std::uint8_t> answering_machine_greeting(std::chrono::milliseconds speech) {

@@ -31,6 +31,9 @@ struct callee_script {
   // The AMD verdict: for a human or a fax this long after the answer; for a machine this long after its audio
   // (greeting and beep) has played, as Twilio's DetectMessageEnd waits for the end of the greeting.
   std::chrono::milliseconds amd_after{400};
+  // The final status callback is lost (as when the gateway instance it goes to has died): the gateway learns
+  // the call's end only by fetching the call resource.
+  bool final_callback_lost = false;
 };
 
 // An answering machine's greeting: `speech` of voice-like tones, a pause, then a 1 kHz beep of 500 ms (8 kHz
@@ -67,6 +70,7 @@ class dialler {
   void script_others(callee_script script);  // for every number without a script of its own
   void deliver_to(std::uint16_t gateway_port);
   const std::deque<dialled_call>& calls() const;  // in the order they were created
+  const dialled_call* find(const std::string& call_sid) const;
   std::size_t most_at_once() const;  // the most calls in progress (created, not ended) at one time
 
  private:

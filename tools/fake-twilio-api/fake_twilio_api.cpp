@@ -54,6 +54,7 @@ struct fake_twilio_api::impl {
   std::vector<call_update> updates;
   std::vector<call_creation_request> creations;
   std::deque<std::chrono::steady_clock::time_point> created_at;  // accepted creations in the last second
+  std::size_t fetches = 0;  // authenticated GETs of a call
   dialler phones;
 
   impl(asio::io_context& io, twilio_api_settings s)
@@ -92,6 +93,7 @@ struct fake_twilio_api::impl {
       creations.push_back(std::move(creation));
       return answer;
     }
+    if (req.method() == http::verb::get) return fetch_call(req);
     call_update update;
     auto answer = update_call(req, update);
     update.answered = answer.first;
@@ -99,13 +101,44 @@ struct fake_twilio_api::impl {
     return answer;
   }
 
-  // Basic auth, POST, and a form body, as every endpoint here wants them; the form, or the error answer.
-  std::variant<twilio::form_params, std::pair<unsigned, std::string>> authenticated_form(
-      const http::request<http::string_body>& req) const {
+  bool authenticated(const http::request<http::string_body>& req) const {
     const std::string credentials = settings.account_sid + ":" + settings.auth_token;
     const std::string expected_auth =
         "Basic " + util::base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(credentials.data()), credentials.size()));
-    if (req[http::field::authorization] != expected_auth) return std::pair{401u, twilio_error(401, 20003, "Authenticate")};
+    return req[http::field::authorization] == expected_auth;
+  }
+
+  // The SID in .../Calls/{CallSid}.json, or "" for another path.
+  std::string call_sid_in(std::string_view target) const {
+    const std::string prefix = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/";
+    if (!target.starts_with(prefix) || !target.ends_with(".json") || target.size() <= prefix.size() + 5) return "";
+    return std::string(target.substr(prefix.size(), target.size() - prefix.size() - 5));
+  }
+
+  // "Fetch a Call resource": the call as the dialler has it now (its status; its duration once ended).
+  std::pair<unsigned, std::string> fetch_call(const http::request<http::string_body>& req) {
+    if (!authenticated(req)) return std::pair{401u, twilio_error(401, 20003, "Authenticate")};
+    ++fetches;
+    const auto sid = call_sid_in(req.target());
+    const auto* call = sid.empty() ? nullptr : phones.find(sid);
+    if (!call) return {404, twilio_error(404, 20404, "The requested resource was not found")};
+    boost::json::object o{{"sid", call->call_sid}, {"account_sid", settings.account_sid}, {"to", call->to},
+                          {"from", call->from}, {"direction", "outbound-api"}, {"duration", nullptr}};
+    const bool answered = call->answered != std::chrono::steady_clock::time_point{};
+    if (!call->final_status.empty()) {
+      o["status"] = call->final_status;
+      const auto seconds = answered ? std::chrono::duration_cast<std::chrono::seconds>(call->ended - call->answered).count() : 0;
+      o["duration"] = std::to_string(seconds);
+    } else {
+      o["status"] = answered ? "in-progress" : "ringing";
+    }
+    return {200, boost::json::serialize(o)};
+  }
+
+  // Basic auth, POST, and a form body, as every endpoint here wants them; the form, or the error answer.
+  std::variant<twilio::form_params, std::pair<unsigned, std::string>> authenticated_form(
+      const http::request<http::string_body>& req) const {
+    if (!authenticated(req)) return std::pair{401u, twilio_error(401, 20003, "Authenticate")};
     if (req.method() != http::verb::post) return std::pair{405u, twilio_error(405, 20004, "Method not allowed")};
     if (!req[http::field::content_type].starts_with("application/x-www-form-urlencoded"))
       return std::pair{400u, twilio_error(400, 21100, "Content-Type must be application/x-www-form-urlencoded")};
@@ -156,11 +189,8 @@ struct fake_twilio_api::impl {
   }
 
   std::pair<unsigned, std::string> update_call(const http::request<http::string_body>& req, call_update& update) const {
-    const std::string prefix = "/2010-04-01/Accounts/" + settings.account_sid + "/Calls/";
-    const std::string target(req.target());
-    if (!target.starts_with(prefix) || !target.ends_with(".json"))
-      return {404, twilio_error(404, 20404, "The requested resource was not found")};
-    update.call_sid = target.substr(prefix.size(), target.size() - prefix.size() - 5);
+    update.call_sid = call_sid_in(req.target());
+    if (update.call_sid.empty()) return {404, twilio_error(404, 20404, "The requested resource was not found")};
     auto checked = authenticated_form(req);
     if (auto* refusal = std::get_if<std::pair<unsigned, std::string>>(&checked)) return *refusal;
     const auto* form = &std::get<twilio::form_params>(checked);
@@ -188,6 +218,7 @@ fake_twilio_api::~fake_twilio_api() {
 std::uint16_t fake_twilio_api::port() const { return impl_->listener.port(); }
 const std::vector<call_update>& fake_twilio_api::updates() const { return impl_->updates; }
 const std::vector<call_creation_request>& fake_twilio_api::creations() const { return impl_->creations; }
+std::size_t fake_twilio_api::fetches() const { return impl_->fetches; }
 void fake_twilio_api::dial_to(std::uint16_t gateway_port) { impl_->phones.deliver_to(gateway_port); }
 dialler& fake_twilio_api::phones() { return impl_->phones; }
 

@@ -1,6 +1,6 @@
 // A local stand-in for the Twilio REST endpoints the gateway calls (Twilio REST API, "Call resource"):
-// "Update a Call resource", POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json, and "Create a Call
-// resource", POST .../Calls.json. It checks what Twilio checks (Basic auth with the account's SID and token,
+// "Update a Call resource", POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json, "Fetch a Call
+// resource", GET of the same, and "Create a Call resource", POST .../Calls.json. It checks what Twilio checks (Basic auth with the account's SID and token,
 // the path's account, a form body; for an update exactly one of Twiml or Url, Twiml at most 4000 characters;
 // for a creation To and From as phone numbers, an absolute http(s) Url, known StatusCallbackEvents, a
 // Timeout of 5..600 s, AsyncAmdStatusCallback with AsyncAmd, and the account's calls per second), answers as
@@ -48,6 +48,7 @@ class fake_twilio_api {
   std::uint16_t port() const;
   const std::vector<call_update>& updates() const;  // every update request, accepted or not
   const std::vector<call_creation_request>& creations() const;  // every Calls.json request
+  std::size_t fetches() const;  // authenticated GETs of a call resource
   // From now on each call created is dialled: its URLs are delivered to the gateway on this loopback port.
   void dial_to(std::uint16_t gateway_port);
   dialler& phones();  // the scripts of the numbers it dials, and what happened on each call

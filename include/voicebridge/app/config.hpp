@@ -119,6 +119,9 @@ struct config {
   std::string voicemail_message_text;
   // RING_TIMEOUT_S: how long Twilio lets an outbound call ring before it is no_answer (Twilio's Timeout).
   std::chrono::seconds ring_timeout{30};
+  // CAMPAIGN_STATUS_CHECK_S: a campaign's call with no final status this long after it could have rung out
+  // (its status callback went to an instance that died) is looked up at Twilio.
+  std::chrono::seconds campaign_status_check{60};
   bool amd_hold_greeting = true;
   std::chrono::milliseconds amd_timeout{5000};
 

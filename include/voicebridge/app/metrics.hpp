@@ -105,7 +105,8 @@ struct gateway_metrics {
   labelled_counter outbound_requests;  // by result: created, replayed, invalid, refused, unreachable, in_progress
   labelled_counter outbound_calls;     // by Twilio's final status for a call placed: completed, busy, no_answer, ...
   counter opt_outs;                        // callees who pressed OPT_OUT_KEY
-  labelled_counter campaign_rows;         // campaign numbers by what happened: dialled, retry, done, opted_out, failed, unknown
+  labelled_counter campaign_rows;         // campaign numbers by what happened: dialled, retry, done, opted_out, failed,
+                                         // unknown, status_recovered (its final status fetched from Twilio)
   labelled_counter campaign_pacing_waits;  // dials put off: max_concurrent, calls_per_second, twilio_429, store_unavailable
   labelled_counter amd_results;        // answering-machine verdicts by AnsweredBy (human, machine_end_beep, ...), and timeout
   // Pipeline mode (STT -> LLM -> TTS).
