@@ -193,6 +193,7 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   millis("HTTP_TIMEOUT_MS", c.http_timeout);
   millis("WRITE_TIMEOUT_MS", c.write_timeout);
   bytes("MAX_HTTP_BODY_BYTES", c.max_http_body, 1024, 16 << 20);
+  bytes("MAX_CAMPAIGN_BODY_BYTES", c.max_campaign_body, 1024, 64 << 20);
   bytes("MAX_WS_MESSAGE_BYTES", c.max_ws_message, 4096, 16 << 20);
   bytes("MAX_OUTBOUND_QUEUE_BYTES", c.max_outbound_queue_bytes, 16 * 1024, 256 << 20);
   bytes("MAX_HTTP_HEADER_BYTES", c.max_http_header, 1024, 1 << 20);

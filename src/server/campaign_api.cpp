@@ -152,6 +152,12 @@ bool is_outbound_request(const request& req) {
 
 }  // namespace
 
+std::size_t body_limit_for(const request& header, const app::config& config) {
+  const bool campaign_list = header.method() == http::verb::post && path_of(header) == "/api/campaigns";
+  return campaign_list && admin_authorized(header, config) ? std::max(config.max_campaign_body, config.max_http_body)
+                                                           : config.max_http_body;
+}
+
 bool is_outbound_api(const request& req) {
   return is_outbound_request(req) || path_of(req) == app::outbound_twiml_path || is_campaign_api(req.target());
 }

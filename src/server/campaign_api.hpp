@@ -20,6 +20,12 @@ namespace voicebridge::server {
 
 bool is_campaign_api(std::string_view target);
 
+// The body bound of a request, from its header: a campaign's list (POST /api/campaigns with the admin
+// token) may be up to MAX_CAMPAIGN_BODY_BYTES; everything else, and any request without the token,
+// MAX_HTTP_BODY_BYTES.
+std::size_t body_limit_for(const boost::beast::http::request<boost::beast::http::string_body>& header,
+                           const app::config& config);
+
 // Everything that places or serves outbound calls: POST /api/calls, the outbound TwiML, campaigns and
 // opt-outs (the gateway's session hands these over whole).
 bool is_outbound_api(const boost::beast::http::request<boost::beast::http::string_body>& req);

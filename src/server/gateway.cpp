@@ -140,9 +140,22 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(config.max_http_header));
-      parser.body_limit(config.max_http_body);
+      // The bound depends on what the header asks for (a campaign's list may be long): Beast checks a
+      // Content-Length against the limit when the header ends, so the header is read under the largest and
+      // its length checked here; the limit set after it bounds a chunked body.
+      parser.body_limit(std::max(config.max_http_body, config.max_campaign_body));
       stream.expires_after(config.http_timeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      if (!ec) {
+        const auto limit = kind == listener_kind::main ? body_limit_for(parser.get(), config) : config.max_http_body;
+        parser.body_limit(limit);
+        if (parser.content_length() && *parser.content_length() > limit) {
+          ec = http::error::body_limit;
+        } else {
+          auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+          ec = body_ec;
+        }
+      }
       if (ec == http::error::body_limit || ec == http::error::header_limit) {
         const bool body = ec == http::error::body_limit;
         metrics().limit_hits.inc(body ? "http_body_size" : "http_header_size");

@@ -232,6 +232,26 @@ BOOST_AUTO_TEST_CASE(a_paused_campaign_dials_nothing_until_resumed_and_a_cancell
   f.wait_dialled(dialled_by_cancel);
 }
 
+// A list longer than MAX_HTTP_BODY_BYTES (64 kB) is taken with the admin token (MAX_CAMPAIGN_BODY_BYTES);
+// without it the same body is refused as any other large request.
+BOOST_AUTO_TEST_CASE(a_long_list_is_taken_with_the_admin_token_and_refused_as_too_large_without) {
+  outbound_gateway f;
+  f.phones().script_others(quick_human());
+  std::string csv = "to,name\n";
+  for (int i = 0; i < 3000; ++i) csv += number(i) + ",Customer number " + std::to_string(i) + "\n";
+  BOOST_TEST_REQUIRE(csv.size() > 64u * 1024);
+  const std::string target = "/api/campaigns?from=%2B15550001001&max_concurrent=1&calls_per_second=1";
+  const auto anonymous = f.gw.run(http_call(f.gw.port, http::verb::post, target, csv, {{"Content-Type", "text/csv"}}));
+  BOOST_TEST(anonymous.status == 413u);
+  const auto created = post(f, target, csv, "text/csv");
+  BOOST_TEST_REQUIRE(created.status == 201u, created.body);
+  BOOST_TEST(boost::json::parse(created.body).as_object().at("rows").as_int64() == 3000);
+  BOOST_TEST(post(f, "/api/campaigns/" + id_of(created) + "/cancel", "").status == 200u);
+  f.gw.io.run_for(300ms);
+  f.wait_dialled(f.phones().calls().size());
+  BOOST_TEST(outcome_count(progress(f, id_of(created)), "cancelled") >= 2998);
+}
+
 BOOST_AUTO_TEST_CASE(bad_lists_get_400_naming_every_bad_line_and_nothing_is_stored) {
   outbound_gateway f;
   const auto bad_csv = post(f, "/api/campaigns?from=%2B15550001001&max_concurrent=2",

@@ -41,6 +41,7 @@ struct config {
   std::chrono::milliseconds http_timeout{15000};  // per request read/write on the HTTP side
   std::chrono::milliseconds write_timeout{10000};  // slow-client bound for one WebSocket write
   std::size_t max_http_body = 64 * 1024;
+  std::size_t max_campaign_body = 8 << 20;  // a campaign's list (POST /api/campaigns, with the admin token)
   std::size_t max_ws_message = 256 * 1024;
   std::size_t max_outbound_queue_bytes = 1 << 20;  // per call, toward Twilio (~2 min of mu-law as base64)
   std::size_t max_http_header = 16 * 1024;
