@@ -113,6 +113,43 @@ void load_pipeline_settings(const Get& get, config& c) {
   if (c.llm_model.empty()) throw config_error("LLM_MODEL: required with AGENT_MODE=pipeline");
 }
 
+// The business's webhooks: URLs that can be reached, a secret to sign with, bounds that keep a call moving.
+template <class Get>
+void load_webhook_settings(const Get& get, config& c) {
+  for (auto [name, field] : {std::pair{"PRECALL_WEBHOOK_URL", &c.precall_webhook_url},
+                             std::pair{"POSTCALL_WEBHOOK_URL", &c.postcall_webhook_url}}) {
+    const auto v = get(name);
+    if (!v) continue;
+    if (!is_webhook_url(*v)) throw config_error(std::string(name) + ": expected https://host[:port]/path (http:// for a local receiver)");
+    *field = *v;
+  }
+  if (auto v = get("WEBHOOK_SECRET")) {
+    if (v->size() < 16) throw config_error("WEBHOOK_SECRET: must be at least 16 characters");
+    c.webhook_secret = *v;
+  }
+  // Unsigned webhooks would let anyone feed a CRM or a conversation: a URL without a secret stops the start.
+  if ((!c.precall_webhook_url.empty() || !c.postcall_webhook_url.empty()) && c.webhook_secret.empty())
+    throw config_error("WEBHOOK_SECRET: required with PRECALL_WEBHOOK_URL or POSTCALL_WEBHOOK_URL");
+  const auto ms = [&](const char* name, std::chrono::milliseconds& out, long long min, long long max) {
+    if (auto v = get(name)) out = std::chrono::milliseconds(parse_int<long long>(name, *v, min, max));
+  };
+  ms("PRECALL_TIMEOUT_MS", c.precall_timeout, 50, 10'000);
+  // The agent's initiation waits for the answer inside AGENT_CONNECT_TIMEOUT_MS (counted from the same webhook).
+  if (c.precall_timeout >= c.agent_connect_timeout)
+    throw config_error("PRECALL_TIMEOUT_MS: must be below AGENT_CONNECT_TIMEOUT_MS (" +
+                       std::to_string(c.agent_connect_timeout.count()) + ")");
+  ms("POSTCALL_TIMEOUT_MS", c.postcall_timeout, 100, 120'000);
+  ms("POSTCALL_FIRST_RETRY_MS", c.postcall_first_retry, 10, 3'600'000);
+  ms("POSTCALL_STATUS_WAIT_MS", c.postcall_status_wait, 0, 600'000);
+  if (auto v = get("POSTCALL_RETRY_HOURS")) {
+    char* end = nullptr;
+    const double hours = std::strtod(v->c_str(), &end);
+    if (end != v->c_str() + v->size() || !(hours > 0) || hours > 720)
+      throw config_error("POSTCALL_RETRY_HOURS: expected a number of hours above 0 and up to 720, got '" + *v + "'");
+    c.postcall_retry_window = std::chrono::milliseconds(static_cast<long long>(hours * 3'600'000));
+  }
+}
+
 }  // namespace
 
 unsigned config::io_threads() const { return threads ? threads : std::max(1u, std::thread::hardware_concurrency()); }
@@ -120,6 +157,12 @@ unsigned config::io_threads() const { return threads ? threads : std::max(1u, st
 std::string config::stream_url() const {
   if (public_base_url.starts_with("https://")) return "wss://" + public_base_url.substr(8) + std::string(stream_path);
   return "ws://" + public_base_url.substr(7) + std::string(stream_path);
+}
+
+bool is_webhook_url(std::string_view text) {
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  return parsed && (parsed->scheme() == "http" || parsed->scheme() == "https") && !parsed->host().empty() &&
+         !parsed->has_userinfo() && !parsed->has_fragment();
 }
 
 std::optional<host_port> split_host_port(std::string_view text) {
@@ -247,6 +290,7 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
   flag("PREWARM", c.prewarm);
   millis("PREWARM_TIMEOUT_MS", c.prewarm_timeout);
   load_pipeline_settings(get, c);
+  load_webhook_settings(get, c);
   auto wav_file = [&](const std::string& name, std::optional<std::filesystem::path>& out) {
     if (auto v = get(name)) {
       if (!std::filesystem::is_regular_file(*v)) throw config_error(name + ": no such file '" + *v + "'");

@@ -179,7 +179,9 @@ void set_log_sink(std::ostream* out) {
 void add_log_secret(std::string_view secret) {
   if (secret.empty()) return;
   std::lock_guard lock(state().mutex);
-  state().secrets.emplace_back(secret);
+  auto& secrets = state().secrets;
+  // Once each: routes add theirs at every reload.
+  if (std::find(secrets.begin(), secrets.end(), secret) == secrets.end()) secrets.emplace_back(secret);
 }
 
 bool log_enabled(log_level level) { return level >= state().level; }

@@ -206,6 +206,14 @@ std::string render_metrics() {
   e.labelled("amd_results_total", "answered_by",
              "Answering-machine verdicts on outbound calls, by Twilio's AnsweredBy (timeout: none came in AMD_TIMEOUT_MS).",
              m.amd_results);
+  e.labelled("webhook_deliveries_total", "kind", "result",
+             "The business's webhooks by kind (precall, postcall) and result (ok, timeout, error, malformed; "
+             "delivered, retried, parked).",
+             m.webhook_deliveries);
+  e.gauge("webhook_queue_depth", "Post-call webhook deliveries pending (in the call store, for every instance).",
+          m.webhook_queue_depth);
+  e.gauge("webhook_queue_age_seconds", "Age of the oldest pending post-call webhook delivery.", m.webhook_queue_age_seconds);
+  e.gauge("webhooks_parked", "Post-call webhook deliveries parked as failed (GET /api/webhooks/failed).", m.webhooks_parked);
   e.histogram("turn_first_audio_seconds", "Pipeline mode: from the end of the caller's turn to the first audio of the answer.",
               m.turn_first_audio_seconds);
   e.labelled("llm_requests_total", "result", "Pipeline mode: LLM requests by result (ok, cancelled by a barge-in, failed).",

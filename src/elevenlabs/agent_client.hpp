@@ -19,6 +19,10 @@ class context;
 }
 }  // namespace boost::asio
 
+namespace voicebridge::call {
+class precall_answers;
+}
+
 namespace voicebridge::elevenlabs {
 
 using dynamic_variables = std::vector<std::pair<std::string, std::string>>;
@@ -36,6 +40,9 @@ struct agent_settings {
   std::size_t max_buffered_messages = 1000;      // toward the agent: 20 s of caller frames
   std::shared_ptr<boost::asio::ssl::context> tls;  // for https base URLs; shared by all calls
   std::chrono::milliseconds prewarm_timeout{15000};  // how long a pre-warmed conversation waits for its stream
+  // The pre-call webhook's answers (the gateway's): the initiation data waits for the call's, within its
+  // deadline, and carries its variables and override. nullptr: none are asked for.
+  call::precall_answers* precalls = nullptr;
 };
 
 // The conversation's dynamic variables from the stream's (or webhook's) parameters: from -> caller_number,

@@ -45,6 +45,7 @@ class conversation final : public session {
   boost::asio::awaitable<bool> connect();
   boost::asio::awaitable<bool> open();
   boost::asio::awaitable<bool> handshake(const net::service_address& address, const std::string& target);
+  boost::asio::awaitable<void> await_precall_answer();  // the business's variables, within the request's deadline
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   void expire_unless_adopted(std::function<bool()> expire);

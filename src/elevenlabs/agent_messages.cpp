@@ -1,5 +1,6 @@
 #include "voicebridge/elevenlabs/agent_messages.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -169,6 +170,39 @@ std::string serialize_initiation(const initiation_client_data& data) {
   json::object o{{"type", "conversation_initiation_client_data"}, {"dynamic_variables", std::move(vars)}};
   if (!data.config_override_json.empty()) o["conversation_config_override"] = json::parse(data.config_override_json);
   return json::serialize(o);
+}
+
+namespace {
+
+// `over` into `base`, recursively for objects; any other value replaces.
+void merge_into(json::object& base, const json::object& over) {
+  for (const auto& [key, value] : over) {
+    auto* mine = base.if_contains(key);
+    if (mine && mine->is_object() && value.is_object()) merge_into(mine->get_object(), value.get_object());
+    else base[key] = value;
+  }
+}
+
+}  // namespace
+
+void merge_precall(initiation_client_data& data, const std::vector<std::pair<std::string, std::string>>& variables,
+                   std::string_view config_override_json) {
+  static constexpr std::string_view facts[]{"caller_number", "called_number", "call_sid", "direction"};
+  for (const auto& [name, value] : variables) {
+    if (std::find(std::begin(facts), std::end(facts), name) != std::end(facts)) continue;
+    auto it = std::find_if(data.dynamic_variables.begin(), data.dynamic_variables.end(),
+                           [&](const auto& v) { return v.first == name; });
+    if (it != data.dynamic_variables.end()) it->second = value;
+    else data.dynamic_variables.emplace_back(name, value);
+  }
+  if (config_override_json.empty()) return;
+  json::error_code ec;
+  auto over = json::parse(config_override_json, ec);
+  if (ec || !over.is_object()) return;  // checked before it came here (server/precall.cpp)
+  json::value base = data.config_override_json.empty() ? json::value(json::object()) : json::parse(data.config_override_json, ec);
+  if (ec || !base.is_object()) base = json::object();
+  merge_into(base.get_object(), over.get_object());
+  data.config_override_json = json::serialize(base);
 }
 
 std::string serialize_user_audio(std::string_view audio_base64) {

@@ -3,10 +3,12 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket/error.hpp>
 
 #include "elevenlabs/agent_conversation.hpp"
+#include "call/precall_answers.hpp"
 #include "elevenlabs/signed_url.hpp"
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
@@ -183,6 +185,7 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
     refusal_ = refusal_of_upgrade(ws_.upgrade_status());
     co_return fail(ws_.failure(ec));
   }
+  co_await await_precall_answer();
   const std::string initiation = serialize_initiation(init_);
   const std::string_view initiation_text = initiation;  // a named view (GCC 12: docs/gcc12-coroutines.md)
   if (auto [ec, bytes] = co_await ws_.write(initiation_text); ec) co_return fail("send initiation: " + ec.message());
@@ -195,6 +198,25 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
   }
   last_received_ = steady_clock::now();
   co_return take_metadata({static_cast<const char*>(buffer.data().data()), buffer.size()});
+}
+
+// The pre-call webhook runs beside the connection (server/precall.cpp): by now it has often answered; if
+// not, the initiation waits for it until its deadline (PRECALL_TIMEOUT_MS after the voice webhook), then
+// goes with the route's defaults. Woken from the answering thread through a timer on this strand.
+asio::awaitable<void> conversation::await_precall_answer() {
+  if (!settings_.precalls) co_return;
+  auto wake = std::make_shared<asio::steady_timer>(executor_);
+  const auto look = settings_.precalls->watch(call_sid_, [wake, executor = executor_] {
+    asio::post(executor, [wake] { wake->cancel(); });
+  });
+  if (!look.expected) co_return;
+  if (!look.done) {
+    wake->expires_at(look.deadline);
+    co_await wake->async_wait(use_tuple);
+  }
+  auto answer = settings_.precalls->take(call_sid_);
+  if (answer) merge_precall(init_, answer->dynamic_variables, answer->config_override_json);
+  log(log_level::debug, "pre-call answer taken", {{"call_sid", call_sid_}, {"used", answer ? "true" : "false"}});
 }
 
 asio::awaitable<void> conversation::reader() {

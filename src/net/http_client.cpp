@@ -98,6 +98,8 @@ asio::awaitable<error_code> http_client::send(const service_address& address, co
 
 unsigned http_client::status() const { return connection_->parser.get().result_int(); }
 
+std::string http_client::header(std::string_view name) const { return std::string(connection_->parser.get()[name]); }
+
 bool http_client::done() const { return connection_->parser.is_done(); }
 
 asio::awaitable<error_code> http_client::read_some(std::span<char> chunk, std::size_t& got,

@@ -40,6 +40,7 @@ class http_client {
   boost::asio::awaitable<boost::system::error_code> send(const service_address& address, const http_request& request,
                                                          std::chrono::milliseconds timeout, std::size_t body_limit);
   unsigned status() const;
+  std::string header(std::string_view name) const;  // of the answer; empty when it has none
   // The body's next bytes into `chunk` (`got` of them), the read bounded by `timeout`; done() after the last.
   boost::asio::awaitable<boost::system::error_code> read_some(std::span<char> chunk, std::size_t& got,
                                                               std::chrono::milliseconds timeout);

@@ -75,6 +75,23 @@ const std::vector<std::vector<std::string>> migrations{
         "CREATE INDEX campaign_rows_unsettled ON campaign_rows (state, check_at_ms)",
         "UPDATE campaign_rows SET check_at_ms = COALESCE(claimed_at_ms, 0) + 120000 WHERE state = 'dialling'",
     },
+    {
+        // Post-call webhooks (records/webhook_deliveries.hpp): the queue, durable and shared by instances.
+        "CREATE TABLE webhook_deliveries ("
+        " id TEXT PRIMARY KEY,"
+        " kind TEXT NOT NULL,"
+        " call_sid TEXT NOT NULL,"
+        " state TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " due_at_ms BIGINT NOT NULL,"
+        " window_from_ms BIGINT NOT NULL,"
+        " created_at_ms BIGINT NOT NULL,"
+        " finished_at_ms BIGINT,"
+        " leased_by TEXT,"
+        " lease_until_ms BIGINT,"
+        " last_error TEXT)",
+        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, due_at_ms)",
+    },
 };
 
 
@@ -142,6 +159,10 @@ void call_store::save_status(const status_update& u) {
       " twilio_duration_s = COALESCE(excluded.twilio_duration_s, calls.twilio_duration_s),"
       " outcome = CASE WHEN calls.outcome IS NULL OR calls.outcome = '' THEN excluded.outcome ELSE calls.outcome END",
       {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt, u.outcome});
+  // The record is complete now: a post-call delivery waiting for this status is due (webhook_deliveries.cpp).
+  db_->exec("UPDATE webhook_deliveries SET due_at_ms = CAST($2 AS BIGINT) WHERE call_sid = $1 AND state = 'pending'"
+            " AND attempts = 0 AND due_at_ms > CAST($2 AS BIGINT) AND $3 IN ('completed', 'busy', 'no-answer', 'failed', 'canceled')",
+            {u.call_sid, std::to_string(epoch_ms(std::chrono::system_clock::now())), u.status});
 }
 
 std::vector<call_record> call_store::recent(std::size_t limit, const std::optional<std::string>& route) {

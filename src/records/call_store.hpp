@@ -13,6 +13,7 @@
 
 #include "records/call_record.hpp"
 #include "records/campaigns.hpp"
+#include "records/webhook_deliveries.hpp"
 
 namespace voicebridge::app {
 struct config;
@@ -85,6 +86,7 @@ class call_store {
   void release_outbound(const std::string& id);  // Twilio refused it: the key may be used again
   std::optional<outbound_call> find_outbound(const std::string& id);
   std::optional<outbound_call> find_outbound_by_key(const std::string& idempotency_key);
+  std::optional<outbound_call> find_outbound_by_call_sid(const std::string& call_sid);
   const char* kind() const { return db_->kind(); }
 
   // Campaigns and opt-outs (records/campaigns.cpp).
@@ -102,6 +104,23 @@ class call_store {
   bool remove_opt_out(const std::string& number);
   bool is_opted_out(const std::string& number);
   std::unique_ptr<campaign_transaction> begin_campaign_transaction();
+
+  // Post-call webhooks (records/webhook_deliveries.cpp). The call's delivery is queued (once: a second
+  // enqueue changes nothing but may make it due sooner), due at `now` when Twilio's final status is in, else
+  // after `status_wait` (a final status arriving meanwhile makes it due: save_status).
+  void enqueue_delivery(const std::string& call_sid, std::int64_t now_ms, std::int64_t status_wait_ms);
+  std::optional<std::string> route_of(const std::string& call_sid);
+  // Up to `limit` due deliveries, leased to `instance` until `lease_until_ms` (no other instance takes them
+  // meanwhile; a lease that runs out, its instance gone, is taken by the next look).
+  std::vector<webhook_delivery> lease_deliveries(const std::string& instance, std::int64_t now_ms,
+                                                 std::int64_t lease_until_ms, std::size_t limit);
+  // The attempt's result, for a delivery this instance still holds (false: its lease was lost meanwhile).
+  bool finish_delivery(const std::string& id, const std::string& instance, const delivery_result& result);
+  std::vector<webhook_delivery> failed_deliveries(std::size_t limit);
+  std::optional<webhook_delivery> find_delivery(const std::string& id);
+  // A parked (or still pending) delivery due now, its retry window starting again; false for a delivered one.
+  bool retry_delivery(const std::string& id, std::int64_t now_ms);
+  delivery_queue_stats delivery_stats();
 
  private:
   void migrate_locked();

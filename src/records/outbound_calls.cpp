@@ -53,6 +53,12 @@ std::optional<outbound_call> call_store::find_outbound_by_key(const std::string&
   return outbound_where("idempotency_key", idempotency_key);
 }
 
+std::optional<outbound_call> call_store::find_outbound_by_call_sid(const std::string& call_sid) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  return outbound_where("call_sid", call_sid);
+}
+
 // With the lock held; `column` is one of this file's own names, never the caller's text.
 std::optional<outbound_call> call_store::outbound_where(const std::string& column, const std::string& value) {
   const auto rows =

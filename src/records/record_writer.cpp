@@ -55,9 +55,9 @@ std::optional<std::variant<call_record, status_update>> parse_spool_line(std::st
 
 }  // namespace
 
-record_writer::record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file,
+record_writer::record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file, postcall_queue postcall,
                              std::chrono::milliseconds retry_every)
-    : store_(std::move(store)), spool_file_(std::move(spool_file)), retry_every_(retry_every) {
+    : store_(std::move(store)), spool_file_(std::move(spool_file)), postcall_(std::move(postcall)), retry_every_(retry_every) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(spool_file_, ec);
   spool_pending_ = !ec && size > 0;  // left by an earlier run while the database was down
@@ -158,9 +158,27 @@ void record_writer::run() {
 }
 
 void record_writer::apply(const operation& op) {
-  std::visit(util::overloaded{[&](const call_record& r) { store_->save(r); },
-                              [&](const status_update& u) { store_->save_status(u); }},
+  const auto now = epoch_ms(std::chrono::system_clock::now());
+  bool queued = false;
+  std::visit(util::overloaded{[&](const call_record& r) {
+                                store_->save(r);
+                                // Only a call's last record has an outcome (an outbound call's first, at its
+                                // placement, has none yet).
+                                if (r.outcome.empty() || !postcall_.wanted || !postcall_.wanted(r.route)) return;
+                                store_->enqueue_delivery(r.call_sid, now, postcall_.status_wait.count());
+                                queued = true;
+                              },
+                              [&](const status_update& u) {
+                                store_->save_status(u);
+                                // A call that ended before any stream (busy, unanswered): this status completes it.
+                                if (!u.outcome || !postcall_.wanted) return;
+                                const auto route = store_->route_of(u.call_sid);
+                                if (!route || !postcall_.wanted(*route)) return;
+                                store_->enqueue_delivery(u.call_sid, now, 0);
+                                queued = true;
+                              }},
              op);
+  if (queued && postcall_.on_queued) postcall_.on_queued();
 }
 
 void record_writer::spool(const operation& op) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -15,9 +16,18 @@
 
 namespace voicebridge::records {
 
+// Which stored calls queue a post-call webhook (records/webhook_deliveries.hpp), in the same step as their
+// last record (the one with an outcome) or the final status of a call that never connected: a spooled
+// record queues its delivery when it is replayed, so a database outage loses none.
+struct postcall_queue {
+  std::function<bool(const std::string& route)> wanted;  // empty: no post-call webhooks; called on the writer's thread
+  std::chrono::milliseconds status_wait{30000};          // a stream's record waits this long for Twilio's final status
+  std::function<void()> on_queued;                       // wakes the sender; thread-safe
+};
+
 class record_writer {
  public:
-  record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file,
+  record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file, postcall_queue postcall = {},
                 std::chrono::milliseconds retry_every = std::chrono::milliseconds(1000));
   ~record_writer();  // stores (or spools) what is queued, then stops
   record_writer(const record_writer&) = delete;
@@ -44,6 +54,7 @@ class record_writer {
 
   std::shared_ptr<call_store> store_;
   std::filesystem::path spool_file_;
+  postcall_queue postcall_;
   std::chrono::milliseconds retry_every_;
   std::mutex mutex_;
   std::condition_variable wake_, idle_;

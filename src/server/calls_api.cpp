@@ -32,15 +32,20 @@ struct api_answer {
 
 api_answer error(unsigned status, std::string text) { return {status, std::move(text) + "\n", {}}; }
 
-// The record as the API shows it: the stored JSON plus where to fetch its audio.
-boost::json::value with_links(const records::call_record& record) {
+}  // namespace
+
+boost::json::value record_view(const records::call_record& record, const std::string& link_base) {
   auto value = boost::json::parse(records::to_json(record));
   auto& o = value.as_object();
-  const std::string base = std::string(app::calls_api_path) + "/" + record.call_sid;
+  const std::string base = link_base + std::string(app::calls_api_path) + "/" + record.call_sid;
   o["recording_url"] = record.recording_path.empty() ? boost::json::value(nullptr) : boost::json::value(base + "/recording");
   o["voicemail_url"] = record.voicemail_path.empty() ? boost::json::value(nullptr) : boost::json::value(base + "/voicemail");
   return value;
 }
+
+namespace {
+
+boost::json::value with_links(const records::call_record& record) { return record_view(record, ""); }
 
 // Runs on the database thread: the store's calls may block (a PostgreSQL that does not answer).
 api_answer query(const std::string& target, records::call_store& store) {

@@ -12,6 +12,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
 #include <string_view>
 
 #include "records/call_store.hpp"
@@ -20,6 +21,10 @@
 namespace voicebridge::server {
 
 bool is_calls_api(std::string_view target);
+
+// The record as the API shows it: the stored JSON plus where to fetch its audio (relative to `link_base`:
+// empty for the API itself, the public base URL for a webhook's receiver).
+boost::json::value record_view(const records::call_record& record, const std::string& link_base);
 
 // "Authorization: Bearer <ADMIN_TOKEN>", compared in constant time; false without ADMIN_TOKEN.
 bool admin_authorized(const boost::beast::http::request<boost::beast::http::string_body>& req, const app::config& config);

@@ -6,6 +6,7 @@
 
 #include "server/calls_api.hpp"
 #include "server/outbound_api.hpp"
+#include "server/webhook_api.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "server/campaign_request.hpp"
 #include "voicebridge/app/log.hpp"
@@ -159,12 +160,15 @@ std::size_t body_limit_for(const request& header, const app::config& config) {
 }
 
 bool is_outbound_api(const request& req) {
-  return is_outbound_request(req) || path_of(req) == app::outbound_twiml_path || is_campaign_api(req.target());
+  return is_outbound_request(req) || path_of(req) == app::outbound_twiml_path || is_campaign_api(req.target()) ||
+         is_webhook_api(req.target());
 }
 
-asio::awaitable<response> serve_outbound_api(const request& req, bool draining, outbound_services& s, campaign_runner& runner) {
+asio::awaitable<response> serve_outbound_api(const request& req, bool draining, outbound_services& s, campaign_runner& runner,
+                                             webhook_sender& sender) {
   if (is_outbound_request(req)) co_return co_await place_outbound_call(req, s);
   if (is_campaign_api(req.target())) co_return co_await serve_campaign_api(req, s, runner);
+  if (is_webhook_api(req.target())) co_return co_await serve_webhook_api(req, s, sender);
   auto res = co_await answer_outbound_twiml(req, draining, s);
   app::metrics().webhook_responses.inc(std::to_string(res.result_int()));
   co_return res;

@@ -26,12 +26,14 @@ bool is_campaign_api(std::string_view target);
 std::size_t body_limit_for(const boost::beast::http::request<boost::beast::http::string_body>& header,
                            const app::config& config);
 
-// Everything that places or serves outbound calls: POST /api/calls, the outbound TwiML, campaigns and
-// opt-outs (the gateway's session hands these over whole).
+class webhook_sender;
+
+// Everything that places or serves outbound calls, or waits on the store: POST /api/calls, the outbound
+// TwiML, campaigns, opt-outs and the webhook queue (the gateway's session hands these over whole).
 bool is_outbound_api(const boost::beast::http::request<boost::beast::http::string_body>& req);
 boost::asio::awaitable<boost::beast::http::response<boost::beast::http::string_body>> serve_outbound_api(
     const boost::beast::http::request<boost::beast::http::string_body>& req, bool draining, outbound_services& services,
-    campaign_runner& runner);
+    campaign_runner& runner, webhook_sender& sender);
 
 boost::asio::awaitable<boost::beast::http::response<boost::beast::http::string_body>> serve_campaign_api(
     const boost::beast::http::request<boost::beast::http::string_body>& req, outbound_services& services,

@@ -82,7 +82,8 @@ std::shared_ptr<asio::ssl::context> tls_for(const std::string& base_url) {
 }
 
 configured_agents::configured_agents(asio::io_context& io, const app::config& config, asio::thread_pool& disk,
-                                     const elevenlabs::dynamic_variables& route_variables)
+                                     const elevenlabs::dynamic_variables& route_variables,
+                                     call::precall_answers* precalls)
     : config_(config),
       greeting_mulaw_(load_echo_greeting(config)),
       local_voicemail_(voicemail(config,
@@ -102,6 +103,7 @@ configured_agents::configured_agents(asio::io_context& io, const app::config& co
       agent_(agent_settings(config)),
       pipeline_(pipeline_settings(config)) {
   agent_.route_variables = route_variables;
+  agent_.precalls = precalls;
   if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) prewarms_.emplace(io, agent_, config.io_threads());
 }
 

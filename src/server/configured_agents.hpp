@@ -14,6 +14,10 @@
 #include "elevenlabs/agent_client.hpp"
 #include "voicebridge/app/config.hpp"
 
+namespace voicebridge::call {
+class precall_answers;
+}
+
 namespace voicebridge::server {
 
 class configured_agents final : public call::agent_factory {
@@ -21,8 +25,9 @@ class configured_agents final : public call::agent_factory {
   // Loads the prompts (a WAV file, or the text spoken with espeak-ng); throws app::config_error naming the
   // variable when one cannot be loaded. `config` is a route's settings (it must outlive this object) and
   // `route_variables` its dynamic variables.
+  // `precalls`: the pre-call webhook's answers, which the agent's initiation waits for (nullptr: none).
   configured_agents(boost::asio::io_context& io, const app::config& config, boost::asio::thread_pool& disk,
-                    const elevenlabs::dynamic_variables& route_variables = {});
+                    const elevenlabs::dynamic_variables& route_variables = {}, call::precall_answers* precalls = nullptr);
 
   std::unique_ptr<call::agent> adopt(const twilio::start_message& start, const boost::asio::any_io_executor& executor,
                                      std::weak_ptr<call::caller_link> caller) override;

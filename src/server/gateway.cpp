@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -25,11 +26,15 @@
 #include "server/configured_agents.hpp"
 #include "server/campaign_api.hpp"
 #include "server/routing.hpp"
+#include "server/http_replies.hpp"
+#include "server/stream_upgrade.hpp"
 #include "server/twilio_webhooks.hpp"
+#include "server/webhook_sender.hpp"
+#include "net/tls_context.hpp"
+#include "util/late_callback.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
-#include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 #include "voicebridge/util/crypto.hpp"
 
@@ -72,14 +77,20 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   call::admission admitted;
   call::pending_streams pending{config.max_pending_streams, config.max_pending_streams_per_address};
   call::amd_results machine_verdicts;  // from Twilio's AMD webhook to the outbound calls waiting for them
-  records::record_writer records;
+  const std::string instance = "gw-" + util::random_hex(4);  // this instance's name in the rows it claims or leases
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
-  routing routes;
+  call::precall_answers precalls;     // the pre-call webhook's answers, for the agents that wait for them
+  std::shared_ptr<asio::ssl::context> webhook_tls = net::make_client_tls_context();  // the business's receivers
+  routing routes;                      // before the records: their writer asks which routes want webhooks
+  util::late_callback wake_webhooks;   // the writer queued a delivery
+  records::record_writer records;
   call::stream_services services;
   twilio_webhooks webhooks;
   outbound_services outbound;
   std::shared_ptr<campaign_runner> campaigns;
+  std::shared_ptr<webhook_sender> deliveries;
+  std::atomic<bool> deliveries_started = false;
   std::atomic<bool> draining = false;
 
   impl(asio::io_context& io_, app::config cfg)
@@ -88,16 +99,41 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         acceptor(io_),
         admin_acceptor(io_),
         admitted(config.prewarm_timeout),
-        records(records::open_configured_store(config), config.state_dir / "records.spool"),
-        routes(io_, config, disk_pool),
+        routes(io_, config, disk_pool, &precalls),
+        records(records::open_configured_store(config), config.state_dir / "records.spool",
+                {[this](const std::string& route) {
+                   return !postcall_settings(*routes.table(), config, route).postcall_webhook_url.empty();
+                 },
+                 config.postcall_status_wait,
+                 [this] { wake_webhooks(); }}),
         services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts},
         webhooks{config, routes, active, admitted, records, machine_verdicts},
         outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)},
-        campaigns(std::make_shared<campaign_runner>(io_.get_executor(), outbound, "gw-" + util::random_hex(4))) {
+        campaigns(std::make_shared<campaign_runner>(io_.get_executor(), outbound, instance)),
+        deliveries(std::make_shared<webhook_sender>(asio::make_strand(io_), outbound, instance, webhook_tls)) {
     webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
+    webhooks.precalls = &precalls;
+    webhooks.webhook_tls = webhook_tls;
+    webhooks.ask_precall = [this](precall_request request, signed_post post) {
+      // On a strand of its own: the request and its deadline race in one coroutine.
+      asio::co_spawn(asio::make_strand(io), ask_precall(std::move(request), std::move(post), precalls),
+                     [self = shared_from_this(), report = app::report_escape("precall")](std::exception_ptr e) { report(e); });
+    };
+    wake_webhooks.set([sender = std::weak_ptr(deliveries)] {
+      if (auto s = sender.lock()) s->wake();
+    });
   }
   // Every call has ended by now (each held this object): let the files and the records they queued land.
-  ~impl() { disk_pool.join(); }
+  ~impl() {
+    disk_pool.join();
+    wake_webhooks.set(nullptr);
+  }
+
+  // The post-call sender runs once any route in force has a receiver (at start, or after a reload).
+  void start_deliveries_if_wanted() {
+    if (any_postcall_receiver(*routes.table(), config) && !deliveries_started.exchange(true))
+      deliveries->start(shared_from_this());
+  }
 
   // Binds, listens and starts accepting; the bound port (useful with port 0). Throws on bind errors.
   static std::uint16_t open_listener(const std::shared_ptr<impl>& self, tcp::acceptor& acceptor,
@@ -169,12 +205,13 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
       if (ec) break;  // closed, timed out or malformed: nothing to answer
       request req = parser.release();
       if (kind == listener_kind::main && beast::websocket::is_upgrade(req)) {
-        co_await upgrade(std::move(stream), std::move(req));
+        auto self = shared_from_this();  // named (GCC 12: docs/gcc12-coroutines.md)
+        co_await upgrade_to_stream(std::move(stream), std::move(req), config, pending, services, std::move(self));
         co_return;
       }
       if (kind == listener_kind::main && is_outbound_api(req)) {
         // They wait on the call store (its own thread), some on Twilio's API: answered here, async.
-        response res = co_await serve_outbound_api(req, draining, outbound, *campaigns);
+        response res = co_await serve_outbound_api(req, draining, outbound, *campaigns, *deliveries);
         const bool keep_alive = res.keep_alive();
         if (!co_await write(stream, std::move(res)) || !keep_alive) break;
         continue;
@@ -191,52 +228,6 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
-
-  asio::awaitable<void> upgrade(beast::tcp_stream stream, request req) {
-    const std::string_view path = req.target().substr(0, req.target().find('?'));
-    if (path != app::stream_path) {
-      co_await write(stream, text_response(404, "not found\n", req.version(), false));
-      co_return;
-    }
-    if (config.twilio_auth_token.empty() || config.twilio_stream_token.empty()) {
-      log(log_level::error, "stream refused: TWILIO_AUTH_TOKEN or TWILIO_STREAM_TOKEN is not configured");
-      co_await write(stream, text_response(500, "gateway not configured\n", req.version(), false));
-      co_return;
-    }
-    // Twilio signs the upgrade with X-Twilio-Signature over the stream URL alone; without it, the call must
-    // authenticate with the token in its `start`.
-    const auto signature = req.find("X-Twilio-Signature");
-    const auto auth = signature == req.end() ? call::upgrade_auth::none : call::upgrade_auth::twilio_signature;
-    if (signature != req.end() &&
-        !twilio::validate_stream_signature(config.twilio_auth_token, signature->value(), config.stream_url())) {
-      metrics().rejected_streams.inc("bad_credentials");
-      log(log_level::warn, "stream upgrade refused: invalid credentials", {{"path", path}});
-      co_await write(stream, text_response(403, "forbidden\n", req.version(), false));
-      co_return;
-    }
-    // Until its `start` authenticates, a socket takes a place among the pending ones, never a call slot:
-    // MAX_CALLS is checked when it authenticates (call/twilio_stream.cpp).
-    beast::error_code peer_error;
-    const auto peer = stream.socket().remote_endpoint(peer_error);
-    const std::string address = peer_error ? std::string() : peer.address().to_string();
-    std::string_view refused_by;
-    auto ticket = pending.try_enter(address, refused_by);
-    if (!ticket) {
-      metrics().rejected_streams.inc("too_many_pending");
-      metrics().limit_hits.inc(refused_by);
-      log(log_level::warn, "stream upgrade refused: too many sockets waiting for an authenticated start",
-          {{"limit", refused_by}, {"address", address}});
-      co_await write(stream, text_response(503, "too many pending streams\n", req.version(), false));
-      co_return;
-    }
-    // The call outlives this HTTP exchange: it runs as a coroutine of its own (holding the server), so that
-    // the HTTP session's frames and buffers are freed now rather than kept for the length of the call.
-    // The completion handler holds the server for as long as the call runs.
-    const auto executor = stream.get_executor();
-    asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), auth, std::move(ticket), services),
-                   [self = shared_from_this(), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
-  }
-
 
   response handle(const request& req, listener_kind kind) {
     const std::string_view target = req.target();
@@ -302,21 +293,10 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     return text_response(405, "method not allowed\n", req.version(), req.keep_alive());
   }
 
-  static response text_response(unsigned status, std::string body, unsigned version, bool keep_alive) {
-    response res{static_cast<http::status>(status), version};
-    res.set(http::field::server, "voicebridge");
-    res.set(http::field::content_type, "text/plain");
-    res.body() = std::move(body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return res;
-  }
 
   asio::awaitable<bool> write(beast::tcp_stream& stream, response res) {
-    res.set(http::field::server, "voicebridge");
-    stream.expires_after(config.http_timeout);
-    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
-    co_return !ec;
+    const bool ok = co_await write_response(stream, std::move(res), config.http_timeout);
+    co_return ok;
   }
 };
 
@@ -329,6 +309,7 @@ std::uint16_t gateway::start() {
   const auto port = impl::open_listener(impl_, impl_->acceptor, config.bind_address, config.port, listener_kind::main);
   log(log_level::info, "listening", {{"address", config.bind_address}, {"port", port}, {"stream_url", config.stream_url()}});
   if (!config.admin_token.empty() && !config.twilio_account_sid.empty()) impl_->campaigns->start(impl_);
+  impl_->start_deliveries_if_wanted();
   if (!config.metrics_address.empty()) {
     const auto admin = app::split_host_port(config.metrics_address);
     if (!admin) throw std::invalid_argument("METRICS_ADDRESS is not host:port");
@@ -340,6 +321,7 @@ std::uint16_t gateway::start() {
 
 void gateway::stop_accepting() {
   impl_->campaigns->stop();  // no more dials; the calls placed go on
+  impl_->deliveries->stop();  // what is queued stays in the store, for the next start or another instance
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->admin_acceptor.close(ignored);
@@ -381,7 +363,11 @@ const std::vector<std::uint8_t>& gateway::fallback_prompt(std::string_view route
   return *found->fallback.prompt;  // kept by the routes in force (a test's accessor: no reload meanwhile)
 }
 
-std::optional<std::string> gateway::reload_routes() { return impl_->routes.reload(); }
+std::optional<std::string> gateway::reload_routes() {
+  auto error = impl_->routes.reload();
+  if (!error) impl_->start_deliveries_if_wanted();
+  return error;
+}
 // Records reach the writer through the disk thread (behind their call's files): that drains first.
 static bool drain_disk(asio::thread_pool& disk, std::chrono::steady_clock::time_point deadline) {
   auto drained = std::make_shared<std::promise<void>>();

@@ -35,10 +35,13 @@ bool valid_variable_name(std::string_view name) {
 
 }  // namespace
 
+bool is_gateway_variable(std::string_view name) {
+  return std::find(reserved_variables.begin(), reserved_variables.end(), name) != reserved_variables.end();
+}
+
 std::optional<std::string> variable_error(std::string_view name, std::string_view value) {
   if (!valid_variable_name(name)) return "'" + std::string(name.substr(0, 64)) + "' is not a name (letters, digits, _)";
-  if (std::find(reserved_variables.begin(), reserved_variables.end(), name) != reserved_variables.end())
-    return std::string(name) + " is set by the gateway";
+  if (is_gateway_variable(name)) return std::string(name) + " is set by the gateway";
   // It travels in TwiML: XML cannot carry a control character (and Twilio would fail the answered call).
   if (!util::is_xml_text(value)) return std::string(name) + ": holds a control character";
   if (name.size() + value.size() > max_variable_chars)
@@ -70,8 +73,6 @@ util::result<std::string> requested_from(std::string from, const route& chosen) 
   return from;
 }
 
-namespace {
-
 util::result<std::vector<std::pair<std::string, std::string>>> read_variables(const json::value& v) {
   if (!v.is_object()) return util::fail("dynamic_variables: expected an object");
   const auto& o = v.get_object();
@@ -88,8 +89,6 @@ util::result<std::vector<std::pair<std::string, std::string>>> read_variables(co
   }
   return out;
 }
-
-}  // namespace
 
 util::result<outbound_request> parse_outbound_request(std::string_view body, const route_table& routes) {
   auto parsed = util::parse_json_object(body);

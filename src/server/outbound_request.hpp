@@ -34,6 +34,10 @@ util::result<outbound_request> parse_outbound_request(std::string_view body, con
 // The parts campaigns share (server/campaign_request.hpp).
 // Why a variable cannot reach the agent (its name, a name the gateway sets, its characters, its length).
 std::optional<std::string> variable_error(std::string_view name, std::string_view value);
+// A name the gateway sets itself for every call (call_sid, caller_number, direction, ...).
+bool is_gateway_variable(std::string_view name);
+// A "dynamic_variables" object: at most max_outbound_variables, each checked by variable_error.
+util::result<std::vector<std::pair<std::string, std::string>>> read_variables(const boost::json::value& v);
 // A JSON string, number or boolean as the text the agent is told (12.5, not 1.25E1).
 util::result<std::string> variable_text(const boost::json::value& value);
 // The route a request names (empty: the catch-all), and its `from` (empty: the route's caller_id).

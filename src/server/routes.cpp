@@ -122,12 +122,17 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       if (!address || (address->scheme != "http" && address->scheme != "https"))
         return wrong("an https:// URL (http:// for a local stand-in)");
       (key == "elevenlabs_base_url" ? s.elevenlabs_base_url : s.llm_base_url) = *v;
-    } else if (key == "api_key_env" || key == "llm_api_key_env") {
+    } else if (key == "api_key_env" || key == "llm_api_key_env" || key == "webhook_secret_env") {
       const auto name = text(value);
       if (!name || name->empty()) return wrong("the name of an environment variable");
       const auto secret = env(*name);
       if (!secret || secret->empty()) return key + ": the environment variable " + *name + " is not set" + line;
-      (key == "api_key_env" ? s.elevenlabs_api_key : s.llm_api_key) = *secret;
+      if (key == "webhook_secret_env" && secret->size() < 16)
+        return key + ": the secret in " + *name + " must be at least 16 characters" + line;
+      (key == "api_key_env" ? s.elevenlabs_api_key : key == "llm_api_key_env" ? s.llm_api_key : s.webhook_secret) = *secret;
+    } else if (key == "precall_webhook_url" || key == "postcall_webhook_url") {
+      if (!text(value) || !app::is_webhook_url(*text(value))) return wrong("an https:// URL (http:// for a local receiver)");
+      (key == "precall_webhook_url" ? s.precall_webhook_url : s.postcall_webhook_url) = *text(value);
     } else if (key == "config_override" || key == "dynamic_variables") {
       const auto* table = value.as_table();
       if (!table) return wrong("an inline table");
@@ -258,6 +263,8 @@ util::result<route_table> route_table::parse(std::string_view toml_text, const c
       }
       if (r.after_hours.empty()) r.after_hours = "voicemail";
     }
+    if ((!r.settings.precall_webhook_url.empty() || !r.settings.postcall_webhook_url.empty()) && r.settings.webhook_secret.empty())
+      return util::fail(where + "webhook_secret_env: required with a webhook URL (or set WEBHOOK_SECRET)");
     if (r.settings.mode() == agent_mode::elevenlabs_agent && r.settings.elevenlabs_agent_id.empty())
       return util::fail(where + "agent_id: required with agent_mode elevenlabs-agent");
     if (r.settings.mode() == agent_mode::pipeline) {

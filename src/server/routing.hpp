@@ -18,6 +18,10 @@
 #include "server/configured_agents.hpp"
 #include "server/routes.hpp"
 
+namespace voicebridge::call {
+class precall_answers;
+}
+
 namespace voicebridge::server {
 
 class route_generation;
@@ -33,7 +37,9 @@ class routing final : public call::route_finder {
  public:
   // The routes file (ROUTES_FILE), or the environment as the one route; throws app::config_error with one
   // line naming the file, the route and the key.
-  routing(boost::asio::io_context& io, const app::config& base, boost::asio::thread_pool& disk);
+  // `precalls`: where the pre-call webhook's answers wait for the agents (nullptr: nowhere).
+  routing(boost::asio::io_context& io, const app::config& base, boost::asio::thread_pool& disk,
+          call::precall_answers* precalls = nullptr);
   ~routing() override;
 
   // Reads and checks the routes file again: new calls get the new routes. On an error the routes in force
@@ -59,6 +65,7 @@ class routing final : public call::route_finder {
   boost::asio::io_context& io_;
   const app::config& base_;
   boost::asio::thread_pool& disk_;
+  call::precall_answers* precalls_;
   std::mutex mutex_;
   std::shared_ptr<route_generation> current_;
   struct held {

@@ -1,5 +1,6 @@
 #include "server/twilio_webhooks.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "call/answering_machine.hpp"
@@ -72,9 +73,39 @@ twilio::http_answer twilio_webhooks::connect(const twilio::form_params& params, 
   auto answer = twilio::answer_voice_webhook(params, config, choice.grant, now, std::move(extra));
   if (answer.status != 200) return answer;
   routes.hold_for_stream(call_sid, choice.route);
+  start_precall(params, route, told, outbound);
   // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
   if (!route.voicemail_only && route.settings.prewarm) choice.agents->prewarm(call_sid, std::move(told));
   return answer;
+}
+
+void twilio_webhooks::start_precall(const twilio::form_params& params, const call::call_route& route,
+                                    const std::vector<std::pair<std::string, std::string>>& told, bool outbound) {
+  const auto& s = route.settings;
+  // Only an ElevenLabs agent takes the answer (its initiation data); routing.cpp warns of the others at load.
+  if (s.precall_webhook_url.empty() || s.mode() != app::agent_mode::elevenlabs_agent || route.voicemail_only ||
+      !precalls || !ask_precall)
+    return;
+  precall_request request;
+  request.call_sid = params.get_or("CallSid", "");
+  request.direction = outbound ? "outbound" : "inbound";
+  request.from = params.get_or("From", "");
+  request.to = params.get_or("To", "");
+  request.route = route.name;
+  // What the agent is told beyond the call's facts: an outbound call's request (and campaign) variables.
+  static constexpr std::string_view facts[]{"call_sid", "from", "to", "direction", "machine_detection"};
+  for (const auto& [name, value] : told) {
+    if (name == "campaign") request.campaign = value;
+    else if (outbound && std::find(std::begin(facts), std::end(facts), name) == std::end(facts))
+      request.row_variables.emplace_back(name, value);
+  }
+  signed_post post;
+  post.url = s.precall_webhook_url;
+  post.secret = s.webhook_secret;
+  post.timeout = s.precall_timeout;
+  post.tls = webhook_tls;
+  if (!precalls->expect(request.call_sid, std::chrono::steady_clock::now() + s.precall_timeout)) return;  // asked already
+  ask_precall(std::move(request), std::move(post));
 }
 
 twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& params, std::string_view target) {

@@ -11,6 +11,7 @@
 #include "call/amd_results.hpp"
 #include "call/call_registry.hpp"
 #include "records/record_writer.hpp"
+#include "server/precall.hpp"
 #include "server/routing.hpp"
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
@@ -34,6 +35,10 @@ struct twilio_webhooks {
   records::record_writer& records;
   call::amd_results& machine_verdicts;
   std::function<void(campaign_call_end)> on_campaign_call_end;  // set by the gateway: its campaign runner
+  // The pre-call webhook (server/precall.hpp): its answers, and the gateway's way to send one beside the call.
+  call::precall_answers* precalls = nullptr;
+  std::function<void(precall_request, signed_post)> ask_precall;
+  std::shared_ptr<boost::asio::ssl::context> webhook_tls;
 
   // <Connect><Stream> for the route chosen, busy at a limit, or the apology for a number no route takes.
   twilio::http_answer answer_voice(const twilio::form_params& params);
@@ -52,6 +57,9 @@ struct twilio_webhooks {
   // Admission under MAX_CALLS and the route's share, the TwiML, the held route and the pre-warm.
   twilio::http_answer connect(const twilio::form_params& params, const route_choice& choice,
                               std::vector<std::pair<std::string, std::string>> extra, bool outbound);
+  // Asks the route's pre-call webhook, if it has one, before the pre-warm starts waiting for it.
+  void start_precall(const twilio::form_params& params, const call::call_route& route,
+                     const std::vector<std::pair<std::string, std::string>>& told, bool outbound);
 };
 
 }  // namespace voicebridge::server

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app::add_log_secret(config.twilio_stream_token);
   app::add_log_secret(config.elevenlabs_api_key);
   app::add_log_secret(config.llm_api_key);
+  app::add_log_secret(config.webhook_secret);
   try {
     return service::run_service(config);
   } catch (const std::exception& e) {

@@ -220,4 +220,30 @@ BOOST_AUTO_TEST_CASE(pipeline_mode_needs_a_voice_and_a_model) {
   BOOST_TEST(with("SYSTEM_PROMPT_FILE", "/nonexistent").starts_with("SYSTEM_PROMPT_FILE:"));
 }
 
+BOOST_AUTO_TEST_CASE(webhooks_need_urls_a_secret_and_bounds_that_keep_a_call_moving) {
+  const auto c = load_config(env({{"POSTCALL_WEBHOOK_URL", "https://crm.example.com/hooks"},
+                                  {"PRECALL_WEBHOOK_URL", "http://127.0.0.1:9000/who"},
+                                  {"WEBHOOK_SECRET", "whsec_0123456789abcdef"},
+                                  {"POSTCALL_RETRY_HOURS", "0.5"},
+                                  {"PRECALL_TIMEOUT_MS", "800"}}));
+  BOOST_TEST(c.postcall_webhook_url == "https://crm.example.com/hooks");
+  BOOST_TEST(c.precall_webhook_url == "http://127.0.0.1:9000/who");
+  BOOST_TEST(c.postcall_retry_window.count() == 1'800'000);
+  BOOST_TEST(c.precall_timeout.count() == 800);
+  const auto defaults = load_config(env({}));
+  BOOST_TEST(defaults.postcall_retry_window.count() == 24 * 3'600'000);
+  BOOST_TEST(defaults.precall_timeout.count() == 1500);
+  BOOST_TEST(error_of({{"POSTCALL_WEBHOOK_URL", "https://crm.example.com/hooks"}}).starts_with("WEBHOOK_SECRET: required"));
+  BOOST_TEST(error_of({{"POSTCALL_WEBHOOK_URL", "crm.example.com"}}).starts_with("POSTCALL_WEBHOOK_URL:"));
+  BOOST_TEST(error_of({{"PRECALL_WEBHOOK_URL", "https://user:pw@crm.example.com/"}}).starts_with("PRECALL_WEBHOOK_URL:"));
+  const auto short_secret = error_of({{"WEBHOOK_SECRET", "tiny-secret"}});
+  BOOST_TEST(short_secret.starts_with("WEBHOOK_SECRET:"));
+  BOOST_TEST(short_secret.find("tiny-secret") == std::string::npos);
+  for (const char* hours : {"0", "-1", "721", "1h", "nan"})
+    BOOST_TEST(error_of({{"POSTCALL_RETRY_HOURS", hours}}).starts_with("POSTCALL_RETRY_HOURS:"), hours);
+  BOOST_TEST(error_of({{"PRECALL_TIMEOUT_MS", "20000"}}).starts_with("PRECALL_TIMEOUT_MS:"));
+  // The agent's connection waits for the answer: its own bound must leave room for it.
+  BOOST_TEST(error_of({{"PRECALL_TIMEOUT_MS", "5000"}, {"AGENT_CONNECT_TIMEOUT_MS", "4000"}}).starts_with("PRECALL_TIMEOUT_MS:"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,10 +14,13 @@ struct outbound_gateway {
   // `fake_token`: the auth token the Twilio stand-in holds (the gateway's own unless a test says otherwise);
   // `tweak`: the test's own settings over outbound_gateway::config().
   // `twilio_cps`: the stand-in account's calls per second (20429 beyond it).
+  // `with_io`: stand-ins of the test's own started on the gateway's loop (a webhook receiver, say).
   explicit outbound_gateway(fake::agent_script agent = {}, std::string fake_token = "",
-                            const std::function<void(app::config&)>& tweak = {}, unsigned twilio_cps = 10)
+                            const std::function<void(app::config&)>& tweak = {}, unsigned twilio_cps = 10,
+                            const std::function<void(asio::io_context&, app::config&)>& with_io = {})
       : gw(config(), [&](asio::io_context& io, app::config& c) {
           if (tweak) tweak(c);
+          if (with_io) with_io(io, c);
           gw.agent = std::make_unique<fake::fake_agent_server>(io, agent);
           c.elevenlabs_agent_id = "agent_test";
           c.elevenlabs_base_url = "http://127.0.0.1:" + std::to_string(gw.agent->port());

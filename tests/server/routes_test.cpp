@@ -213,4 +213,24 @@ BOOST_AUTO_TEST_CASE(the_shipped_example_file_loads) {
   BOOST_TEST(*is_open(*table->named("echo-line"), wednesday_1530_utc));  // 10:30 in New York
 }
 
+BOOST_AUTO_TEST_CASE(a_routes_webhooks_need_a_secret_from_the_environment) {
+  const std::string route = "[[route]]\nname = \"crm\"\nnumbers = [\"*\"]\n";
+  const auto table = route_table::parse(route + "postcall_webhook_url = \"https://crm.example.com/hooks/calls\"\n"
+                                                "precall_webhook_url = \"https://crm.example.com/hooks/who\"\n"
+                                                "webhook_secret_env = \"CRM_SECRET\"\n",
+                                        base(), env_with("CRM_SECRET", "crm-secret-0123456789"));
+  BOOST_REQUIRE(table);
+  const auto& s = table->routes().at(0).settings;
+  BOOST_TEST(s.postcall_webhook_url == "https://crm.example.com/hooks/calls");
+  BOOST_TEST(s.precall_webhook_url == "https://crm.example.com/hooks/who");
+  BOOST_TEST(s.webhook_secret == "crm-secret-0123456789");
+  auto error = error_of(route + "postcall_webhook_url = \"https://crm.example.com/x\"\n");
+  BOOST_TEST(error.find("route crm: webhook_secret_env: required with a webhook URL") != std::string::npos, error);
+  error = error_of(route + "postcall_webhook_url = \"ftp://crm.example.com/x\"\nwebhook_secret_env = \"S\"\n");
+  BOOST_TEST(error.find("postcall_webhook_url: expected an https:// URL") != std::string::npos, error);
+  error = error_of(route + "webhook_secret_env = \"CRM_SECRET\"\n", env_with("CRM_SECRET", "short"));
+  BOOST_TEST(error.find("must be at least 16 characters") != std::string::npos, error);
+  BOOST_TEST(error.find("short") == std::string::npos, error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

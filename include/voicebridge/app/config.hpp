@@ -126,6 +126,19 @@ struct config {
   bool amd_hold_greeting = true;
   std::chrono::milliseconds amd_timeout{5000};
 
+  // The business's own systems. PRECALL_WEBHOOK_URL is asked, as each call arrives or is answered, for the
+  // call's dynamic variables and conversation override (server/precall.hpp), within PRECALL_TIMEOUT_MS;
+  // POSTCALL_WEBHOOK_URL is sent each call's record once it is complete, at least once, retried for
+  // POSTCALL_RETRY_HOURS (server/webhook_sender.hpp). Both are signed with WEBHOOK_SECRET (a route's own:
+  // webhook_secret_env) in a Voicebridge-Signature header.
+  std::string precall_webhook_url, postcall_webhook_url, webhook_secret;
+  std::chrono::milliseconds precall_timeout{1500};
+  std::chrono::milliseconds postcall_timeout{10000};      // POSTCALL_TIMEOUT_MS: one delivery attempt
+  std::chrono::milliseconds postcall_retry_window{24 * 3600 * 1000};  // POSTCALL_RETRY_HOURS (decimals allowed)
+  std::chrono::milliseconds postcall_first_retry{5000};   // POSTCALL_FIRST_RETRY_MS: doubled per attempt, to an hour
+  // POSTCALL_STATUS_WAIT_MS: how long a call's record waits for Twilio's final status before it is sent anyway.
+  std::chrono::milliseconds postcall_status_wait{30000};
+
   // Calls on disk and in the database.
   std::filesystem::path state_dir = "voicebridge-state";  // STATE_DIR, else systemd's STATE_DIRECTORY
   bool record_calls = false;  // RECORD_CALLS: both directions of every call, as a two-channel WAV
@@ -157,6 +170,8 @@ struct host_port {
   std::uint16_t port = 0;
 };
 std::optional<host_port> split_host_port(std::string_view text);
+// An absolute http(s) URL with a host, without user or fragment: where a webhook may be sent.
+bool is_webhook_url(std::string_view text);
 
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
 env_lookup process_environment();

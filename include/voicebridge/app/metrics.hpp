@@ -109,6 +109,11 @@ struct gateway_metrics {
                                          // unknown, status_recovered (its final status fetched from Twilio)
   labelled_counter campaign_pacing_waits;  // dials put off: max_concurrent, calls_per_second, twilio_429, store_unavailable
   labelled_counter amd_results;        // answering-machine verdicts by AnsweredBy (human, machine_end_beep, ...), and timeout
+  // The business's webhooks (pre-call: ok, timeout, error, malformed; post-call: delivered, retried, parked).
+  label_pair_counter webhook_deliveries;  // by kind (precall, postcall) and result
+  gauge webhook_queue_depth;              // post-call deliveries pending (all instances: it is the store's)
+  gauge webhook_queue_age_seconds;        // how long the oldest pending one has been queued
+  gauge webhooks_parked;                  // parked as failed, waiting for a person (GET /api/webhooks/failed)
   // Pipeline mode (STT -> LLM -> TTS).
   histogram turn_first_audio_seconds;  // end of the caller's turn (committed transcript) -> first answer audio
   labelled_counter llm_requests;       // by result: ok, cancelled, failed

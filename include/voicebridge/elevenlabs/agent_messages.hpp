@@ -93,6 +93,11 @@ struct initiation_client_data {
   std::string config_override_json;  // "conversation_config_override" object, or empty
 };
 std::string serialize_initiation(const initiation_client_data& data);
+// The business's pre-call answer laid over the route's: each variable replaces one of its name, except the
+// call's own facts (caller_number, called_number, call_sid, direction), which the business cannot rewrite;
+// the override object is merged into the route's, key by key, the answer's value winning.
+void merge_precall(initiation_client_data& data, const std::vector<std::pair<std::string, std::string>>& variables,
+                   std::string_view config_override_json);
 std::string serialize_user_audio(std::string_view audio_base64);
 // The same message written into `out`, replacing what it held: its capacity is reused (util/recycled_text.hpp).
 void serialize_user_audio(std::string& out, std::string_view audio_base64);

@@ -1,0 +1,65 @@
+#include "server/stream_upgrade.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+
+#include "app/report_escape.hpp"
+#include "server/http_replies.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/signature.hpp"
+
+namespace voicebridge::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using app::log;
+using app::log_level;
+using app::metrics;
+
+asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
+                                        const app::config& config, call::pending_streams& pending,
+                                        call::stream_services& services, std::shared_ptr<void> owner) {
+  const std::string_view path = req.target().substr(0, req.target().find('?'));
+  if (path != app::stream_path) {
+    co_await write_response(stream, text_response(404, "not found\n", req.version(), false), config.http_timeout);
+    co_return;
+  }
+  if (config.twilio_auth_token.empty() || config.twilio_stream_token.empty()) {
+    log(log_level::error, "stream refused: TWILIO_AUTH_TOKEN or TWILIO_STREAM_TOKEN is not configured");
+    co_await write_response(stream, text_response(500, "gateway not configured\n", req.version(), false), config.http_timeout);
+    co_return;
+  }
+  // Twilio signs the upgrade with X-Twilio-Signature over the stream URL alone; without it, the call must
+  // authenticate with the token in its `start`.
+  const auto signature = req.find("X-Twilio-Signature");
+  const auto auth = signature == req.end() ? call::upgrade_auth::none : call::upgrade_auth::twilio_signature;
+  if (signature != req.end() &&
+      !twilio::validate_stream_signature(config.twilio_auth_token, signature->value(), config.stream_url())) {
+    metrics().rejected_streams.inc("bad_credentials");
+    log(log_level::warn, "stream upgrade refused: invalid credentials", {{"path", path}});
+    co_await write_response(stream, text_response(403, "forbidden\n", req.version(), false), config.http_timeout);
+    co_return;
+  }
+  // Until its `start` authenticates, a socket takes a place among the pending ones, never a call slot:
+  // MAX_CALLS is checked when it authenticates (call/twilio_stream.cpp).
+  beast::error_code peer_error;
+  const auto peer = stream.socket().remote_endpoint(peer_error);
+  const std::string address = peer_error ? std::string() : peer.address().to_string();
+  std::string_view refused_by;
+  auto ticket = pending.try_enter(address, refused_by);
+  if (!ticket) {
+    metrics().rejected_streams.inc("too_many_pending");
+    metrics().limit_hits.inc(refused_by);
+    log(log_level::warn, "stream upgrade refused: too many sockets waiting for an authenticated start",
+        {{"limit", refused_by}, {"address", address}});
+    co_await write_response(stream, text_response(503, "too many pending streams\n", req.version(), false), config.http_timeout);
+    co_return;
+  }
+  // The call outlives this HTTP exchange: it runs as a coroutine of its own, so that the HTTP session's
+  // frames and buffers are freed now rather than kept for the length of the call. The completion handler
+  // holds the server for as long as the call runs.
+  const auto executor = stream.get_executor();
+  asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), auth, std::move(ticket), services),
+                 [owner = std::move(owner), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
+}
+
+}  // namespace voicebridge::server

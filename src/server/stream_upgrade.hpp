@@ -1,0 +1,22 @@
+// Twilio's upgrade to the Media Streams WebSocket, before the call: the path, the gateway's credentials, the
+// upgrade's own signature when it carries one, and a place in the pending-stream budget; then the call runs
+// as a coroutine of its own (call/twilio_stream.hpp), holding `owner` (the gateway) for as long as it runs.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+
+#include "call/pending_streams.hpp"
+#include "call/twilio_stream.hpp"
+#include "voicebridge/app/config.hpp"
+
+namespace voicebridge::server {
+
+boost::asio::awaitable<void> upgrade_to_stream(boost::beast::tcp_stream stream,
+                                               boost::beast::http::request<boost::beast::http::string_body> req,
+                                               const app::config& config, call::pending_streams& pending,
+                                               call::stream_services& services, std::shared_ptr<void> owner);
+
+}  // namespace voicebridge::server
