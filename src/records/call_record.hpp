@@ -69,5 +69,6 @@ struct call_record {
 std::string to_json(const call_record& record);
 util::result<call_record> record_from_json(std::string_view text);
 std::int64_t epoch_ms(std::chrono::system_clock::time_point t);
+inline std::int64_t now_epoch_ms() { return epoch_ms(std::chrono::system_clock::now()); }
 
 }  // namespace voicebridge::records

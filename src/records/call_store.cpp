@@ -160,9 +160,9 @@ void call_store::save_status(const status_update& u) {
       " outcome = CASE WHEN calls.outcome IS NULL OR calls.outcome = '' THEN excluded.outcome ELSE calls.outcome END",
       {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt, u.outcome});
   // The record is complete now: a post-call delivery waiting for this status is due (webhook_deliveries.cpp).
-  db_->exec("UPDATE webhook_deliveries SET due_at_ms = CAST($2 AS BIGINT) WHERE call_sid = $1 AND state = 'pending'"
-            " AND attempts = 0 AND due_at_ms > CAST($2 AS BIGINT) AND $3 IN ('completed', 'busy', 'no-answer', 'failed', 'canceled')",
-            {u.call_sid, std::to_string(epoch_ms(std::chrono::system_clock::now())), u.status});
+  db_->exec(std::string("UPDATE webhook_deliveries SET due_at_ms = CAST($2 AS BIGINT) WHERE call_sid = $1 AND state = 'pending'"
+                        " AND attempts = 0 AND due_at_ms > CAST($2 AS BIGINT) AND $3 IN ") + final_call_statuses_sql,
+            {u.call_sid, std::to_string(now_epoch_ms()), u.status});
 }
 
 std::vector<call_record> call_store::recent(std::size_t limit, const std::optional<std::string>& route) {

@@ -158,7 +158,7 @@ void record_writer::run() {
 }
 
 void record_writer::apply(const operation& op) {
-  const auto now = epoch_ms(std::chrono::system_clock::now());
+  const auto now = now_epoch_ms();
   bool queued = false;
   std::visit(util::overloaded{[&](const call_record& r) {
                                 store_->save(r);
@@ -170,6 +170,8 @@ void record_writer::apply(const operation& op) {
                               },
                               [&](const status_update& u) {
                                 store_->save_status(u);
+                                // A final status makes a waiting delivery due (call_store::save_status): look now.
+                                queued = is_final_call_status(u.status) && postcall_.wanted;
                                 // A call that ended before any stream (busy, unanswered): this status completes it.
                                 if (!u.outcome || !postcall_.wanted) return;
                                 const auto route = store_->route_of(u.call_sid);

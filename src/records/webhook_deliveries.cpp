@@ -9,10 +9,8 @@ namespace {
 
 constexpr const char* delivery_columns =
     "id, kind, call_sid, state, attempts, due_at_ms, window_from_ms, created_at_ms, finished_at_ms, last_error";
-// Twilio's final CallStatus values (Twilio REST API, "Call resource", "Call Status values").
-constexpr const char* has_final_status =
-    "EXISTS (SELECT 1 FROM calls WHERE calls.call_sid = $2 AND calls.twilio_status IN"
-    " ('completed', 'busy', 'no-answer', 'failed', 'canceled'))";
+const std::string has_final_status =
+    std::string("EXISTS (SELECT 1 FROM calls WHERE calls.call_sid = $2 AND calls.twilio_status IN ") + final_call_statuses_sql + ")";
 
 std::int64_t number(const sql_value& v) { return to_int(v).value_or(0); }
 
@@ -48,14 +46,14 @@ void call_store::enqueue_delivery(const std::string& call_sid, std::int64_t now_
   const std::string id = delivery_id_for(call_sid), now = std::to_string(now_ms);
   // The casts type the parameters for PostgreSQL (a SELECT list does not take its types from the columns);
   // "WHERE 1 = 1" keeps SQLite from reading ON CONFLICT as part of the SELECT.
-  db_->exec(std::string("INSERT INTO webhook_deliveries (id, kind, call_sid, state, attempts, due_at_ms, window_from_ms,"
-                        " created_at_ms) SELECT $1, 'postcall', $2, 'pending', 0, CASE WHEN ") +
-                has_final_status + " THEN CAST($3 AS BIGINT) ELSE CAST($4 AS BIGINT) END, CAST($3 AS BIGINT),"
+  db_->exec("INSERT INTO webhook_deliveries (id, kind, call_sid, state, attempts, due_at_ms, window_from_ms,"
+            " created_at_ms) SELECT $1, 'postcall', $2, 'pending', 0, CASE WHEN " + has_final_status +
+                " THEN CAST($3 AS BIGINT) ELSE CAST($4 AS BIGINT) END, CAST($3 AS BIGINT),"
                 " CAST($3 AS BIGINT) WHERE 1 = 1 ON CONFLICT (id) DO NOTHING",
             {id, call_sid, now, std::to_string(now_ms + status_wait_ms)});
   // Queued before (by the stream's record, or a status alone): due now if the final status is in.
-  db_->exec(std::string("UPDATE webhook_deliveries SET due_at_ms = CAST($3 AS BIGINT) WHERE id = $1 AND state = 'pending'"
-                        " AND attempts = 0 AND due_at_ms > CAST($3 AS BIGINT) AND ") + has_final_status,
+  db_->exec("UPDATE webhook_deliveries SET due_at_ms = CAST($3 AS BIGINT) WHERE id = $1 AND state = 'pending'"
+            " AND attempts = 0 AND due_at_ms > CAST($3 AS BIGINT) AND " + has_final_status,
             {id, call_sid, now});
 }
 

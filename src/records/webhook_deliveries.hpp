@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace voicebridge::records {
 
@@ -28,6 +29,13 @@ struct webhook_delivery {
   std::int64_t finished_at_ms = 0;  // delivered or parked
   std::string last_error;           // the last attempt's failure: a status or a connection error, never a body
 };
+
+// Twilio's final CallStatus values (Twilio REST API, "Call resource", "Call Status values"): a call with one
+// of them has ended, and its record is complete. The same list for the SQL that asks it of stored calls.
+inline bool is_final_call_status(std::string_view status) {
+  return status == "completed" || status == "busy" || status == "no-answer" || status == "failed" || status == "canceled";
+}
+inline constexpr const char* final_call_statuses_sql = "('completed', 'busy', 'no-answer', 'failed', 'canceled')";
 
 // The delivery id of a call's record.
 std::string delivery_id_for(const std::string& call_sid);

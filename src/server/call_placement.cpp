@@ -69,6 +69,10 @@ asio::awaitable<bool> on_database(outbound_services& s, std::function<void(recor
 
 asio::awaitable<placement> place_call(records::outbound_call row, outbound_services& s, std::string status_query) {
   placement out;
+  const auto table = s.routes.table();
+  const auto* route = table->named(row.route);  // checked when the request was taken; gone after a reload: the process's
+  const auto& settings = route ? route->settings : s.config;
+  out.ring_timeout = settings.ring_timeout;
   records::call_store::reservation reserved;
   const std::function<void(records::call_store&)> reserve = [&](records::call_store& store) {
     reserved = store.reserve_outbound(row);
@@ -84,9 +88,7 @@ asio::awaitable<placement> place_call(records::outbound_call row, outbound_servi
     co_return out;
   }
 
-  const auto table = s.routes.table();
-  const auto* route = table->named(row.route);  // checked when the request was taken; gone after a reload: the process's
-  const auto creation = creation_for(row, route ? route->settings : s.config, status_query);
+  const auto creation = creation_for(row, settings, status_query);
   out.twilio = co_await twilio::create_call(s.rest, creation);
   if (!out.twilio.ok()) {
     // No answer at all (status 0) may still have placed the call: its key stays held, so that a retry cannot

@@ -42,6 +42,7 @@ struct placement {
   result what = result::store_unavailable;
   std::string call_sid;
   twilio::created_call twilio;
+  std::chrono::seconds ring_timeout{30};  // the route's: how long the call may ring (Twilio's Timeout)
 };
 
 // `row`: id, route, numbers, variables, machine detection and key set by the caller. `status_query`: added

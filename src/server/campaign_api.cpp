@@ -65,7 +65,7 @@ asio::awaitable<response> create_campaign(const request& req, outbound_services&
   campaign.route = parsed->route;
   campaign.from = parsed->from;
   campaign.settings_json = settings_json(*parsed);
-  campaign.created_at_ms = records::epoch_ms(std::chrono::system_clock::now());
+  campaign.created_at_ms = records::now_epoch_ms();
   std::vector<records::stored_campaign_row> rows;
   rows.reserve(parsed->rows.size());
   for (auto& r : parsed->rows) {
@@ -133,7 +133,7 @@ asio::awaitable<response> opt_outs(const request& req, outbound_services& s, con
   }
   bool there = false;
   const std::function<void(records::call_store&)> work = [&](records::call_store& db) {
-    if (req.method() == http::verb::post) db.add_opt_out(number, "api", records::epoch_ms(std::chrono::system_clock::now()));
+    if (req.method() == http::verb::post) db.add_opt_out(number, "api", records::now_epoch_ms());
     else if (req.method() == http::verb::delete_) there = db.remove_opt_out(number);
     else there = db.is_opted_out(number);
   };
@@ -155,8 +155,7 @@ bool is_outbound_request(const request& req) {
 
 std::size_t body_limit_for(const request& header, const app::config& config) {
   const bool campaign_list = header.method() == http::verb::post && path_of(header) == "/api/campaigns";
-  return campaign_list && admin_authorized(header, config) ? std::max(config.max_campaign_body, config.max_http_body)
-                                                           : config.max_http_body;
+  return campaign_list && admin_authorized(header, config) ? largest_body_limit(config) : config.max_http_body;
 }
 
 bool is_outbound_api(const request& req) {

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <algorithm>
 #include <memory>
 
 #include "server/call_placement.hpp"
@@ -25,6 +26,10 @@ bool is_campaign_api(std::string_view target);
 // MAX_HTTP_BODY_BYTES.
 std::size_t body_limit_for(const boost::beast::http::request<boost::beast::http::string_body>& header,
                            const app::config& config);
+// The largest body any request may have: what a header is read under, before its own bound is known.
+inline std::size_t largest_body_limit(const app::config& config) {
+  return std::max(config.max_campaign_body, config.max_http_body);
+}
 
 class webhook_sender;
 

@@ -21,8 +21,6 @@ using app::metrics;
 
 namespace {
 constexpr std::size_t rows_per_pass = 20;  // the rest wait for the next pass (5 s on)
-
-std::int64_t now_ms() { return records::epoch_ms(std::chrono::system_clock::now()); }
 }  // namespace
 
 void campaign_runner::check_statuses_soon(std::shared_ptr<void> owner) {
@@ -41,7 +39,7 @@ void campaign_runner::check_statuses_soon(std::shared_ptr<void> owner) {
 asio::awaitable<void> campaign_runner::check_unsettled_rows() {
   std::vector<records::stored_campaign_row> due;
   const std::function<void(records::call_store&)> lease = [&](records::call_store& store) {
-    const auto now = now_ms();
+    const auto now = records::now_epoch_ms();
     auto t = store.begin_campaign_transaction();
     due = t->unsettled_rows(now, rows_per_pass);
     for (const auto& row : due) t->set_check_at(row, now + status_check_lease.count());
@@ -67,7 +65,7 @@ asio::awaitable<void> campaign_runner::check_row(records::stored_campaign_row ro
   twilio::fetched_call fetched;
   if (!row.call_sid.empty()) {
     fetched = co_await twilio::fetch_call(services_.rest, row.call_sid);
-    next = after_fetch(fetched, row.claimed_at_ms, now_ms());
+    next = after_fetch(fetched, row.claimed_at_ms, records::now_epoch_ms());
   }
   if (next.what == status_check::step::settle) {
     // As Twilio's final status callback would have said it (its signed query names the row).
@@ -106,7 +104,7 @@ asio::awaitable<void> campaign_runner::check_row(records::stored_campaign_row ro
     const auto campaign = t->lock_campaign(row.campaign_id);
     const auto now = t->locked_row(row.campaign_id, row.row_no);
     if (!campaign || !now || now->state != records::row_state::dialling || now->attempts != row.attempts) return;
-    retry_or_finish(*t, *campaign, *now, "unknown", now_ms());
+    retry_or_finish(*t, *campaign, *now, "unknown", records::now_epoch_ms());
     t->commit();
   };
   co_await on_database(services_, settle, "campaign status check");

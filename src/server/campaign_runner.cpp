@@ -20,7 +20,6 @@ using app::metrics;
 
 namespace {
 
-millis_since_epoch now_ms() { return records::epoch_ms(std::chrono::system_clock::now()); }
 
 // Twilio refused the call for its calls-per-second limit (Twilio REST API error 20429): the row waits its
 // turn again, its attempt not counted.
@@ -125,7 +124,7 @@ campaign_claim claim_next_dial(records::call_store& store, const std::string& id
 asio::awaitable<void> campaign_runner::run(std::shared_ptr<void> owner) {
   while (!stopped_) {
     check_statuses_soon(owner);
-    millis_since_epoch look_again_at = now_ms() + poll_interval.count();
+    millis_since_epoch look_again_at = records::now_epoch_ms() + poll_interval.count();
     std::vector<records::stored_campaign> running;
     const std::function<void(records::call_store&)> list = [&](records::call_store& store) { running = store.running_campaigns(); };
     if (co_await on_database(services_, list, "campaigns")) {
@@ -140,7 +139,7 @@ asio::awaitable<void> campaign_runner::run(std::shared_ptr<void> owner) {
           // Its placement attaches the call within Twilio's REST timeout; with no call by then (a crash), Twilio is asked.
           const auto unplaced_check = services_.rest.timeout + services_.config.campaign_status_check;
           const std::function<void(records::call_store&)> look = [&](records::call_store& store) {
-            c = claim_next_dial(store, campaign.id, now_ms(), instance_, unplaced_check);
+            c = claim_next_dial(store, campaign.id, records::now_epoch_ms(), instance_, unplaced_check);
           };
           if (!co_await on_database(services_, look, "campaign claim")) break;
           if (!c.dial) {
@@ -155,7 +154,7 @@ asio::awaitable<void> campaign_runner::run(std::shared_ptr<void> owner) {
       }
     }
     if (stopped_) break;
-    wake_timer_.expires_after(std::chrono::milliseconds(std::max<millis_since_epoch>(1, look_again_at - now_ms())));
+    wake_timer_.expires_after(std::chrono::milliseconds(std::max<millis_since_epoch>(1, look_again_at - records::now_epoch_ms())));
     co_await wake_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -172,7 +171,7 @@ asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
   call.variables = c.row.variables;
   call.variables.emplace_back("campaign", c.campaign.id);
   call.machine_detection = c.settings.machine_detection;
-  call.created_at_ms = now_ms();
+  call.created_at_ms = records::now_epoch_ms();
   twilio::form_params query;
   query.add("campaign", c.campaign.id);
   query.add("row", std::to_string(c.row.row_no));
@@ -187,17 +186,15 @@ asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
     const auto call_sid = placed.call_sid;
     // Should its final status never come (the instance it is posted to died), Twilio is asked once the call
     // could have rung out and the status had time to come.
-    const auto table = services_.routes.table();
-    const auto* route = table->named(c.campaign.route);
-    const auto ring_timeout = (route ? route->settings : services_.config).ring_timeout;
-    const auto check_at = now_ms() + std::chrono::milliseconds(ring_timeout + services_.config.campaign_status_check).count();
+    const auto check_at = records::now_epoch_ms() +
+                          std::chrono::milliseconds(placed.ring_timeout + services_.config.campaign_status_check).count();
     settle = [row, call_sid, check_at](records::call_store& store) {
       store.attach_row_call(row.campaign_id, row.row_no, row.attempts, call_sid, check_at);
     };
   } else if (placed.what == result::store_unavailable || (placed.what == result::refused && too_many_requests(placed.twilio))) {
     // Nothing was dialled: the row waits its turn again (a second later), its attempt not counted.
     metrics().campaign_pacing_waits.inc(placed.what == result::refused ? "twilio_429" : "store_unavailable");
-    const auto at = now_ms() + 1000;
+    const auto at = records::now_epoch_ms() + 1000;
     settle = [row, at](records::call_store& store) {
       auto t = store.begin_campaign_transaction();
       t->requeue(row, at, true);
@@ -209,7 +206,7 @@ asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
     const std::string outcome = placed.what == result::refused ? records::outcome::failed : "unknown";
     settle = [row, outcome](records::call_store& store) {
       auto t = store.begin_campaign_transaction();
-      if (const auto campaign = t->lock_campaign(row.campaign_id)) retry_or_finish(*t, *campaign, row, outcome, now_ms());
+      if (const auto campaign = t->lock_campaign(row.campaign_id)) retry_or_finish(*t, *campaign, row, outcome, records::now_epoch_ms());
       t->commit();
     };
     metrics().campaign_rows.inc(outcome);
@@ -220,7 +217,7 @@ asio::awaitable<void> campaign_runner::dial(const campaign_claim& c) {
 
 // Twilio's final status for one of the campaign's calls: a retry after the backoff, or the row's outcome.
 asio::awaitable<void> campaign_runner::finish_attempt(const campaign_call_end& end) {
-  const auto now = now_ms();
+  const auto now = records::now_epoch_ms();
   const std::function<void(records::call_store&)> settle = [&](records::call_store& store) {
     auto t = store.begin_campaign_transaction();
     auto campaign = t->lock_campaign(end.campaign_id);

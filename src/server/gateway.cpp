@@ -179,7 +179,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
       // The bound depends on what the header asks for (a campaign's list may be long): Beast checks a
       // Content-Length against the limit when the header ends, so the header is read under the largest and
       // its length checked here; the limit set after it bounds a chunked body.
-      parser.body_limit(std::max(config.max_http_body, config.max_campaign_body));
+      parser.body_limit(largest_body_limit(config));
       stream.expires_after(config.http_timeout);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
       if (!ec) {

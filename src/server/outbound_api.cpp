@@ -68,7 +68,7 @@ asio::awaitable<http_response> place_outbound_call(const http_request& req, outb
   row.from = parsed->from;
   row.variables = std::move(parsed->dynamic_variables);
   row.machine_detection = parsed->machine_detection;
-  row.created_at_ms = records::epoch_ms(std::chrono::system_clock::now());
+  row.created_at_ms = records::now_epoch_ms();
   auto placing = place_call(std::move(row), s);  // named (GCC 12: docs/gcc12-coroutines.md)
   const auto placed = co_await std::move(placing);
   using result = placement::result;

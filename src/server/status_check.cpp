@@ -7,10 +7,6 @@ namespace {
 constexpr std::int64_t ms(std::chrono::milliseconds d) { return d.count(); }
 }  // namespace
 
-bool is_final_call_status(const std::string& status) {
-  return status == "completed" || status == "busy" || status == "no-answer" || status == "failed" || status == "canceled";
-}
-
 status_check after_fetch(const twilio::fetched_call& fetched, std::int64_t claimed_at_ms, std::int64_t now_ms) {
   using step = status_check::step;
   if (fetched.status == 404) return {step::unknown, 0};
@@ -20,7 +16,7 @@ status_check after_fetch(const twilio::fetched_call& fetched, std::int64_t claim
     const bool credentials = fetched.status == 401 || fetched.status == 403;
     return {step::look_again, now_ms + (credentials ? 10 * ms(status_check_lease) : ms(status_check_lease))};
   }
-  if (is_final_call_status(fetched.call_status)) return {step::settle, 0};
+  if (records::is_final_call_status(fetched.call_status)) return {step::settle, 0};
   const auto lasted = std::max<std::int64_t>(0, now_ms - claimed_at_ms);
   return {step::look_again, now_ms + std::clamp<std::int64_t>(lasted, 30'000, 30 * 60'000)};
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "records/webhook_deliveries.hpp"  // records::is_final_call_status
 #include "twilio/call_creation.hpp"
 
 namespace voicebridge::server {
@@ -27,8 +28,5 @@ struct status_check {
 // Twilio's answer about a row claimed at `claimed_at_ms`. A call that goes on is looked at again after as
 // long as it has lasted so far (30 s to 30 min): a long call costs a few lookups, not one a minute.
 status_check after_fetch(const twilio::fetched_call& fetched, std::int64_t claimed_at_ms, std::int64_t now_ms);
-
-// Twilio's call status values that end a call ("Call resource", "Call Status values").
-bool is_final_call_status(const std::string& status);
 
 }  // namespace voicebridge::server

@@ -131,7 +131,7 @@ twilio::http_answer twilio_webhooks::answer_status(const twilio::form_params& pa
   if (update.outcome) metrics().calls.inc(*update.outcome);  // it ended here: no stream will count it
   log(log_level::info, "call status", {{"call_sid", call_sid}, {"status", update.status}, {"duration_s", duration},
                                        {"direction", outbound ? "outbound" : "inbound"}});
-  const bool final_status = update.outcome || update.status == "completed";
+  const bool final_status = records::is_final_call_status(update.status);
   const auto q = target.find('?');
   if (final_status && q != std::string_view::npos && on_campaign_call_end) {
     // The query is Twilio-signed with the rest of the URL: it names the campaign row this call was for.

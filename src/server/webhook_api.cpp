@@ -71,7 +71,7 @@ asio::awaitable<response> retry(const request& req, outbound_services& s, webhoo
   bool queued = false;
   std::optional<records::webhook_delivery> found;
   const std::function<void(records::call_store&)> work = [&](records::call_store& db) {
-    queued = db.retry_delivery(id, records::epoch_ms(std::chrono::system_clock::now()));
+    queued = db.retry_delivery(id, records::now_epoch_ms());
     if (!queued) found = db.find_delivery(id);
   };
   if (!co_await on_database(s, work, "webhook retry")) co_return api_reply(req, 503, "the call store is unavailable", false);

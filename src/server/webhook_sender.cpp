@@ -22,8 +22,6 @@ using app::metrics;
 
 namespace {
 
-std::int64_t now_ms() { return records::epoch_ms(std::chrono::system_clock::now()); }
-
 double jitter() {
   thread_local std::mt19937 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -88,7 +86,7 @@ void webhook_sender::wake() {
 void webhook_sender::update_queue_gauges(const records::delivery_queue_stats& stats) const {
   metrics().webhook_queue_depth.set(static_cast<double>(stats.pending));
   metrics().webhooks_parked.set(static_cast<double>(stats.failed));
-  const auto age_ms = stats.oldest_created_at_ms ? std::max<std::int64_t>(0, now_ms() - *stats.oldest_created_at_ms) : 0;
+  const auto age_ms = stats.oldest_created_at_ms ? std::max<std::int64_t>(0, records::now_epoch_ms() - *stats.oldest_created_at_ms) : 0;
   metrics().webhook_queue_age_seconds.set(static_cast<double>(age_ms) / 1000.0);
 }
 
@@ -100,7 +98,7 @@ asio::awaitable<void> webhook_sender::run(std::shared_ptr<void> owner) {
     records::delivery_queue_stats stats;
     const std::size_t room = max_in_flight - in_flight_;
     const std::function<void(records::call_store&)> take = [&](records::call_store& store) {
-      const auto now = now_ms();
+      const auto now = records::now_epoch_ms();
       if (room > 0) due = store.lease_deliveries(instance_, now, now + lease.count(), room);
       stats = store.delivery_stats();
     };
@@ -135,9 +133,9 @@ asio::awaitable<void> webhook_sender::deliver(records::webhook_delivery delivery
   records::delivery_result result;
   attempt_answer answer;
   if (!record) {
-    result = {records::delivery_result::kind::park, now_ms(), "the call's record is not in the store"};
+    result = {records::delivery_result::kind::park, records::now_epoch_ms(), "the call's record is not in the store"};
   } else if (settings.postcall_webhook_url.empty()) {
-    result = {records::delivery_result::kind::park, now_ms(), "the route has no postcall_webhook_url any more"};
+    result = {records::delivery_result::kind::park, records::now_epoch_ms(), "the route has no postcall_webhook_url any more"};
   } else {
     signed_post post;
     post.url = settings.postcall_webhook_url;
@@ -150,7 +148,7 @@ asio::awaitable<void> webhook_sender::deliver(records::webhook_delivery delivery
     answer = sent.answer;
     const retry_policy policy{services_.config.postcall_first_retry, std::chrono::hours(1),
                               services_.config.postcall_retry_window};
-    result = after_delivery_attempt(answer, delivery, policy, now_ms(), jitter());
+    result = after_delivery_attempt(answer, delivery, policy, records::now_epoch_ms(), jitter());
   }
   bool held = false;
   const std::function<void(records::call_store&)> settle = [&](records::call_store& store) {
@@ -165,7 +163,7 @@ asio::awaitable<void> webhook_sender::deliver(records::webhook_delivery delivery
       {{"delivery", delivery.id}, {"call_sid", delivery.call_sid}, {"route", record ? record->route : std::string()},
        {"host", host_of(settings.postcall_webhook_url)}, {"attempt", delivery.attempts + 1},
        {"result", result.error.empty() ? describe(answer) : result.error},
-       {"retry_in_ms", result.what == records::delivery_result::kind::retry ? result.at_ms - now_ms() : 0},
+       {"retry_in_ms", result.what == records::delivery_result::kind::retry ? result.at_ms - records::now_epoch_ms() : 0},
        {"lease_held", held ? "true" : "false"}});
 }
 

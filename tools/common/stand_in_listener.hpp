@@ -63,6 +63,17 @@ boost::asio::awaitable<void> stand_in_connection(boost::asio::ip::tcp::socket so
 
 }  // namespace detail
 
+// The end of an HTTP answer on either kind of stream: half-close a plain one, close TLS with close_notify.
+template <class Stream>
+boost::asio::awaitable<void> finish_http_stream(Stream& stream) {
+  if constexpr (std::is_same_v<Stream, boost::beast::tcp_stream>) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  } else {
+    co_await stream.async_shutdown(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+}
+
 // Accepts until the listener is closed; each connection runs `serve(stream)` on its own. `keep` (the
 // stand-in's state, which owns the listener) stays alive while any connection runs: tests may drop the
 // stand-in in the middle of a call.

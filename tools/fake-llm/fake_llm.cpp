@@ -165,12 +165,7 @@ struct fake_llm_server::impl {
     const std::string last_chunk = "0\r\n\r\n";
     co_await asio::async_write(sock, asio::buffer(last_chunk), use_tuple);
     ++record.completed;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    } else {
-      co_await stream.async_shutdown(use_tuple);
-    }
+    co_await finish_http_stream(stream);
   }
 };
 

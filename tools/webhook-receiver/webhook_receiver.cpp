@@ -82,12 +82,7 @@ struct webhook_receiver::impl {
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
       if (auto [ec, n] = co_await http::async_write(stream, res, use_tuple); ec || !req.keep_alive()) break;
     }
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    } else {
-      co_await stream.async_shutdown(use_tuple);
-    }
+    co_await finish_http_stream(stream);
   }
 };
 
