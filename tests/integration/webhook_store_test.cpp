@@ -3,6 +3,7 @@
 // wait), leased to one instance at a time, settled only by the instance that holds it, parked and retried;
 // and (PostgreSQL) two instances leasing at once on their own connections never take one delivery twice.
 #include <boost/test/unit_test.hpp>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -125,13 +126,14 @@ BOOST_AUTO_TEST_CASE(postgresql_two_instances_never_lease_one_delivery_at_once) 
     a.enqueue_delivery(sid(i), t0, 0);
   }
   std::vector<std::string> taken[2];
+  std::atomic<int> unsettled = 0;  // Boost.Test's checks are not for threads: counted here, checked after
   auto lease = [&](records::call_store& store, const std::string& instance, std::vector<std::string>& out) {
     for (;;) {
       const auto got = store.lease_deliveries(instance, t0 + 1, t0 + 3'600'000, 7);
       if (got.empty()) return;
       for (const auto& d : got) {
         out.push_back(d.id);
-        BOOST_CHECK(store.finish_delivery(d.id, instance, {kind::delivered, t0 + 2, {}}));
+        if (!store.finish_delivery(d.id, instance, {kind::delivered, t0 + 2, {}})) ++unsettled;
       }
     }
   };
@@ -139,6 +141,7 @@ BOOST_AUTO_TEST_CASE(postgresql_two_instances_never_lease_one_delivery_at_once) 
   std::thread second([&] { lease(b, "b", taken[1]); });
   first.join();
   second.join();
+  BOOST_TEST(unsettled == 0);  // each instance settled what it leased
   std::set<std::string> all(taken[0].begin(), taken[0].end());
   for (const auto& id : taken[1]) BOOST_TEST(all.insert(id).second, id << " leased twice");
   BOOST_TEST(all.size() == 200u);
