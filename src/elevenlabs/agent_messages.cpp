@@ -188,12 +188,13 @@ void merge_into(json::object& base, const json::object& over) {
 void merge_precall(initiation_client_data& data, const std::vector<std::pair<std::string, std::string>>& variables,
                    std::string_view config_override_json) {
   static constexpr std::string_view facts[]{"caller_number", "called_number", "call_sid", "direction"};
-  for (const auto& [name, value] : variables) {
+  for (const auto& variable : variables) {
+    const std::string& name = variable.first;  // not a structured binding: clang 14 cannot capture one
     if (std::find(std::begin(facts), std::end(facts), name) != std::end(facts)) continue;
     auto it = std::find_if(data.dynamic_variables.begin(), data.dynamic_variables.end(),
                            [&](const auto& v) { return v.first == name; });
-    if (it != data.dynamic_variables.end()) it->second = value;
-    else data.dynamic_variables.emplace_back(name, value);
+    if (it != data.dynamic_variables.end()) it->second = variable.second;
+    else data.dynamic_variables.emplace_back(name, variable.second);
   }
   if (config_override_json.empty()) return;
   json::error_code ec;
