@@ -106,9 +106,16 @@ asio::awaitable<void> webhook_sender::run(std::shared_ptr<void> owner) {
     for (auto& d : due) {
       ++in_flight_;
       auto sending = [self = shared_from_this(), owner, d = std::move(d)]() mutable -> asio::awaitable<void> {
-        co_await self->deliver(std::move(d));
+        // The slot is given back whatever happens; what escaped still reaches report_escape.
+        std::exception_ptr escaped;
+        try {
+          co_await self->deliver(std::move(d));
+        } catch (...) {
+          escaped = std::current_exception();
+        }
         --self->in_flight_;
         self->wake_timer_.cancel();  // room for the next one
+        if (escaped) std::rethrow_exception(escaped);
       };
       asio::co_spawn(executor_, std::move(sending), app::report_escape("webhook delivery"));
     }
