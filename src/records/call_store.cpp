@@ -116,18 +116,10 @@ void call_store::migrate_locked() {
   const auto rows = db_->exec("SELECT MAX(version) FROM schema_version");
   const auto current = rows.empty() ? std::nullopt : to_int(rows[0][0]);
   for (std::size_t v = static_cast<std::size_t>(current.value_or(0)); v < migrations.size(); ++v) {
-    db_->exec("BEGIN");
-    try {
+    in_transaction_locked([&] {
       for (const auto& statement : migrations[v]) db_->exec(statement);
       db_->exec("INSERT INTO schema_version (version) VALUES ($1)", {std::to_string(v + 1)});
-      db_->exec("COMMIT");
-    } catch (...) {
-      try {
-        db_->exec("ROLLBACK");
-      } catch (const store_error&) {
-      }
-      throw;
-    }
+    });
     app::log(app::log_level::info, "call records: schema migrated", {{"database", db_->kind()}, {"version", v + 1}});
   }
   migrated_ = true;
@@ -160,9 +152,11 @@ void call_store::save_status(const status_update& u) {
       " outcome = CASE WHEN calls.outcome IS NULL OR calls.outcome = '' THEN excluded.outcome ELSE calls.outcome END",
       {u.call_sid, u.status, u.duration_s ? sql_value(std::to_string(*u.duration_s)) : std::nullopt, u.outcome});
   // The record is complete now: a post-call delivery waiting for this status is due (webhook_deliveries.cpp).
-  db_->exec(std::string("UPDATE webhook_deliveries SET due_at_ms = CAST($2 AS BIGINT) WHERE call_sid = $1 AND state = 'pending'"
-                        " AND attempts = 0 AND due_at_ms > CAST($2 AS BIGINT) AND $3 IN ") + final_call_statuses_sql,
-            {u.call_sid, std::to_string(now_epoch_ms()), u.status});
+  // By its id (the primary key): every status callback passes here.
+  if (is_final_call_status(u.status))
+    db_->exec("UPDATE webhook_deliveries SET due_at_ms = $2 WHERE id = $1 AND state = 'pending' AND attempts = 0"
+              " AND due_at_ms > $2",
+              {delivery_id_for(u.call_sid), std::to_string(now_epoch_ms())});
 }
 
 std::vector<call_record> call_store::recent(std::size_t limit, const std::optional<std::string>& route) {

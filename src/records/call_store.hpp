@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,7 @@ using sql_value = std::optional<std::string>;  // nullopt: NULL
 using sql_row = std::vector<sql_value>;
 // A column's integer; nullopt for NULL or text that is not one.
 std::optional<std::int64_t> to_int(const sql_value& v);
+inline std::int64_t to_int_or_zero(const sql_value& v) { return to_int(v).value_or(0); }
 
 // One database connection that runs one statement at a time, with $1, $2, ... parameters.
 class sql_connection {
@@ -124,6 +126,27 @@ class call_store {
 
  private:
   void migrate_locked();
+  // `work` between BEGIN and COMMIT, with the lock held; rolled back (and rethrown) when it throws.
+  template <class Work>
+  auto in_transaction_locked(Work&& work) {
+    db_->exec("BEGIN");
+    try {
+      if constexpr (std::is_void_v<decltype(work())>) {
+        work();
+        db_->exec("COMMIT");
+      } else {
+        auto result = work();
+        db_->exec("COMMIT");
+        return result;
+      }
+    } catch (...) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const store_error&) {  // the connection is gone: the database rolled it back itself
+      }
+      throw;
+    }
+  }
   void insert_opt_out_locked(const std::string& number, const std::string& source, std::int64_t now_ms);
   std::vector<call_record> to_records(const std::vector<sql_row>& rows);
   std::optional<outbound_call> outbound_where(const std::string& column, const std::string& value);

@@ -14,26 +14,24 @@ constexpr const char* row_columns =
 constexpr const char* campaign_columns = "id, name, route, from_number, settings, state, next_slot_at_ms, created_at_ms";
 constexpr std::size_t rows_per_insert = 200;
 
-std::int64_t number(const sql_value& v) { return to_int(v).value_or(0); }
-
 stored_campaign campaign_from(const sql_row& r) {
   return {r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""), r[4].value_or("{}"),
-          r[5].value_or(""), number(r[6]), number(r[7])};
+          r[5].value_or(""), to_int_or_zero(r[6]), to_int_or_zero(r[7])};
 }
 
 stored_campaign_row row_from(const sql_row& r) {
   stored_campaign_row row;
   row.campaign_id = r[0].value_or("");
-  row.row_no = number(r[1]);
+  row.row_no = to_int_or_zero(r[1]);
   row.to = r[2].value_or("");
   row.timezone = r[3].value_or("");
   row.variables = variables_from_json(r[4].value_or("{}"));
   row.state = r[5].value_or("");
-  row.attempts = static_cast<unsigned>(number(r[6]));
-  row.next_attempt_at_ms = number(r[7]);
+  row.attempts = static_cast<unsigned>(to_int_or_zero(r[6]));
+  row.next_attempt_at_ms = to_int_or_zero(r[7]);
   row.call_sid = r[8].value_or("");
   row.outcome = r[9].value_or("");
-  row.claimed_at_ms = number(r[10]);
+  row.claimed_at_ms = to_int_or_zero(r[10]);
   return row;
 }
 
@@ -70,7 +68,7 @@ std::optional<stored_campaign> campaign_transaction::lock_campaign(const std::st
 std::size_t campaign_transaction::in_flight(const std::string& campaign_id) {
   const auto rows = db_.exec("SELECT COUNT(*) FROM campaign_rows WHERE campaign_id = $1 AND state = $2",
                              {campaign_id, std::string(row_state::dialling)});
-  return rows.empty() ? 0 : static_cast<std::size_t>(number(rows[0][0]));
+  return rows.empty() ? 0 : static_cast<std::size_t>(to_int_or_zero(rows[0][0]));
 }
 
 std::optional<stored_campaign_row> campaign_transaction::next_due_row(const std::string& campaign_id, std::int64_t now_ms) {
@@ -140,7 +138,7 @@ void campaign_transaction::finish(const stored_campaign_row& row, const std::str
   // The last row done ends a running campaign.
   const auto left = db_.exec("SELECT COUNT(*) FROM campaign_rows WHERE campaign_id = $1 AND state <> $2",
                              {row.campaign_id, std::string(row_state::done)});
-  if (!left.empty() && number(left[0][0]) == 0)
+  if (!left.empty() && to_int_or_zero(left[0][0]) == 0)
     db_.exec("UPDATE campaigns SET state = $1 WHERE id = $2 AND state = $3",
              {std::string(campaign_state::done), row.campaign_id, std::string(campaign_state::running)});
 }
@@ -205,7 +203,7 @@ std::vector<campaign_count> call_store::campaign_counts(const std::string& id) {
       " GROUP BY r.state, COALESCE(NULLIF(c.outcome, ''), r.outcome, '')",
       {id});
   std::vector<campaign_count> out;
-  for (const auto& r : rows) out.push_back({r[0].value_or(""), r[1].value_or(""), number(r[2])});
+  for (const auto& r : rows) out.push_back({r[0].value_or(""), r[1].value_or(""), to_int_or_zero(r[2])});
   return out;
 }
 

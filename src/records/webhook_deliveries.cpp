@@ -12,19 +12,17 @@ constexpr const char* delivery_columns =
 const std::string has_final_status =
     std::string("EXISTS (SELECT 1 FROM calls WHERE calls.call_sid = $2 AND calls.twilio_status IN ") + final_call_statuses_sql + ")";
 
-std::int64_t number(const sql_value& v) { return to_int(v).value_or(0); }
-
 webhook_delivery delivery_from(const sql_row& r) {
   webhook_delivery d;
   d.id = r[0].value_or("");
   d.kind = r[1].value_or("");
   d.call_sid = r[2].value_or("");
   d.state = r[3].value_or("");
-  d.attempts = static_cast<unsigned>(number(r[4]));
-  d.due_at_ms = number(r[5]);
-  d.window_from_ms = number(r[6]);
-  d.created_at_ms = number(r[7]);
-  d.finished_at_ms = number(r[8]);
+  d.attempts = static_cast<unsigned>(to_int_or_zero(r[4]));
+  d.due_at_ms = to_int_or_zero(r[5]);
+  d.window_from_ms = to_int_or_zero(r[6]);
+  d.created_at_ms = to_int_or_zero(r[7]);
+  d.finished_at_ms = to_int_or_zero(r[8]);
   d.last_error = r[9].value_or("");
   return d;
 }
@@ -70,8 +68,7 @@ std::vector<webhook_delivery> call_store::lease_deliveries(const std::string& in
   std::lock_guard lock(mutex_);
   migrate_locked();
   const bool postgres = std::string_view(db_->kind()) == "postgresql";
-  db_->exec("BEGIN");
-  try {
+  return in_transaction_locked([&] {
     auto due = deliveries_from(db_->exec(
         std::string("SELECT ") + delivery_columns +
             " FROM webhook_deliveries WHERE state = 'pending' AND due_at_ms <= $1"
@@ -81,15 +78,8 @@ std::vector<webhook_delivery> call_store::lease_deliveries(const std::string& in
     for (const auto& d : due)
       db_->exec("UPDATE webhook_deliveries SET leased_by = $1, lease_until_ms = $2 WHERE id = $3",
                 {instance, std::to_string(lease_until_ms), d.id});
-    db_->exec("COMMIT");
     return due;
-  } catch (...) {
-    try {
-      db_->exec("ROLLBACK");
-    } catch (const store_error&) {  // the connection is gone: the database rolled it back itself
-    }
-    throw;
-  }
+  });
 }
 
 bool call_store::finish_delivery(const std::string& id, const std::string& instance, const delivery_result& result) {
@@ -140,14 +130,14 @@ delivery_queue_stats call_store::delivery_stats() {
   std::lock_guard lock(mutex_);
   migrate_locked();
   const auto rows = db_->exec(
-      "SELECT state, COUNT(*), MIN(created_at_ms) FROM webhook_deliveries WHERE state <> 'delivered' GROUP BY state");
+      "SELECT state, COUNT(*), MIN(created_at_ms) FROM webhook_deliveries WHERE state IN ('pending', 'failed') GROUP BY state");
   delivery_queue_stats stats;
   for (const auto& r : rows) {
     if (r[0] == sql_value(delivery_state::pending)) {
-      stats.pending = number(r[1]);
+      stats.pending = to_int_or_zero(r[1]);
       stats.oldest_created_at_ms = to_int(r[2]);
     } else if (r[0] == sql_value(delivery_state::failed)) {
-      stats.failed = number(r[1]);
+      stats.failed = to_int_or_zero(r[1]);
     }
   }
   return stats;

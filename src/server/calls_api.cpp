@@ -34,6 +34,13 @@ api_answer error(unsigned status, std::string text) { return {status, std::move(
 
 }  // namespace
 
+std::optional<std::size_t> list_limit(std::string_view text) {
+  std::size_t limit = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (ec != std::errc() || end != text.data() + text.size() || limit < 1 || limit > 1000) return std::nullopt;
+  return limit;
+}
+
 boost::json::value record_view(const records::call_record& record, const std::string& link_base) {
   auto value = boost::json::parse(records::to_json(record));
   auto& o = value.as_object();
@@ -57,9 +64,9 @@ api_answer query(const std::string& target, records::call_store& store) {
       auto form = twilio::parse_form(std::string_view(target).substr(q + 1));
       if (!form) return error(400, "malformed query");
       if (auto text = form->get("limit")) {
-        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-        if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > 1000)
-          return error(400, "limit must be an integer from 1 to 1000");
+        const auto asked = list_limit(*text);
+        if (!asked) return error(400, "limit must be an integer from 1 to 1000");
+        limit = *asked;
       }
       if (auto name = form->get("route")) {
         if (name->empty() || name->size() > 64) return error(400, "route must be a route's name");

@@ -13,6 +13,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string_view>
 
 #include "records/call_store.hpp"
@@ -28,6 +29,9 @@ boost::json::value record_view(const records::call_record& record, const std::st
 
 // "Authorization: Bearer <ADMIN_TOKEN>", compared in constant time; false without ADMIN_TOKEN.
 bool admin_authorized(const boost::beast::http::request<boost::beast::http::string_body>& req, const app::config& config);
+
+// A listing's ?limit=N: 1 to 1000; nullopt for anything else.
+std::optional<std::size_t> list_limit(std::string_view text);
 
 // An answer of the API: JSON as it is, or a line of text; 401 asks for the bearer token.
 boost::beast::http::response<boost::beast::http::string_body> api_reply(

@@ -1,9 +1,9 @@
 #include "server/twilio_webhooks.hpp"
 
-#include <algorithm>
 #include <charconv>
 
 #include "call/answering_machine.hpp"
+#include "server/dynamic_variables.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -93,11 +93,9 @@ void twilio_webhooks::start_precall(const twilio::form_params& params, const cal
   request.to = params.get_or("To", "");
   request.route = route.name;
   // What the agent is told beyond the call's facts: an outbound call's request (and campaign) variables.
-  static constexpr std::string_view facts[]{"call_sid", "from", "to", "direction", "machine_detection"};
   for (const auto& [name, value] : told) {
     if (name == "campaign") request.campaign = value;
-    else if (outbound && std::find(std::begin(facts), std::end(facts), name) == std::end(facts))
-      request.row_variables.emplace_back(name, value);
+    else if (outbound && !is_gateway_variable(name)) request.row_variables.emplace_back(name, value);
   }
   signed_post post;
   post.url = s.precall_webhook_url;

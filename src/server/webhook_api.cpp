@@ -2,7 +2,6 @@
 
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <charconv>
 
 #include "server/calls_api.hpp"
 #include "server/webhook_sender.hpp"
@@ -46,9 +45,9 @@ asio::awaitable<response> list_failed(const request& req, outbound_services& s) 
     const auto form = twilio::parse_form(target.substr(q + 1));
     if (!form) co_return api_reply(req, 400, "malformed query", false);
     if (const auto text = form->get("limit")) {
-      auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
-      if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > 1000)
-        co_return api_reply(req, 400, "limit must be an integer from 1 to 1000", false);
+      const auto asked = list_limit(*text);
+      if (!asked) co_return api_reply(req, 400, "limit must be an integer from 1 to 1000", false);
+      limit = *asked;
     }
   }
   std::vector<records::webhook_delivery> failed;
