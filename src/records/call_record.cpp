@@ -1,5 +1,6 @@
 #include "records/call_record.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "util/json_fields.hpp"
@@ -59,6 +60,8 @@ std::string to_json(const call_record& r) {
                  {"outcome", r.outcome},
                  {"end_reason", r.end_reason},
                  {"barge_ins", r.barge_ins},
+                 {"reconnects", r.reconnects},
+                 {"handed_off", r.handed_off},
                  {"agent_close_codes", std::move(codes)},
                  {"dtmf", r.dtmf},
                  {"opted_out", r.opted_out},
@@ -88,9 +91,12 @@ util::result<call_record> record_from_json(std::string_view text) {
   }
   if (r.direction.empty()) r.direction = "inbound";  // records stored before outbound calls existed
   if (const auto* v = o.if_contains("opted_out"); v && v->is_bool()) r.opted_out = v->as_bool();
+  if (const auto* v = o.if_contains("handed_off"); v && v->is_bool()) r.handed_off = v->as_bool();
   VB_TRY(started, util::integer_field(o, "started_at_ms", false));
   VB_TRY(ended, util::integer_field(o, "ended_at_ms", false));
   VB_TRY(barge_ins, util::integer_field(o, "barge_ins", false));
+  VB_TRY(reconnects, util::integer_field(o, "reconnects", false));
+  r.reconnects = static_cast<unsigned>(std::clamp<std::int64_t>(reconnects, 0, 1000));
   r.started = from_ms(started);
   r.ended = from_ms(ended);
   r.barge_ins = static_cast<std::uint64_t>(std::max<std::int64_t>(0, barge_ins));

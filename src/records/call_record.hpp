@@ -45,6 +45,12 @@ struct call_record {
   std::string end_reason;
   std::optional<std::int64_t> first_agent_audio_ms;  // from the stream's start
   std::uint64_t barge_ins = 0;
+  // Fresh streams the call got after its stream was lost with its instance or handed off by a draining one:
+  // the record is the last stream's (its start carries the count in the `reconnects` parameter).
+  unsigned reconnects = 0;
+  // This stream was handed to a fresh one by a draining instance: not the call's last record (the fresh
+  // stream's replaces it), so it sends no post-call webhook.
+  bool handed_off = false;
   std::vector<int> agent_close_codes;  // one per agent connection the call used
   std::string dtmf;                    // keys the caller pressed, in order
   bool opted_out = false;              // the caller pressed OPT_OUT_KEY: their number goes on the opt-out list

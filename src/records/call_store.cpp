@@ -92,6 +92,27 @@ const std::vector<std::vector<std::string>> migrations{
         " last_error TEXT)",
         "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, due_at_ms)",
     },
+    {
+        // Several instances (records/call_streams.hpp): where each call's stream is served, and how it ended.
+        "CREATE TABLE call_streams ("
+        " call_sid TEXT PRIMARY KEY,"
+        " instance TEXT NOT NULL,"
+        " route TEXT NOT NULL,"
+        " state TEXT NOT NULL,"
+        " parameters TEXT NOT NULL,"  // JSON object of strings
+        " reconnects INTEGER NOT NULL,"
+        " updated_at_ms BIGINT NOT NULL)",
+        "CREATE INDEX call_streams_updated ON call_streams (updated_at_ms)",
+        // What was said, line by line as the call goes: a fresh stream after a crash continues from it.
+        "CREATE TABLE call_transcripts ("
+        " call_sid TEXT NOT NULL,"
+        " stream_sid TEXT NOT NULL,"
+        " line_no INTEGER NOT NULL,"
+        " role TEXT NOT NULL,"
+        " text TEXT NOT NULL,"
+        " at_ms BIGINT NOT NULL,"
+        " PRIMARY KEY (call_sid, stream_sid, line_no))",
+    },
 };
 
 
@@ -112,6 +133,20 @@ void call_store::migrate() {
 
 void call_store::migrate_locked() {
   if (migrated_) return;
+  // Instances that start together on one PostgreSQL migrate one at a time: the others wait, then find the
+  // schema current (concurrent CREATE TABLEs would fail). SQLite has one process.
+  const bool shared = std::string_view(db_->kind()) == "postgresql";
+  if (shared) db_->exec("SELECT pg_advisory_lock(7370012)");
+  struct unlock_on_exit {
+    sql_connection* db;
+    ~unlock_on_exit() {
+      if (!db) return;
+      try {
+        db->exec("SELECT pg_advisory_unlock(7370012)");
+      } catch (const store_error&) {  // the connection is gone, and its session lock with it
+      }
+    }
+  } unlock{shared ? db_.get() : nullptr};
   db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const auto rows = db_->exec("SELECT MAX(version) FROM schema_version");
   const auto current = rows.empty() ? std::nullopt : to_int(rows[0][0]);

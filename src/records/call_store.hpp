@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "records/call_record.hpp"
+#include "records/call_streams.hpp"
 #include "records/campaigns.hpp"
 #include "records/webhook_deliveries.hpp"
 
@@ -123,6 +124,23 @@ class call_store {
   // A parked (or still pending) delivery due now, its retry window starting again; false for a delivered one.
   bool retry_delivery(const std::string& id, std::int64_t now_ms);
   delivery_queue_stats delivery_stats();
+
+  // Where each call's stream is served (records/call_streams.cpp). A stream that starts takes the row (a fresh
+  // stream of the same call moves it to its own instance, keeping its parameters' first copy and the count).
+  void stream_started(const call_stream& stream);
+  // How the stream ended, written by the instance that serves it (false: another instance holds it now).
+  bool stream_ended(const std::string& call_sid, const std::string& instance, std::string_view state, std::int64_t now_ms);
+  std::optional<call_stream> find_stream(const std::string& call_sid);
+  // One fresh stream for a call whose stream is `from_state` still (two action requests for one end take it
+  // once); the row as it stands after, or nullopt when another request took it first.
+  std::optional<call_stream> claim_reconnect(const std::string& call_sid, std::string_view from_state, std::int64_t now_ms);
+  // A line of the call's transcript as its stream goes (once: a repeated line_no of the stream is ignored), and
+  // every line stored for the call so far, in the order they were said, across its streams.
+  void add_transcript_line(const std::string& call_sid, const std::string& stream_sid, unsigned line_no,
+                           const transcript_line& line, std::int64_t at_ms);
+  std::vector<transcript_line> transcript_so_far(const std::string& call_sid);
+  // Rows (and transcript lines) not touched since `before_ms` (their calls are long over): removed; how many.
+  std::size_t prune_streams(std::int64_t before_ms);
 
  private:
   void migrate_locked();

@@ -163,8 +163,9 @@ void record_writer::apply(const operation& op) {
   std::visit(util::overloaded{[&](const call_record& r) {
                                 store_->save(r);
                                 // Only a call's last record has an outcome (an outbound call's first, at its
-                                // placement, has none yet).
-                                if (r.outcome.empty() || !postcall_.wanted || !postcall_.wanted(r.route)) return;
+                                // placement, has none yet) and was not handed to a fresh stream.
+                                if (r.outcome.empty() || r.handed_off || !postcall_.wanted || !postcall_.wanted(r.route))
+                                  return;
                                 store_->enqueue_delivery(r.call_sid, now, postcall_.status_wait.count());
                                 queued = true;
                               },
