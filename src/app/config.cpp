@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 
 #include "util/utf8.hpp"
+#include "voicebridge/util/crypto.hpp"
 
 namespace voicebridge::app {
 namespace {
@@ -155,8 +156,25 @@ void load_webhook_settings(const Get& get, config& c) {
 unsigned config::io_threads() const { return threads ? threads : std::max(1u, std::thread::hardware_concurrency()); }
 
 std::string config::stream_url() const {
-  if (public_base_url.starts_with("https://")) return "wss://" + public_base_url.substr(8) + std::string(stream_path);
-  return "ws://" + public_base_url.substr(7) + std::string(stream_path);
+  std::string path(stream_path);
+  if (instance_id_configured) path += "/" + instance_id;
+  return stream_url_for(path);
+}
+
+std::string config::stream_url_for(std::string_view path) const {
+  if (public_base_url.starts_with("https://")) return "wss://" + public_base_url.substr(8) + std::string(path);
+  return "ws://" + public_base_url.substr(7) + std::string(path);
+}
+
+bool is_instance_id(std::string_view text) {
+  return !text.empty() && text.size() <= 32 &&
+         text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+}
+
+bool is_stream_path(std::string_view path) {
+  if (path == stream_path) return true;
+  if (!path.starts_with(stream_path) || path.size() < stream_path.size() + 2 || path[stream_path.size()] != '/') return false;
+  return is_instance_id(path.substr(stream_path.size() + 1));
 }
 
 bool is_webhook_url(std::string_view text) {
@@ -330,6 +348,14 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args) 
     if (v->size() < 16) throw config_error("ADMIN_TOKEN: must be at least 16 characters");
     c.admin_token = *v;
   }
+  if (auto v = get("INSTANCE_ID")) {
+    if (!is_instance_id(*v)) throw config_error("INSTANCE_ID: expected 1-32 of a-z, 0-9 and '-', got '" + *v + "'");
+    c.instance_id = *v;
+    c.instance_id_configured = true;
+  } else {
+    c.instance_id = "gw-" + util::random_hex(4);
+  }
+  if (auto v = get("MAX_RECONNECTS")) c.max_reconnects = parse_int<unsigned>("MAX_RECONNECTS", *v, 0, 20);
   if (auto v = get("ROUTES_FILE")) c.routes_file = *v;
   if (auto v = get("TWILIO_ACCOUNT_SID")) c.twilio_account_sid = *v;
   if (auto v = get("TWILIO_API_BASE")) {

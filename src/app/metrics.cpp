@@ -194,6 +194,10 @@ std::string render_metrics() {
              m.agent_retries);
   e.labelled("record_writes_total", "result", "Call record writes, by result.", m.record_writes);
   e.labelled("transfers_total", "result", "Transfers to a human over Twilio's REST API, by result.", m.transfers);
+  e.labelled("stream_ends_total", "reason",
+             "Twilio's <Connect action> requests answered from the shared store (several instances), by reason "
+             "(lost and handed_off: a fresh stream).",
+             m.stream_ends);
   e.labelled("outbound_requests_total", "result",
              "POST /api/calls requests, by result (created, replayed, invalid, refused by Twilio, unreachable, ...).",
              m.outbound_requests);

@@ -1,6 +1,7 @@
 #include "call/call_facts.hpp"
 
 #include <boost/asio/post.hpp>
+#include <charconv>
 
 #include "records/record_writer.hpp"
 #include "voicebridge/app/log.hpp"
@@ -25,6 +26,12 @@ void call_facts::started(const twilio::start_message& start) {
   record_.to = start.parameter("to") ? *start.parameter("to") : "";
   // Set by the gateway's own outbound TwiML (server/outbound_twiml.cpp), inside the signed start.
   if (const auto direction = start.parameter("direction"); direction && *direction == "outbound") record_.direction = "outbound";
+  // A fresh stream after its instance was lost (server/shared_streams.cpp names the count, inside the signed start).
+  if (const auto* count = start.parameter("reconnects")) {
+    unsigned n = 0;
+    const auto [end, ec] = std::from_chars(count->data(), count->data() + count->size(), n);
+    if (ec == std::errc() && end == count->data() + count->size()) record_.reconnects = n;
+  }
 }
 
 void call_facts::record_audio(const app::config& config, boost::asio::thread_pool& disk, const std::string& call_sid) {

@@ -1,6 +1,7 @@
 #include "call/call_state.hpp"
 
 #include "records/call_record.hpp"
+#include "records/call_streams.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
 
@@ -198,6 +199,7 @@ agent_step call_state::finish(agent_end end) {
 std::optional<close_request> call_state::close(std::uint16_t code, std::string reason) {
   if (phase_ == call_phase::closing) return std::nullopt;
   phase_ = call_phase::closing;
+  closed_with_ = code;
   if (end_reason_.empty()) end_reason_ = reason;
   if (reason.size() > 120) reason.resize(120);
   return close_request{code, std::move(reason)};
@@ -216,6 +218,12 @@ call_step call_state::refuse(refusal why, std::string reason) {
 void call_state::transfer_done(bool ok) {
   transfer_in_flight_ = false;
   if (ok) transferred_ = true;
+}
+
+std::string_view call_state::closing_state() const {
+  if (refused_) return records::stream_state::unserved;
+  if (closed_with_ == close_code::going_away) return records::stream_state::handed_off;
+  return records::stream_state::served;
 }
 
 bool served_by_gateway(std::string_view outcome) {

@@ -179,6 +179,9 @@ class call_state {
   // How the call ended (the `outcome` of the record and of voicebridge_calls_total). `agent_outcome` is what
   // the agent's loop and the agent itself recorded (agent, agent_failed, voicemail, fallback), if anything.
   std::string outcome(std::string_view agent_outcome) const;
+  // How the stream ends for the other instances (records::stream_state) when the gateway closes it: refused
+  // (the apology), handed off by the drain (a fresh stream on another instance), else served (the hang-up).
+  std::string_view closing_state() const;
 
  private:
   call_step refuse(refusal why, std::string reason);
@@ -200,6 +203,7 @@ class call_state {
   bool agent_served_ = false;
   bool transfer_in_flight_ = false;
   bool transferred_ = false;
+  std::uint16_t closed_with_ = 0;  // the code of the close the call asked for
 };
 
 }  // namespace voicebridge::call

@@ -42,6 +42,7 @@ class machine_gate final : public caller_link {
   void clear_audio() override;
   void hang_up() override;
   void transfer(const std::string& number) override;
+  void said(std::string_view role, std::string_view text) override { to_twilio_.said(role, text); }
 
  private:
   void on_verdict(const std::string& raw);

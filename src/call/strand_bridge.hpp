@@ -36,6 +36,9 @@ class caller_on_strand final : public caller_link {
   void transfer(const std::string& number) override {
     forward([number](caller_link& c) { c.transfer(number); });
   }
+  void said(std::string_view role, std::string_view text) override {
+    forward([role = std::string(role), text = std::string(text)](caller_link& c) { c.said(role, text); });
+  }
 
  private:
   template <class F>
@@ -73,6 +76,9 @@ class agent_on_strand {
   }
   void on_caller_hangup() {
     forward([](agent& a) { a.on_caller_hangup(); });
+  }
+  void on_context(const std::string& text) {
+    forward([text](agent& a) { a.on_context(text); });
   }
   const std::shared_ptr<agent>& target() const { return target_; }
   const boost::asio::any_io_executor& executor() const { return executor_; }

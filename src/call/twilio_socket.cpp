@@ -105,6 +105,7 @@ asio::awaitable<void> twilio_socket::write_loop(const std::string& stream_sid) {
       continue;
     }
     if (next->close) {
+      if (before_close_) co_await before_close_();
       const websocket::close_reason reason(static_cast<websocket::close_code>(next->close->code), next->close->reason);
       co_await ws_.async_close(reason, use_tuple);
       break;

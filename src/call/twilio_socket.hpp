@@ -53,6 +53,8 @@ class twilio_socket {
   void send_audio(std::string payload_base64);
   void clear() { out_.clear(); }
   void send_close(std::optional<close_request> close);
+  // Awaited by the writer before a close frame leaves (the call stores how it ends, for the other instances).
+  void before_close(std::function<boost::asio::awaitable<void>()> hook) { before_close_ = std::move(hook); }
   std::uint64_t dropped() const { return dropped_; }
 
   void heard(std::chrono::steady_clock::time_point when) { last_heard_ = when; }  // news from the caller
@@ -78,6 +80,7 @@ class twilio_socket {
   boost::asio::steady_timer out_ready_;  // the writer's wake-up: cancelled when something is queued
   boost::asio::steady_timer watchdog_;
   bool no_more_writes_ = false;
+  std::function<boost::asio::awaitable<void>()> before_close_;
   bool writer_done_ = false;
   std::optional<std::chrono::steady_clock::time_point> write_started_;  // of the write in progress
   std::chrono::steady_clock::time_point last_heard_;                    // the caller's last message or control frame

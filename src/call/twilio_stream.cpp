@@ -21,7 +21,10 @@
 #include "call/call_transfer.hpp"
 #include "call/machine_gate.hpp"
 #include "call/machine_message.hpp"
+#include "call/resumption.hpp"
+#include "call/stream_reports.hpp"
 #include "call/twilio_socket.hpp"
+#include "records/call_streams.hpp"
 #include "util/overloaded.hpp"
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
@@ -72,7 +75,8 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         pending_(std::move(pending)),
         socket_(ws, state_, limits_, config_.max_outbound_queue_bytes),
         starts_(ws.get_executor(), 1),
-        began_(std::chrono::steady_clock::now()) {
+        began_(std::chrono::steady_clock::now()),
+        reports_(services.presence) {
     // A pong (or any control frame) is news from the caller too: it answers the watchdog's ping.
     ws_.control_callback([this](websocket::frame_type, beast::string_view) { socket_.heard(std::chrono::steady_clock::now()); });
   }
@@ -94,6 +98,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     const std::string outcome = state_.outcome(facts_.record().outcome);
     if (served_by_gateway(outcome)) services_.completed.add(state_.call_sid());
     if (gate_) facts_.record().answered_by = gate_->answered_by();
+    facts_.record().handed_off = reports_.on() && state_.closing_state() == records::stream_state::handed_off;
     metrics().calls.inc(outcome);
     if (route_) metrics().route_calls.inc(route_->name, outcome);
     if (state_.authenticated())  // only authenticated calls: nobody else can write records
@@ -202,6 +207,8 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     const bool was_closing = state_.closing();
     if (ec == websocket::error::closed) {
       state_.on_read_end(how::closed_by_twilio);
+      // Twilio ended the stream (the caller hung up): no <Connect action> request follows.
+      if (!was_closing) reports_.ended_by_twilio();
       return;
     }
     const auto why = state_.on_read_end(ec == beast::error::timeout ? how::timed_out : how::error);
@@ -254,9 +261,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (state_.authenticated()) facts_.started(start);  // its record is written however it goes on
     if (step.what == call_step::kind::check_room) step = state_.on_room(find_room(start.call_sid));
     if (step.what != call_step::kind::start_agent) return carry_out(std::move(step));
-    register_call();
     stream_sid_ = start.stream_sid;
     start_ = start;
+    register_call();
     facts_.record().route = route_->name;
     log(log_level::info, "start", {{"call_sid", state_.call_sid()}, {"route", route_->name}, {"stream_sid", stream_sid_}});
     if (route_->settings.record_calls) facts_.record_audio(config_, services_.disk, start.call_sid);
@@ -305,12 +312,35 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   // as pending. The drain's closer runs on the call's strand, where it cannot race the call's own end.
   void register_call() {
     pending_.release();
+    tell_presence();
     registration_.emplace(services_.active, [weak = weak_from_this(), executor = ws_.get_executor()](asio::cancellation_type how) {
       asio::post(executor, [weak, how] {
         if (auto c = weak.lock()) c->end_for_drain(how);
       });
     }, route_->name);
   }
+
+  // The other instances learn where the stream is served, what is said, and how the gateway ends it (before its
+  // close frame leaves: Twilio's <Connect action> request may reach any of them). A fresh stream after a crash
+  // gets the earlier transcript: the record and the agent continue from it.
+  void tell_presence() {
+    reports_.started(start_, route_->name);
+    if (!reports_.on()) return;
+    socket_.before_close([this] { return reports_.closing(state_.closing_state()); });
+    if (facts_.record().reconnects > 0)
+      reports_.earlier_transcript(ws_.get_executor(), [weak = weak_from_this()](auto lines) {
+        if (auto c = weak.lock()) c->resume(std::move(lines));
+      });
+  }
+  void resume(std::vector<records::transcript_line> earlier) {
+    log(log_level::info, "call resumed on a fresh stream",
+        {{"call_sid", state_.call_sid()}, {"reconnects", facts_.record().reconnects}, {"earlier_lines", earlier.size()}});
+    if (earlier.empty() || state_.closing()) return;
+    if (agent_) agent_->on_context(resumption_context(earlier));
+    auto& transcript = facts_.record().transcript;
+    transcript.insert(transcript.begin(), std::make_move_iterator(earlier.begin()), std::make_move_iterator(earlier.end()));
+  }
+  void said(std::string_view role, std::string_view text) override { reports_.said(role, text); }
 
   void on_media(std::string_view payload) {
     if (auto step = state_.on_media(); step.what != call_step::kind::to_agent) return carry_out(std::move(step));
@@ -396,6 +426,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   call_facts facts_;  // its record, recording and counters
   std::chrono::steady_clock::time_point began_;
   std::string stream_sid_;
+  stream_reports reports_;  // to the other instances
 };
 
 }  // namespace

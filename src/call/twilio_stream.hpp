@@ -16,6 +16,7 @@
 #include "call/call_state.hpp"
 #include "call/completed_calls.hpp"
 #include "call/pending_streams.hpp"
+#include "call/stream_presence.hpp"
 #include "twilio/rest_client.hpp"
 #include "voicebridge/app/config.hpp"
 
@@ -35,6 +36,7 @@ struct stream_services {
   boost::asio::thread_pool& disk;  // recordings are written here, never on an io thread
   twilio::rest_settings rest;  // transfers
   amd_results& machine_verdicts;  // outbound calls with machine detection: Twilio's AnsweredBy, from its webhook
+  stream_presence* presence = nullptr;  // several instances: where each stream is, in the shared store
 };
 
 // Accepts the WebSocket on `stream` and serves the call to its end. `pending` is the socket's place among

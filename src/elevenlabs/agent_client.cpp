@@ -40,6 +40,7 @@ class adopted_agent final : public call::agent {
   void on_dtmf(char digit) override { bridge_.on_dtmf(digit); }
   void on_mark(std::string_view name) override { bridge_.on_mark(name); }
   void on_caller_hangup() override { bridge_.on_caller_hangup(); }
+  void on_context(const std::string& text) override { bridge_.on_context(text); }
 
   asio::awaitable<call::agent_end> run() override {
     // The conversation's run() on its own strand; this coroutine resumes on the call's. Once it returned,

@@ -36,6 +36,7 @@ class conversation final : public session {
   void on_dtmf(char digit) override;
   void on_mark(std::string_view name) override;
   void on_caller_hangup() override { close(); }  // the writer then closes the agent socket with 1000
+  void on_context(const std::string& text) override;
   boost::asio::awaitable<call::agent_end> run() override;
   void describe(records::call_record& record) const override;
 

@@ -49,6 +49,9 @@ void conversation::on_dtmf(char digit) {
   out_.push(settings_.dtmf_as_user_message ? serialize_user_message(text) : serialize_contextual_update(text));
 }
 
+// ElevenLabs Agents WebSocket API, "contextual_update": what the agent should know, without a turn of its own.
+void conversation::on_context(const std::string& text) { out_.push(serialize_contextual_update(text)); }
+
 void conversation::describe(records::call_record& record) const {
   if (!conversation_id_.empty()) record.conversation_id = conversation_id_;
   if (first_audio_ms_) record.first_agent_audio_ms = first_audio_ms_;
@@ -95,10 +98,12 @@ void conversation::on_message(std::string_view text) {
                  },
                  [&](user_transcript& t) {
                    log(log_level::debug, "user transcript", {{"call_sid", call_sid_}, {"text", t.text}});
+                   if (caller_) caller_->said("user", t.text);
                    facts_.add_user_text(std::move(t.text), t.event_id);
                  },
                  [&](agent_response& r) {
                    log(log_level::debug, "agent response", {{"call_sid", call_sid_}, {"text", r.text}});
+                   if (caller_) caller_->said("agent", r.text);
                    facts_.add_agent_text(std::move(r.text), r.event_id);
                  },
                  [&](agent_response_correction& c) { facts_.correct_agent_text(c.event_id, std::move(c.corrected)); },

@@ -14,9 +14,9 @@ namespace {
 
 // Names the gateway sets itself for every call: a request cannot override what the agent is told of the
 // call's own facts.
-constexpr std::array<std::string_view, 10> reserved_variables{"call_sid",     "caller_number", "called_number", "direction",
+constexpr std::array<std::string_view, 11> reserved_variables{"call_sid",     "caller_number", "called_number", "direction",
                                                               "stream_token", "route",         "from",          "to",
-                                                              "machine_detection", "campaign"};
+                                                              "machine_detection", "campaign", "reconnects"};
 
 // 12.5, not Boost.JSON's 1.25E1: the text the agent is told is what the business wrote.
 std::string shortest(double v) {

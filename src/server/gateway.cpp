@@ -27,6 +27,7 @@
 #include "server/campaign_api.hpp"
 #include "server/routing.hpp"
 #include "server/http_replies.hpp"
+#include "server/shared_streams.hpp"
 #include "server/stream_upgrade.hpp"
 #include "server/twilio_webhooks.hpp"
 #include "server/webhook_sender.hpp"
@@ -77,7 +78,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   call::admission admitted;
   call::pending_streams pending{config.max_pending_streams, config.max_pending_streams_per_address};
   call::amd_results machine_verdicts;  // from Twilio's AMD webhook to the outbound calls waiting for them
-  const std::string instance = "gw-" + util::random_hex(4);  // this instance's name in the rows it claims or leases
+  const std::string instance = config.instance_id;  // this instance's name in the rows it claims or leases
   asio::thread_pool disk_pool{1};      // recordings and voicemails: never written on an io thread
   asio::thread_pool database_pool{1};  // the read API's queries: never on an io thread
   call::precall_answers precalls;     // the pre-call webhook's answers, for the agents that wait for them
@@ -85,6 +86,10 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   routing routes;                      // before the records: their writer asks which routes want webhooks
   util::late_callback wake_webhooks;   // the writer queued a delivery
   records::record_writer records;
+  // Several instances (DATABASE_URL): where each stream is, for the <Connect action> request on any of them.
+  std::unique_ptr<shared_streams> shared =
+      config.database_url.empty() ? nullptr
+                                  : std::make_unique<shared_streams>(config, records::open_postgres(config.database_url));
   call::stream_services services;
   twilio_webhooks webhooks;
   outbound_services outbound;
@@ -106,7 +111,8 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
                  },
                  config.postcall_status_wait,
                  [this] { wake_webhooks(); }}),
-        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts},
+        services{config,    completed,           active,          admitted, routes, records, disk_pool,
+                 rest_settings(config), machine_verdicts, shared.get()},
         webhooks{config, routes, active, admitted, records, machine_verdicts},
         outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)},
         campaigns(std::make_shared<campaign_runner>(io_.get_executor(), outbound, instance)),
@@ -206,12 +212,20 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
       request req = parser.release();
       if (kind == listener_kind::main && beast::websocket::is_upgrade(req)) {
         auto self = shared_from_this();  // named (GCC 12: docs/gcc12-coroutines.md)
-        co_await upgrade_to_stream(std::move(stream), std::move(req), config, pending, services, std::move(self));
+        co_await upgrade_to_stream(std::move(stream), std::move(req), config, pending, services, draining, std::move(self));
         co_return;
       }
       if (kind == listener_kind::main && is_outbound_api(req)) {
         // They wait on the call store (its own thread), some on Twilio's API: answered here, async.
         response res = co_await serve_outbound_api(req, draining, outbound, *campaigns, *deliveries);
+        const bool keep_alive = res.keep_alive();
+        if (!co_await write(stream, std::move(res)) || !keep_alive) break;
+        continue;
+      }
+      if (kind == listener_kind::main && shared && is_stream_ended_request(req)) {
+        // Answered from the shared store (its own thread): the stream may have been served by another instance.
+        response res = co_await shared_stream_ended(req);
+        metrics().webhook_responses.inc(std::to_string(res.result_int()));
         const bool keep_alive = res.keep_alive();
         if (!co_await write(stream, std::move(res)) || !keep_alive) break;
         continue;
@@ -256,14 +270,44 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     return text_response(404, "not found\n", req.version(), req.keep_alive());
   }
 
+  std::variant<twilio::form_params, twilio::http_answer> authenticate(const request& req) const {
+    return twilio::authenticate_request(
+        {req.target(), req[http::field::content_type], req["X-Twilio-Signature"], req.body()}, config);
+  }
+
+  static response to_response(const request& req, twilio::http_answer answer) {
+    response res{static_cast<http::status>(answer.status), req.version()};
+    res.set(http::field::content_type, answer.content_type);
+    res.body() = std::move(answer.body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+
+  static bool is_stream_ended_request(const request& req) {
+    const std::string_view target = req.target();
+    return req.method() == http::verb::post && target.substr(0, target.find('?')) == app::stream_ended_path;
+  }
+
+  asio::awaitable<response> shared_stream_ended(const request& req) {
+    auto auth = authenticate(req);
+    twilio::http_answer answer;
+    if (auto* params = std::get_if<twilio::form_params>(&auth)) {
+      const bool served = completed.contains(std::string(params->get_or("CallSid", "")));
+      answer = co_await shared->answer_stream_ended(std::move(*params), served, draining);
+    } else {
+      answer = std::get<twilio::http_answer>(auth);
+    }
+    co_return to_response(req, std::move(answer));
+  }
+
   response twilio_response(const request& req, std::string_view path) {
     // Draining: Twilio moves new calls to the number's fallback URL on a 5xx.
     if (draining && path == app::voice_webhook_path) {
       log(log_level::info, "voice webhook refused: draining");
       return text_response(503, "draining\n", req.version(), false);
     }
-    auto auth = twilio::authenticate_request(
-        {req.target(), req[http::field::content_type], req["X-Twilio-Signature"], req.body()}, config);
+    auto auth = authenticate(req);
     twilio::http_answer answer;
     if (auto* params = std::get_if<twilio::form_params>(&auth)) {
       if (path == app::voice_webhook_path) {
@@ -281,12 +325,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     } else {
       answer = std::get<twilio::http_answer>(auth);
     }
-    response res{static_cast<http::status>(answer.status), req.version()};
-    res.set(http::field::content_type, answer.content_type);
-    res.body() = std::move(answer.body);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    return res;
+    return to_response(req, std::move(answer));
   }
 
   static response method_not_allowed(const request& req) {

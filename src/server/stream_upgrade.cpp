@@ -17,10 +17,16 @@ using app::metrics;
 
 asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
                                         const app::config& config, call::pending_streams& pending,
-                                        call::stream_services& services, std::shared_ptr<void> owner) {
+                                        call::stream_services& services, bool draining, std::shared_ptr<void> owner) {
   const std::string_view path = req.target().substr(0, req.target().find('?'));
-  if (path != app::stream_path) {
+  if (!app::is_stream_path(path)) {
     co_await write_response(stream, text_response(404, "not found\n", req.version(), false), config.http_timeout);
+    co_return;
+  }
+  if (draining && config.instance_id_configured && config.stream_url_for(path) != config.stream_url()) {
+    metrics().rejected_streams.inc("draining");
+    log(log_level::info, "stream refused: draining, and its call was answered elsewhere", {{"path", path}});
+    co_await write_response(stream, text_response(503, "draining\n", req.version(), false), config.http_timeout);
     co_return;
   }
   if (config.twilio_auth_token.empty() || config.twilio_stream_token.empty()) {
@@ -28,12 +34,13 @@ asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::r
     co_await write_response(stream, text_response(500, "gateway not configured\n", req.version(), false), config.http_timeout);
     co_return;
   }
-  // Twilio signs the upgrade with X-Twilio-Signature over the stream URL alone; without it, the call must
+  // Twilio signs the upgrade with X-Twilio-Signature over the stream URL alone (the path its TwiML named: this
+  // instance's key, or another's when the load balancer sent it here anyway); without it, the call must
   // authenticate with the token in its `start`.
   const auto signature = req.find("X-Twilio-Signature");
   const auto auth = signature == req.end() ? call::upgrade_auth::none : call::upgrade_auth::twilio_signature;
   if (signature != req.end() &&
-      !twilio::validate_stream_signature(config.twilio_auth_token, signature->value(), config.stream_url())) {
+      !twilio::validate_stream_signature(config.twilio_auth_token, signature->value(), config.stream_url_for(path))) {
     metrics().rejected_streams.inc("bad_credentials");
     log(log_level::warn, "stream upgrade refused: invalid credentials", {{"path", path}});
     co_await write_response(stream, text_response(403, "forbidden\n", req.version(), false), config.http_timeout);

@@ -14,9 +14,12 @@
 
 namespace voicebridge::server {
 
+// `draining`: with INSTANCE_ID set, only streams keyed to this instance (their webhook was answered here
+// before the drain) are taken; any other is refused 503, and the load balancer tries a live instance.
 boost::asio::awaitable<void> upgrade_to_stream(boost::beast::tcp_stream stream,
                                                boost::beast::http::request<boost::beast::http::string_body> req,
                                                const app::config& config, call::pending_streams& pending,
-                                               call::stream_services& services, std::shared_ptr<void> owner);
+                                               call::stream_services& services, bool draining,
+                                               std::shared_ptr<void> owner);
 
 }  // namespace voicebridge::server

@@ -90,16 +90,23 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
       return text_answer(400, "parameter '" + name + "' holds a control character or bytes that are not UTF-8\n");
     }
   }
+  auto answer = answer_connect_stream(call_sid, route, std::move(parameters), config.stream_url(), config, now);
+  log(log_level::info, "voice webhook accepted",
+      {{"call_sid", call_sid}, {"route", route}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
+       {"direction", params.get_or("Direction", "")}, {"call_status", params.get_or("CallStatus", "")}});
+  return answer;
+}
+
+http_answer answer_connect_stream(std::string_view call_sid, std::string_view route,
+                                  std::vector<std::pair<std::string, std::string>> parameters, std::string stream_url,
+                                  const app::config& config, std::chrono::system_clock::time_point now) {
   connect_stream_twiml twiml;
-  twiml.stream_url = config.stream_url();
+  twiml.stream_url = std::move(stream_url);
   twiml.connect_action = config.url_for(app::stream_ended_path);
   twiml.parameters.emplace_back(stream_token_parameter,
                                 mint_stream_token(config.twilio_stream_token, call_sid, route, now + config.stream_token_ttl));
   twiml.parameters.emplace_back(route_parameter, route);
   for (auto& parameter : parameters) twiml.parameters.push_back(std::move(parameter));
-  log(log_level::info, "voice webhook accepted",
-      {{"call_sid", call_sid}, {"route", route}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
-       {"direction", params.get_or("Direction", "")}, {"call_status", params.get_or("CallStatus", "")}});
   return {200, "text/xml", render_connect_stream(twiml)};
 }
 

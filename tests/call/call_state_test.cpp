@@ -4,6 +4,7 @@
 
 #include "call/call_state.hpp"
 #include "records/call_record.hpp"
+#include "records/call_streams.hpp"
 #include "twilio_start.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/stream_token.hpp"
@@ -288,6 +289,26 @@ BOOST_AUTO_TEST_CASE(a_served_call_finishes_with_a_normal_close) {
   BOOST_REQUIRE(step.close.has_value());
   BOOST_TEST(step.close->code == close_code::normal);
   BOOST_TEST(state.outcome(records::outcome::agent) == records::outcome::agent);
+}
+
+BOOST_AUTO_TEST_CASE(the_end_the_other_instances_are_told_is_served_handed_off_by_the_drain_or_refused) {
+  namespace stream = records::stream_state;
+  auto served = serving_call();
+  served.on_agent_end(agent_end::served, 60'000ms);
+  BOOST_TEST(served.closing_state() == stream::served);
+  auto hung_up = serving_call();
+  BOOST_REQUIRE(hung_up.close(close_code::normal, "call ended").has_value());
+  BOOST_TEST(hung_up.closing_state() == stream::served);
+  // The drain's deadline: the call moves to a live instance on a fresh stream, the close that follows
+  // (the second one asked for) changes nothing.
+  auto drained = serving_call();
+  BOOST_REQUIRE(drained.close(close_code::going_away, "gateway shutting down").has_value());
+  BOOST_TEST(!drained.close(close_code::normal, "call ended").has_value());
+  BOOST_TEST(drained.closing_state() == stream::handed_off);
+  call_state full(settings());
+  full.on_start(start_with_token(), now);
+  full.on_room(unadmitted_room(2));
+  BOOST_TEST(full.closing_state() == stream::unserved);
 }
 
 BOOST_AUTO_TEST_CASE(the_first_end_reason_stays_and_a_close_reason_fits_a_close_frame) {

@@ -18,6 +18,13 @@
 
 namespace voicebridge::testing {
 
+// A port nothing listens on now (the kernel's pick, released): for servers that take a port number, not 0.
+inline unsigned short free_loopback_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
 class postgres_server {
  public:
   postgres_server() {
@@ -29,7 +36,7 @@ class postgres_server {
       }
     }
     if (bin_.empty()) return;
-    port_ = free_port();
+    port_ = free_loopback_port();
     if (::geteuid() == 0) {
       const passwd* pw = ::getpwnam("postgres");
       if (!pw) {
@@ -76,11 +83,6 @@ class postgres_server {
     const std::string full = run_as_ + command + " >>" + quoted(dir_.path / "commands.log") + " 2>&1";
     commands_ += full + "\n";
     return std::system(full.c_str()) == 0;
-  }
-  static unsigned short free_port() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return a.local_endpoint().port();
   }
 
   temp_dir dir_;

@@ -24,6 +24,7 @@ constexpr const char* usage = R"(usage: twilio-sim [options]
   --dtmf MS:KEY        press KEY MS milliseconds after start (repeatable)
   --linger-ms N        keep listening N ms after the caller audio ends (default 1500)
   --keep-streaming     while listening, keep sending silent frames as Twilio does for a quiet caller
+  --follow-action      when the gateway closes (or loses) the stream, request <Connect action> and follow it
                        (a speech-to-text service then hears the caller stop talking)
   --stream-delay-ms N  wait N ms between the webhook answer and the stream upgrade, as Twilio does
                        while it sets up the call's media (default 0)
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
     else if (arg == "--out") out_path = value();
     else if (arg == "--json") json = true;
     else if (arg == "--keep-streaming") opts.keep_streaming = true;
+    else if (arg == "--follow-action") opts.follow_connect_action = true;
     else if (arg == "--seconds") tone_seconds = std::max(1, std::atoi(value().c_str()));
     else if (arg == "--linger-ms") opts.linger = std::chrono::milliseconds(std::atoi(value().c_str()));
     else if (arg == "--stream-delay-ms") opts.stream_delay = std::chrono::milliseconds(std::atoi(value().c_str()));

@@ -53,25 +53,26 @@ bool parse_twiml(call_summary& s) {
   auto* stream = connect ? connect->FirstChildElement("Stream") : nullptr;
   if (!stream || !stream->Attribute("url")) return false;
   s.stream_url = stream->Attribute("url");
+  s.connect_action = connect->Attribute("action") ? connect->Attribute("action") : "";
+  s.parameters.clear();
   for (auto* p = stream->FirstChildElement("Parameter"); p; p = p->NextSiblingElement("Parameter"))
     s.parameters.emplace_back(p->Attribute("name") ? p->Attribute("name") : "",
                               p->Attribute("value") ? p->Attribute("value") : "");
   return true;
 }
 
-asio::awaitable<void> post_webhook(const options& o, call_summary& s) {
-  twilio::form_params form;
-  for (auto [name, value] : {std::pair<const char*, std::string>{"AccountSid", o.account_sid},
-                             {"ApiVersion", "2010-04-01"}, {"CallSid", s.call_sid}, {"CallStatus", o.call_status},
-                             {"Direction", o.direction}, {"From", o.from}, {"To", o.to}, {"Caller", o.from},
-                             {"Called", o.to}})
-    form.add(name, value);
-  http::request<http::string_body> req{http::verb::post, o.webhook_path, 11};
+// A signed form POST to the gateway, as Twilio makes its webhooks: `url` is the public URL it signs, its path
+// the request's target. The answer's status and body, or an error in `s.error`.
+asio::awaitable<std::optional<http::response<http::string_body>>> post_signed_form(const options& o, const std::string& url,
+                                                                                 const twilio::form_params& form,
+                                                                                 bool sign, call_summary& s) {
+  const auto parsed = boost::urls::parse_uri(url);
+  const std::string path = parsed ? std::string(parsed->encoded_target()) : url;  // path and query, as signed
+  http::request<http::string_body> req{http::verb::post, path, 11};
   req.set(http::field::host, o.host);
   req.set(http::field::content_type, "application/x-www-form-urlencoded");
   req.set(http::field::user_agent, "TwilioProxy/1.1");
-  if (o.sign_webhook)
-    req.set("X-Twilio-Signature", twilio::compute_signature(o.auth_token, o.public_base_url + o.webhook_path, form));
+  if (sign) req.set("X-Twilio-Signature", twilio::compute_signature(o.auth_token, url, form));
   req.body() = twilio::encode_form(form);
   req.prepare_payload();
 
@@ -81,30 +82,62 @@ asio::awaitable<void> post_webhook(const options& o, call_summary& s) {
   auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), use_tuple);
   if (rec) {
     s.error = "resolve " + o.host + ": " + rec.message();
-    co_return;
+    co_return std::nullopt;
   }
   if (auto [ec, ep] = co_await stream.async_connect(endpoints, use_tuple); ec) {
     s.error = "webhook connect: " + ec.message();
-    co_return;
+    co_return std::nullopt;
   }
   co_await http::async_write(stream, req, use_tuple);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   if (auto [ec, n] = co_await http::async_read(stream, buffer, res, use_tuple); ec) {
     s.error = "webhook response: " + ec.message();
-    co_return;
+    co_return std::nullopt;
   }
-  s.webhook_status = res.result_int();
-  s.twiml = res.body();
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  co_return res;
+}
+
+twilio::form_params call_form(const options& o, const call_summary& s, std::string_view call_status) {
+  twilio::form_params form;
+  for (auto [name, value] : {std::pair<const char*, std::string>{"AccountSid", o.account_sid},
+                             {"ApiVersion", "2010-04-01"}, {"CallSid", s.call_sid}, {"CallStatus", std::string(call_status)},
+                             {"Direction", o.direction}, {"From", o.from}, {"To", o.to}, {"Caller", o.from},
+                             {"Called", o.to}})
+    form.add(name, value);
+  return form;
+}
+
+asio::awaitable<void> post_webhook(const options& o, call_summary& s) {
+  auto res = co_await post_signed_form(o, o.public_base_url + o.webhook_path, call_form(o, s, o.call_status), o.sign_webhook, s);
+  if (!res) co_return;
+  s.webhook_status = res->result_int();
+  s.twiml = res->body();
+}
+
+// <Connect> ended while the call is up (the gateway closed the stream, or it broke): Twilio requests the
+// action URL for what comes next (TwiML <Connect>, "action"), and the call goes on with its answer.
+asio::awaitable<bool> post_connect_action(const options& o, call_summary& s) {
+  auto res = co_await post_signed_form(o, s.connect_action, call_form(o, s, "in-progress"), true, s);
+  if (!res || res->result_int() != 200) {
+    if (res) s.error = "connect action answered HTTP " + std::to_string(res->result_int());
+    co_return false;
+  }
+  s.twiml = res->body();
+  const bool fresh_stream = s.twiml.find("<Connect") != std::string::npos;
+  s.action_answers.push_back(fresh_stream ? "stream" : s.twiml.find("<Say") != std::string::npos ? "apology" : "hangup");
+  co_return fresh_stream;
 }
 
 // The media stream, from the upgrade to the close.
 class stream_session {
  public:
-  stream_session(websocket::stream<beast::tcp_stream>& ws, const options& o, call_summary& s)
-      : ws_(ws), o_(o), s_(s), out_(ws.get_executor(), 100000), tick_(ws.get_executor()) {}
+  // `resumed_from`: a fresh stream after the last one was lost at that time (its first audio is the gap).
+  stream_session(websocket::stream<beast::tcp_stream>& ws, const options& o, call_summary& s,
+                 std::optional<clock::time_point> resumed_from)
+      : ws_(ws), o_(o), s_(s), out_(ws.get_executor(), 100000), tick_(ws.get_executor()), resumed_from_(resumed_from) {}
 
   asio::awaitable<void> run() {
     std::uint64_t seq = 0;
@@ -180,6 +213,7 @@ class stream_session {
     if (auto* media = std::get_if<twilio::outbound_media>(&parsed->message)) {
       auto bytes = util::base64_decode(media->payload);
       if (!s_.time_to_first_audio) s_.time_to_first_audio = since(started_at_);
+      if (resumed_from_) s_.reconnect_gaps.push_back(since(*std::exchange(resumed_from_, std::nullopt)));
       if (o_.tag_frames) time_echoes(*bytes);
       ++s_.frames_received;
       s_.bytes_received += bytes->size();
@@ -237,7 +271,8 @@ class stream_session {
   // One tick per 20 ms on an absolute schedule: send a caller frame, play 20 ms, then hang up when done.
   asio::awaitable<void> ticker() {
     const auto& audio = o_.caller_audio;
-    std::size_t offset = 0, next_dtmf = 0;
+    // A fresh stream after a lost one: the caller talks on from where they were.
+    std::size_t offset = std::min<std::size_t>(s_.bytes_sent, audio.size()), next_dtmf = 0;
     std::uint64_t chunk = 0;
     auto next = started_at_;
     std::optional<clock::time_point> audio_done_at;
@@ -273,6 +308,11 @@ class stream_session {
       playback_.erase(playback_.begin(), playback_.begin() + static_cast<std::ptrdiff_t>(n));
       played_total_ += n;
       echo_played_marks();
+      if (s_.fresh_streams == 0 && o_.break_link_after.count() > 0 && elapsed >= o_.break_link_after) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);  // the reader sees the loss, as for a crash
+        co_return;
+      }
       const bool heard_enough = o_.hang_up_after_bytes > 0 && s_.bytes_received >= o_.hang_up_after_bytes;
       const bool finished = audio_done_at && next_dtmf >= o_.dtmf.size() &&
                             (heard_enough || clock::now() - *audio_done_at >= o_.linger);
@@ -306,9 +346,10 @@ class stream_session {
   }();
   std::uint64_t queued_total_ = 0, played_total_ = 0;
   bool done_ = false, hung_up_ = false;
+  std::optional<clock::time_point> resumed_from_;
 };
 
-asio::awaitable<void> open_stream(const options& o, call_summary& s) {
+asio::awaitable<void> open_stream(const options& o, call_summary& s, std::optional<clock::time_point> resumed_from) {
   auto url = boost::urls::parse_uri(s.stream_url);
   if (!url) {
     s.error = "TwiML stream url is not a URL";
@@ -349,7 +390,7 @@ asio::awaitable<void> open_stream(const options& o, call_summary& s) {
                                                        : "stream upgrade failed: " + ec.message();
     co_return;
   }
-  stream_session session(ws, o, s);
+  stream_session session(ws, o, s, resumed_from);
   co_await session.run();
 }
 
@@ -377,7 +418,22 @@ asio::awaitable<call_summary> run_call(options o) {
         asio::steady_timer wait(co_await asio::this_coro::executor, o.stream_delay);
         co_await wait.async_wait(use_tuple);
       }
-      co_await open_stream(o, s);
+      co_await open_stream(o, s, std::nullopt);
+      // The caller is still on the line when the gateway closed (or lost) the stream: the action's answer.
+      while (o.follow_connect_action && s.error.empty() && s.server_closed && !s.connect_action.empty()) {
+        const auto lost_at = clock::now();
+        if (!co_await post_connect_action(o, s)) break;
+        if (!parse_twiml(s)) {
+          s.error = "connect action answer has no <Connect><Stream url>";
+          break;
+        }
+        ++s.fresh_streams;
+        s.server_closed = false;
+        s.close_code.reset();
+        s.close_reason.clear();
+        s.stream_sid = random_sid("MZ");
+        co_await open_stream(o, s, lost_at);
+      }
     }
   } else if (s.error.empty()) {
     s.error = "webhook answered HTTP " + std::to_string(s.webhook_status);
@@ -402,6 +458,11 @@ std::string format_summary(const call_summary& s) {
       << (s.server_closed ? "by gateway" + (s.close_code ? " (close " + std::to_string(*s.close_code) + " " + s.close_reason + ")" : " (" + s.close_reason + ")")
                           : std::string("by caller hang-up"))
       << " after " << s.duration.count() << " ms\n";
+  for (std::size_t i = 0; i < s.action_answers.size(); ++i)
+    out << "  connect action       " << s.action_answers[i]
+        << (i < s.reconnect_gaps.size() ? ": agent heard again " + std::to_string(s.reconnect_gaps[i].count()) + " ms after the loss"
+                                         : std::string())
+        << "\n";
   for (const auto& e : s.protocol_errors) out << "  PROTOCOL ERROR       " << e << "\n";
   if (!s.error.empty()) out << "  ERROR                " << s.error << "\n";
   return out.str();
@@ -424,6 +485,12 @@ std::string summary_json(const call_summary& s) {
                         {"error", s.error}};
   if (s.time_to_first_audio) o["time_to_first_audio_ms"] = s.time_to_first_audio->count();
   if (s.close_code) o["close_code"] = *s.close_code;
+  o["fresh_streams"] = s.fresh_streams;
+  boost::json::array answers, gaps;
+  for (const auto& a : s.action_answers) answers.emplace_back(a);
+  for (const auto& g : s.reconnect_gaps) gaps.emplace_back(g.count());
+  o["action_answers"] = std::move(answers);
+  o["reconnect_gaps_ms"] = std::move(gaps);
   boost::json::array errors;
   for (const auto& e : s.protocol_errors) errors.emplace_back(e);
   o["protocol_errors"] = std::move(errors);

@@ -35,6 +35,13 @@ struct options {
   std::uint64_t hang_up_after_bytes = 0;   // > 0: hang up once this much agent audio arrived (linger is the cap)
   std::chrono::milliseconds max_call{60000};
   std::chrono::milliseconds stream_delay{0};  // webhook answer -> stream upgrade (Twilio's own call set-up)
+  // Twilio's <Connect action>: when the gateway closes the stream (or it breaks) while the caller is on the
+  // line, request the action URL and follow its answer (a fresh <Connect><Stream> opens a new stream).
+  bool follow_connect_action = false;
+  // > 0: the link to the gateway breaks this long into the first stream (the socket is dropped, no close
+  // frame), as a crashed instance or a lost network path looks to Twilio; with follow_connect_action, the
+  // action URL is requested then.
+  std::chrono::milliseconds break_link_after{0};
   // Load tests: each caller frame starts with a tag (magic + sequence number) and an echo of it is timed.
   bool tag_frames = false;
 
@@ -49,7 +56,13 @@ struct call_summary {
   unsigned webhook_status = 0;
   std::string twiml;
   std::string stream_url;
+  std::string connect_action;  // <Connect action>, absolute
   std::vector<std::pair<std::string, std::string>> parameters;  // from the TwiML <Parameter>s
+  // With follow_connect_action: each action answer (hangup, apology, stream), the fresh streams opened, and
+  // for each the time from the loss of the one before to its first agent audio.
+  std::vector<std::string> action_answers;
+  unsigned fresh_streams = 0;
+  std::vector<std::chrono::milliseconds> reconnect_gaps;
   unsigned upgrade_status = 0;  // 101 when the WebSocket opened
   std::string call_sid, stream_sid;
   std::uint64_t frames_sent = 0, bytes_sent = 0, dtmf_sent = 0;

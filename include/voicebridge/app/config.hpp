@@ -145,6 +145,15 @@ struct config {
   std::string database_url;   // DATABASE_URL: postgres://... or postgresql://...; empty: SQLite in state_dir
   std::string admin_token;    // ADMIN_TOKEN: bearer token of the read API (/api/calls); empty: API off
 
+  // Several instances (one DATABASE_URL): INSTANCE_ID names this one in the shared rows and in its streams'
+  // path (/ws/twilio/stream/<id>), on which the load balancer routes a call's stream to the instance that
+  // answered its webhook (Twilio drops query strings). Unset: a random name, and the plain stream path.
+  std::string instance_id;
+  bool instance_id_configured = false;
+  // MAX_RECONNECTS: fresh streams one call may get when its stream is lost with its instance (or handed off by
+  // a draining one); past it, the apology.
+  unsigned max_reconnects = 3;
+
   // ROUTES_FILE: many numbers and agents (server/routes.hpp); empty: this configuration is the one route.
   std::filesystem::path routes_file;
 
@@ -159,8 +168,11 @@ struct config {
 
   std::filesystem::path recordings_dir() const { return state_dir / "recordings"; }
 
-  // Derived: wss://host/ws/twilio/stream (ws:// for an http base URL, for local runs).
+  // Derived: wss://host/ws/twilio/stream[/INSTANCE_ID] (ws:// for an http base URL, for local runs).
   std::string stream_url() const;
+  // The URL Twilio signed for a stream that asked for `path` (this instance's, or another's: a stream the load
+  // balancer sent elsewhere is served all the same).
+  std::string stream_url_for(std::string_view path) const;
   std::string url_for(std::string_view path) const { return public_base_url + std::string(path); }
 };
 
@@ -182,6 +194,10 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args =
 inline constexpr std::string_view voice_webhook_path = "/api/twilio/voice/inbound";
 inline constexpr std::string_view stream_ended_path = "/api/twilio/voice/stream-ended";
 inline constexpr std::string_view stream_path = "/ws/twilio/stream";
+// An instance key: 1-32 of [a-z0-9-], as in a DNS label (a pod or host name serves).
+bool is_instance_id(std::string_view text);
+// /ws/twilio/stream, or /ws/twilio/stream/<instance key>.
+bool is_stream_path(std::string_view path);
 inline constexpr std::string_view health_path = "/healthz";
 inline constexpr std::string_view metrics_path = "/metrics";
 inline constexpr std::string_view status_callback_path = "/api/twilio/voice/status";

@@ -101,6 +101,9 @@ struct gateway_metrics {
   labelled_counter agent_retries;      // agent connections tried again before the fallback, by reason
   labelled_counter record_writes;      // by result: stored, spooled, replayed, failed
   labelled_counter transfers;          // by result: ok, failed
+  // Several instances: Twilio's <Connect action> requests answered from the shared store, by reason (served,
+  // never_served, refused, lost, handed_off, fresh_stream_failed, too_many_reconnects, claimed_elsewhere).
+  labelled_counter stream_ends;
   // Outbound calls (POST /api/calls).
   labelled_counter outbound_requests;  // by result: created, replayed, invalid, refused, unreachable, in_progress
   labelled_counter outbound_calls;     // by Twilio's final status for a call placed: completed, busy, no_answer, ...

@@ -40,6 +40,13 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
                                  std::chrono::system_clock::time_point now,
                                  std::vector<std::pair<std::string, std::string>> extra = {});
 
+// <Connect action><Stream url="stream_url"> (this instance's, or any instance's), with a fresh stream token
+// for (call, route) and the route in <Parameter>s, then `parameters` (each already checked: XML text within
+// Twilio's size limit). The voice webhook's answer, and a fresh stream for a call whose stream was lost.
+http_answer answer_connect_stream(std::string_view call_sid, std::string_view route,
+                                  std::vector<std::pair<std::string, std::string>> parameters, std::string stream_url,
+                                  const app::config& config, std::chrono::system_clock::time_point now);
+
 // What the caller hears when <Connect> ends: nothing more if the gateway served the stream (it said
 // goodbye or played the fallback itself), else the apology.
 http_answer answer_stream_ended(bool gateway_served_stream, const app::config& config);

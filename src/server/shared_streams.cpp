@@ -1,0 +1,156 @@
+#include "server/shared_streams.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "server/stream_end.hpp"
+#include "voicebridge/app/log.hpp"
+#include "voicebridge/app/metrics.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
+
+namespace voicebridge::server {
+namespace asio = boost::asio;
+using app::log;
+using app::log_level;
+
+shared_streams::shared_streams(const app::config& config, std::unique_ptr<records::sql_connection> connection)
+    : config_(config), store_(std::move(connection)) {}
+
+// What was posted (a call's last state) is written before the process goes: join, not stop.
+shared_streams::~shared_streams() { thread_.join(); }
+
+void shared_streams::post(std::string what, std::function<void(records::call_store&)> work) {
+  asio::post(thread_, [this, what = std::move(what), work = std::move(work)] {
+    try {
+      work(store_);
+    } catch (const records::store_error& e) {
+      log(log_level::error, "shared call state: the store failed", {{"what", what}, {"error", e.what()}});
+    }
+  });
+}
+
+void shared_streams::started(const std::string& call_sid, const std::string& route,
+                             std::vector<std::pair<std::string, std::string>> parameters) {
+  records::call_stream row;
+  row.call_sid = call_sid;
+  row.instance = config_.instance_id;
+  row.route = route;
+  row.parameters = std::move(parameters);
+  row.updated_at_ms = records::now_epoch_ms();
+  post("stream started", [row = std::move(row)](records::call_store& store) { store.stream_started(row); });
+  prune_now_and_then();
+}
+
+// Every instance prunes at most once an hour, as its calls start: no timer to own, and an idle instance has
+// nothing to add to the table anyway.
+void shared_streams::prune_now_and_then() {
+  const auto now = records::now_epoch_ms();
+  auto due = next_prune_ms_.load();
+  if (now < due || !next_prune_ms_.compare_exchange_strong(due, now + std::chrono::milliseconds(prune_every).count())) return;
+  post("prune streams", [now](records::call_store& store) {
+    const auto removed = store.prune_streams(now - std::chrono::milliseconds(rows_kept).count());
+    if (removed > 0) log(log_level::info, "shared call state: old stream rows removed", {{"rows", removed}});
+  });
+}
+
+asio::awaitable<void> shared_streams::closing(std::string call_sid, std::string_view state) {
+  // The write runs on the store's thread; the call waits on a timer that the write cancels when it is done,
+  // or that expires first (a hung database must not keep the caller on a stream that is over).
+  const auto executor = co_await asio::this_coro::executor;
+  auto written = std::make_shared<asio::steady_timer>(executor, closing_write_limit);
+  post("stream closing", [written, executor, call_sid, state = std::string(state), instance = config_.instance_id](
+                             records::call_store& store) {
+    struct wake_on_exit {  // also when the store throws
+      std::shared_ptr<asio::steady_timer> timer;
+      asio::any_io_executor executor;
+      ~wake_on_exit() {
+        asio::post(executor, [timer = timer] { timer->cancel(); });
+      }
+    } wake{written, executor};
+    store.stream_ended(call_sid, instance, state, records::now_epoch_ms());
+  });
+  auto [ec] = co_await written->async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!ec) {
+    app::metrics().limit_hits.inc("shared_state_write");
+    log(log_level::warn, "shared call state: the stream's end was not stored in time; closing anyway",
+        {{"call_sid", call_sid}, {"state", state}, {"limit_ms", closing_write_limit.count()}});
+  }
+}
+
+void shared_streams::ended_by_twilio(const std::string& call_sid) {
+  post("stream ended by twilio", [call_sid, instance = config_.instance_id](records::call_store& store) {
+    store.stream_ended(call_sid, instance, records::stream_state::ended_by_twilio, records::now_epoch_ms());
+  });
+}
+
+void shared_streams::said(const std::string& call_sid, const std::string& stream_sid, unsigned line_no,
+                          records::transcript_line line) {
+  post("transcript line", [call_sid, stream_sid, line_no, line = std::move(line)](records::call_store& store) {
+    store.add_transcript_line(call_sid, stream_sid, line_no, line, records::now_epoch_ms());
+  });
+}
+
+void shared_streams::earlier_transcript(const std::string& call_sid,
+                                        std::function<void(std::vector<records::transcript_line>)> then) {
+  asio::post(thread_, [this, call_sid, then = std::move(then)] {
+    std::vector<records::transcript_line> lines;
+    try {
+      lines = store_.transcript_so_far(call_sid);
+    } catch (const records::store_error& e) {
+      log(log_level::error, "shared call state: the earlier transcript could not be read",
+          {{"call_sid", call_sid}, {"error", e.what()}});
+    }
+    then(std::move(lines));
+  });
+}
+
+asio::awaitable<twilio::http_answer> shared_streams::answer_stream_ended(twilio::form_params params, bool served_here,
+                                                                        bool draining) {
+  const std::string call_sid(params.get_or("CallSid", ""));
+  if (!twilio::is_valid_sid(call_sid)) co_return twilio::answer_stream_ended(false, config_);
+  auto task = [this, &call_sid, draining]() -> asio::awaitable<twilio::http_answer> { co_return decide(call_sid, draining); };
+  try {
+    co_return co_await asio::co_spawn(thread_, task, asio::use_awaitable);
+  } catch (const records::store_error& e) {
+    log(log_level::error, "stream ended callback: shared call state unavailable, answering from this instance",
+        {{"call_sid", call_sid}, {"error", e.what()}});
+  }
+  co_return twilio::answer_stream_ended(served_here, config_);
+}
+
+twilio::http_answer shared_streams::decide(const std::string& call_sid, bool draining) {
+  using kind = stream_end_decision::kind;
+  std::optional<records::call_stream> stream;
+  stream_end_decision decision;
+  // Two reads at most: a second request for the same end (Twilio's retry) may claim the fresh stream between
+  // this one's read and its claim; then the row is read again and decided on as it stands.
+  for (int look = 0; look < 2; ++look) {
+    stream = store_.find_stream(call_sid);
+    decision = decide_stream_end(stream, config_.max_reconnects);
+    if (decision.what != kind::reconnect) break;
+    stream = store_.claim_reconnect(call_sid, decision.claim_from, records::now_epoch_ms());
+    if (stream) break;
+    decision = {kind::apologise, "claimed_elsewhere"};
+  }
+  app::metrics().stream_ends.inc(decision.reason);
+  log(decision.what == kind::reconnect ? log_level::warn : log_level::info, "stream ended callback",
+      {{"call_sid", call_sid}, {"answer", decision.what == kind::hang_up     ? "hang_up"
+                                          : decision.what == kind::reconnect ? "fresh_stream"
+                                                                             : "apology"},
+       {"reason", decision.reason}, {"instance", stream ? stream->instance : std::string()},
+       {"reconnects", stream ? stream->reconnects : 0u}});
+  if (decision.what == kind::hang_up) return twilio::answer_stream_ended(true, config_);
+  if (decision.what == kind::apologise) return twilio::answer_stream_ended(false, config_);
+  // The same parameters as the lost stream's, and the count: the new stream's record shows the reconnect.
+  auto parameters = stream->parameters;
+  parameters.emplace_back("reconnects", std::to_string(stream->reconnects));
+  auto stream_url = draining ? config_.stream_url_for(app::stream_path) : config_.stream_url();
+  return twilio::answer_connect_stream(call_sid, stream->route, std::move(parameters), std::move(stream_url), config_,
+                                       std::chrono::system_clock::now());
+}
+
+}  // namespace voicebridge::server

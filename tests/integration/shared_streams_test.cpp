@@ -1,0 +1,113 @@
+// Calls whose stream state is shared in PostgreSQL (several instances): a stream whose link breaks mid-call
+// is followed by Twilio's <Connect action> request, answered with a fresh stream whose agent is told what was
+// said; a stream the gateway ended hangs up; the store's rows say so (simulator <-> voicebridge <->
+// fake-elevenlabs, real PostgreSQL).
+#include "integration/gateway_fixture.hpp"
+#include "integration/postgres_server.hpp"
+#include "records/call_store.hpp"
+
+using namespace voicebridge;
+using namespace voicebridge::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+app::config shared_config(const postgres_server& pg, const std::string& instance) {
+  auto c = gateway_config();
+  c.database_url = pg.url();
+  c.instance_id = instance;
+  c.instance_id_configured = true;
+  c.admin_token = test_admin_token;
+  return c;
+}
+
+fake::agent_script talking_agent() {
+  fake::agent_script script;
+  script.greeting = speech(5, 1);
+  script.transcripts = true;  // its greeting's text, and the caller's words after 10 frames
+  return script;
+}
+
+bool told(const fake::agent_record& record, const std::string& text) {
+  for (const auto& update : record.contextual_updates)
+    if (update.find(text) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(shared_streams)
+
+BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agent_is_told_what_was_said) {
+  postgres_server pg;
+  if (!start_or_skip(pg)) return;
+  const auto script = talking_agent();
+  gateway gw(shared_config(pg, "vb1"), script);
+  const auto audio = speech(100, 2);  // 2 s
+  auto o = gw.caller(audio, 0);
+  o.follow_connect_action = true;
+  o.break_link_after = 800ms;  // after the agent's greeting and the caller's first words
+  o.linger = 1500ms;
+  const auto s = gw.run(sim::run_call(o));
+  gw.settle();
+  BOOST_TEST_REQUIRE(s.error == "", s.error << "\n" << gw.logs.str());
+  BOOST_TEST(s.action_answers == std::vector<std::string>{"stream"}, gw.logs.str());
+  BOOST_TEST(s.fresh_streams == 1u);
+  BOOST_TEST(s.stream_url == "wss://gw.example.test/ws/twilio/stream/vb1");  // the instance's own key
+  BOOST_TEST_REQUIRE(s.reconnect_gaps.size() == 1u);
+  BOOST_TEST_MESSAGE("agent heard again " << s.reconnect_gaps[0].count() << " ms after the link broke");
+  BOOST_TEST(gw.agent->record().conversations == 2);
+  // The second conversation was told what the caller said in the first, and what its agent answered.
+  BOOST_TEST(told(gw.agent->record(), "Caller: I would like to book a table."), gw.logs.str());
+  BOOST_TEST(told(gw.agent->record(), "Agent: Hello, how can I help you today?"));
+
+  const auto record = call_record(gw, s.call_sid);
+  BOOST_TEST(record.at("reconnects").as_int64() == 1);
+  BOOST_TEST(record.at("outcome").as_string() == "agent");
+  // The record holds both streams' lines: the first's (from the store) before the second's.
+  const auto& transcript = record.at("transcript").as_array();
+  BOOST_TEST_REQUIRE(transcript.size() >= 3u, boost::json::serialize(record));
+  BOOST_TEST(transcript[0].at("text").as_string() == "Hello, how can I help you today?");
+  BOOST_TEST(transcript[1].at("text").as_string() == "I would like to book a table.");
+
+  // The row: served by this instance, and the caller's hang-up ended it.
+  records::call_store store(records::open_postgres(pg.url()));
+  const auto row = store.find_stream(s.call_sid);
+  BOOST_TEST_REQUIRE(row.has_value());
+  BOOST_TEST(row->instance == "vb1");
+  BOOST_TEST(row->reconnects == 1u);
+  BOOST_TEST(row->state == records::stream_state::ended_by_twilio);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_the_gateway_ended_is_stored_as_served_before_its_close_and_hangs_up) {
+  postgres_server pg;
+  if (!start_or_skip(pg)) return;
+  auto script = talking_agent();
+  script.end_call_after_frames = 20;  // the agent ends the conversation: the gateway closes the stream
+  gateway gw(shared_config(pg, "vb2"), script);
+  auto o = gw.caller(speech(100, 3), 0);
+  o.follow_connect_action = true;
+  o.linger = 3s;
+  const auto s = gw.run(sim::run_call(o));
+  gw.settle();
+  BOOST_TEST_REQUIRE(s.error == "", s.error);
+  BOOST_TEST(s.server_closed);
+  BOOST_TEST(s.close_code.value_or(0) == 1000);
+  BOOST_TEST(s.action_answers == std::vector<std::string>{"hangup"}, gw.logs.str());
+  BOOST_TEST(s.fresh_streams == 0u);
+  records::call_store store(records::open_postgres(pg.url()));
+  const auto row = store.find_stream(s.call_sid);
+  BOOST_TEST_REQUIRE(row.has_value());
+  BOOST_TEST(row->state == records::stream_state::served);
+  BOOST_TEST(row->instance == "vb2");
+  BOOST_TEST(row->reconnects == 0u);
+  // The parameters a fresh stream would carry again: the call's, without the stream token.
+  bool has_from = false;
+  for (const auto& [name, value] : row->parameters) {
+    BOOST_TEST(name != "stream_token");
+    if (name == "from") has_from = value == "+15551230001";
+  }
+  BOOST_TEST(has_from);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
