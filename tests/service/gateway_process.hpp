@@ -27,10 +27,12 @@ namespace voicebridge::testing {
 class gateway_process {
  public:
   // `wrapper`: a command the binary runs under (e.g. {"prlimit", "--nofile=40"}), found on PATH.
-  // A STATE_DIR made by make_temp_dir is removed with the process.
-  explicit gateway_process(const std::map<std::string, std::string>& env, std::vector<std::string> wrapper = {}) {
+  // A STATE_DIR made by make_temp_dir is removed with the process. `program` and `args`: another program than
+  // the gateway (HAProxy in front of several), started and watched the same way.
+  explicit gateway_process(const std::map<std::string, std::string>& env, std::vector<std::string> wrapper = {},
+                           const char* program = nullptr, const std::vector<std::string>& args = {}) {
     if (auto it = env.find("STATE_DIR"); it != env.end()) state_dir_ = it->second;
-    const char* binary = std::getenv("VOICEBRIDGE_BIN");
+    const char* binary = program ? program : std::getenv("VOICEBRIDGE_BIN");
     BOOST_TEST_REQUIRE(binary != nullptr, "VOICEBRIDGE_BIN is not set (meson sets it)");
     int fds[2];
     BOOST_TEST_REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
@@ -51,6 +53,7 @@ class gateway_process {
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     wrapper.push_back(binary);
+    wrapper.insert(wrapper.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : wrapper) argv.push_back(a.data());
     argv.push_back(nullptr);
