@@ -24,12 +24,21 @@ shared_streams::shared_streams(const app::config& config, std::unique_ptr<record
 shared_streams::~shared_streams() { thread_.join(); }
 
 void shared_streams::post(std::string what, std::function<void(records::call_store&)> work) {
+  // A database that hangs must not let the queue grow without end: past the bound, reports are dropped
+  // (counted; a call's close then waits out closing_write_limit, and its action request finds it streaming).
+  if (queued_.fetch_add(1) >= max_queued) {
+    queued_.fetch_sub(1);
+    app::metrics().limit_hits.inc("shared_state_queue");
+    if (!queue_full_logged_.exchange(true)) log(log_level::error, "shared call state: queue full, reports dropped", {{"what", what}});
+    return;
+  }
   asio::post(thread_, [this, what = std::move(what), work = std::move(work)] {
     try {
       work(store_);
     } catch (const records::store_error& e) {
       log(log_level::error, "shared call state: the store failed", {{"what", what}, {"error", e.what()}});
     }
+    queued_.fetch_sub(1);
   });
 }
 

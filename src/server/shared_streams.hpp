@@ -46,6 +46,8 @@ class shared_streams final : public call::stream_presence {
   // for that often.
   static constexpr std::chrono::hours rows_kept{24};
   static constexpr std::chrono::hours prune_every{1};
+  // Reports waiting for the store at most (a few per call: its start, its lines, its end).
+  static constexpr std::size_t max_queued = 50'000;
 
  private:
   void post(std::string what, std::function<void(records::call_store&)> work);
@@ -55,6 +57,8 @@ class shared_streams final : public call::stream_presence {
   const app::config& config_;
   records::call_store store_;
   std::atomic<std::int64_t> next_prune_ms_{0};
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<bool> queue_full_logged_{false};
   boost::asio::thread_pool thread_{1};  // last: joined first, while the store is still there
 };
 

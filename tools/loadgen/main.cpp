@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
   std::uint64_t sent = 0, received = 0, out_of_order = 0;
   std::vector<std::uint32_t> rtt;
   std::vector<std::uint32_t> added;  // round trip minus the fake agent's own hold: the gateway's (and kernel's) share
+  std::vector<std::uint32_t> setup_us;  // voice webhook sent -> first agent audio heard, per call
   std::string first_error;
   for (auto& r : results) {
     if (r.upgrade_status == 101 && r.error.empty()) ++established;
@@ -192,11 +193,13 @@ int main(int argc, char** argv) {
     received += r.tagged_received;
     out_of_order += r.tagged_out_of_order;
     rtt.insert(rtt.end(), r.round_trips_us.begin(), r.round_trips_us.end());
+    if (r.setup_time) setup_us.push_back(static_cast<std::uint32_t>(r.setup_time->count() * 1000));
     for (std::size_t i = 0; i < r.round_trips_us.size() && i < r.agent_holds_us.size(); ++i)
       added.push_back(r.round_trips_us[i] - std::min(r.round_trips_us[i], r.agent_holds_us[i]));
   }
   std::sort(rtt.begin(), rtt.end());
   std::sort(added.begin(), added.end());
+  std::sort(setup_us.begin(), setup_us.end());
   const double call_seconds = static_cast<double>(established) * cfg.seconds;
   boost::json::object out{
       {"calls", cfg.calls},
@@ -212,6 +215,8 @@ int main(int argc, char** argv) {
       {"rtt_ms_max", rtt.empty() ? 0.0 : rtt.back() / 1000.0},
       {"gateway_added_ms_p50", percentile(added, 50)},
       {"gateway_added_ms_p99", percentile(added, 99)},
+      {"setup_ms_p50", percentile(setup_us, 50)},
+      {"setup_ms_p99", percentile(setup_us, 99)},
       {"wall_seconds", wall},
       {"loadgen_cpu_seconds", own_cpu},
       {"loadgen_cpu_share", own_cpu / wall},

@@ -135,9 +135,11 @@ asio::awaitable<bool> post_connect_action(const options& o, call_summary& s) {
 class stream_session {
  public:
   // `resumed_from`: a fresh stream after the last one was lost at that time (its first audio is the gap).
-  stream_session(websocket::stream<beast::tcp_stream>& ws, const options& o, call_summary& s,
+  // `call_began`: when the voice webhook was sent (the call's set-up time ends with its first agent audio).
+  stream_session(websocket::stream<beast::tcp_stream>& ws, const options& o, call_summary& s, clock::time_point call_began,
                  std::optional<clock::time_point> resumed_from)
-      : ws_(ws), o_(o), s_(s), out_(ws.get_executor(), 100000), tick_(ws.get_executor()), resumed_from_(resumed_from) {}
+      : ws_(ws), o_(o), s_(s), out_(ws.get_executor(), 100000), tick_(ws.get_executor()), call_began_(call_began),
+        resumed_from_(resumed_from) {}
 
   asio::awaitable<void> run() {
     std::uint64_t seq = 0;
@@ -213,6 +215,7 @@ class stream_session {
     if (auto* media = std::get_if<twilio::outbound_media>(&parsed->message)) {
       auto bytes = util::base64_decode(media->payload);
       if (!s_.time_to_first_audio) s_.time_to_first_audio = since(started_at_);
+      if (!s_.setup_time) s_.setup_time = since(call_began_);
       if (resumed_from_) s_.reconnect_gaps.push_back(since(*std::exchange(resumed_from_, std::nullopt)));
       if (o_.tag_frames) time_echoes(*bytes);
       ++s_.frames_received;
@@ -346,10 +349,12 @@ class stream_session {
   }();
   std::uint64_t queued_total_ = 0, played_total_ = 0;
   bool done_ = false, hung_up_ = false;
+  clock::time_point call_began_;
   std::optional<clock::time_point> resumed_from_;
 };
 
-asio::awaitable<void> open_stream(const options& o, call_summary& s, std::optional<clock::time_point> resumed_from) {
+asio::awaitable<void> open_stream(const options& o, call_summary& s, clock::time_point call_began,
+                                  std::optional<clock::time_point> resumed_from) {
   auto url = boost::urls::parse_uri(s.stream_url);
   if (!url) {
     s.error = "TwiML stream url is not a URL";
@@ -390,7 +395,7 @@ asio::awaitable<void> open_stream(const options& o, call_summary& s, std::option
                                                        : "stream upgrade failed: " + ec.message();
     co_return;
   }
-  stream_session session(ws, o, s, resumed_from);
+  stream_session session(ws, o, s, call_began, resumed_from);
   co_await session.run();
 }
 
@@ -418,7 +423,7 @@ asio::awaitable<call_summary> run_call(options o) {
         asio::steady_timer wait(co_await asio::this_coro::executor, o.stream_delay);
         co_await wait.async_wait(use_tuple);
       }
-      co_await open_stream(o, s, std::nullopt);
+      co_await open_stream(o, s, began, std::nullopt);
       // The caller is still on the line when the gateway closed (or lost) the stream: the action's answer.
       while (o.follow_connect_action && s.error.empty() && s.server_closed && !s.connect_action.empty()) {
         const auto lost_at = clock::now();
@@ -432,7 +437,7 @@ asio::awaitable<call_summary> run_call(options o) {
         s.close_code.reset();
         s.close_reason.clear();
         s.stream_sid = random_sid("MZ");
-        co_await open_stream(o, s, lost_at);
+        co_await open_stream(o, s, began, lost_at);
       }
     }
   } else if (s.error.empty()) {
@@ -484,6 +489,7 @@ std::string summary_json(const call_summary& s) {
                         {"duration_ms", s.duration.count()},
                         {"error", s.error}};
   if (s.time_to_first_audio) o["time_to_first_audio_ms"] = s.time_to_first_audio->count();
+  if (s.setup_time) o["setup_ms"] = s.setup_time->count();
   if (s.close_code) o["close_code"] = *s.close_code;
   o["fresh_streams"] = s.fresh_streams;
   boost::json::array answers, gaps;

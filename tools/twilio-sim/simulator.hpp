@@ -70,6 +70,7 @@ struct call_summary {
   std::vector<std::uint8_t> received_audio;  // every media payload, decoded, in arrival order
   std::vector<std::uint8_t> played_audio;    // what the caller heard: received audio minus what `clear` dropped
   std::optional<std::chrono::milliseconds> time_to_first_audio;  // from sending `start`
+  std::optional<std::chrono::milliseconds> setup_time;  // from the voice webhook's request to the first agent audio
   std::vector<std::string> marks_received;
   std::uint64_t marks_echoed = 0, clears = 0;
   std::vector<std::uint64_t> played_at_clears;  // bytes of agent audio played when each `clear` arrived
