@@ -14,13 +14,14 @@ stream_end_decision decide_stream_end(const std::optional<records::call_stream>&
   // draining instance closes with 1001 after handing the call off. A fresh stream that never started (its
   // <Connect> ended again) is still `reconnecting`. In each case the caller is still on the line; every fresh
   // stream counts, so a call whose streams keep failing ends with the apology rather than in a loop.
-  std::string_view reason;
-  if (now == state::streaming) reason = "lost";
-  else if (now == state::handed_off) reason = "handed_off";
-  else if (now == state::reconnecting) reason = "fresh_stream_failed";
+  // The views returned name the constants, never the row (which the caller may not keep).
+  std::string_view reason, from;
+  if (now == state::streaming) reason = "lost", from = state::streaming;
+  else if (now == state::handed_off) reason = "handed_off", from = state::handed_off;
+  else if (now == state::reconnecting) reason = "fresh_stream_failed", from = state::reconnecting;
   else return {kind::apologise, "unknown_state"};
   if (shared->reconnects >= max_reconnects) return {kind::apologise, "too_many_reconnects"};
-  return {kind::reconnect, reason, now};
+  return {kind::reconnect, reason, from};
 }
 
 }  // namespace voicebridge::server

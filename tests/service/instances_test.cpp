@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
   if (!c.ready()) return;
   client_loop client;
 
-  constexpr unsigned echo_calls = 30, voicemail_calls = 6;
+  constexpr unsigned echo_calls = 54, voicemail_calls = 6;
   std::vector<std::vector<std::uint8_t>> audio;
   std::vector<std::future<sim::call_summary>> calls;
   for (unsigned i = 0; i < echo_calls + voicemail_calls; ++i) {
@@ -99,6 +99,25 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
   const auto never = client.get(signed_post(c.port(), client_view(), std::string(app::stream_ended_path),
                                             action_form("CA" + std::string(32, 'e'))));
   BOOST_TEST(never.body.find("<Say") != std::string::npos, never.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_keyed_to_one_instance_that_lands_on_another_is_served_there) {
+  cluster c;
+  if (!c.ready()) return;
+  client_loop client;
+  // The webhook answered by vb1 (its TwiML names vb1), the stream sent to vb2, as when vb1 is down.
+  const auto audio = speech(40, 7);
+  auto o = caller(c.instance_port(1), audio);
+  o.stream_port = c.instance_port(2);
+  o.hang_up_after_bytes = call::make_greeting_tone().size() + audio.size();
+  o.linger = 10s;
+  const auto s = client.get(sim::run_call(o));
+  BOOST_TEST_REQUIRE(s.error == "", s.error << "\n" << c.logs());
+  BOOST_TEST(keyed_instance(s) == 1);
+  BOOST_TEST(c.instance_that_logged("info start call_sid=" + s.call_sid) == 2);
+  BOOST_TEST(s.received_audio == concat(call::make_greeting_tone(), audio));
+  const auto record = stored_record(client, c.port(), s.call_sid);
+  BOOST_TEST(record.at("outcome").as_string() == "agent");
 }
 
 BOOST_AUTO_TEST_CASE(an_instance_killed_with_calls_in_progress_costs_its_callers_seconds_not_their_calls) {
@@ -191,6 +210,7 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_of_all_three_during_calls_loses_no_call) 
     BOOST_TEST(!s.server_closed);  // the caller hung up: the call was never lost
     for (const auto& answer : s.action_answers) BOOST_TEST(answer == "stream");
     BOOST_TEST(s.fresh_streams == s.action_answers.size());
+    for (const auto gap : s.reconnect_gaps) BOOST_TEST(gap < 3000ms);  // the agent again within 3 s of each hand-off
     handed_off += s.fresh_streams;
     const auto record = stored_record(client, c.port(), s.call_sid);
     BOOST_TEST(record.at("reconnects").as_int64() == static_cast<std::int64_t>(s.fresh_streams));

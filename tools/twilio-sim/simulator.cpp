@@ -365,7 +365,7 @@ asio::awaitable<void> open_stream(const options& o, call_summary& s, clock::time
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   stream.expires_after(10s);
   tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), use_tuple);
+  auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.stream_port ? o.stream_port : o.port), use_tuple);
   if (rec) {
     s.error = "resolve: " + rec.message();
     co_return;

@@ -17,6 +17,7 @@ namespace voicebridge::sim {
 struct options {
   std::string host = "127.0.0.1";  // where the gateway listens (what a TLS proxy would forward to)
   std::uint16_t port = 8080;
+  std::uint16_t stream_port = 0;   // where the stream connects, when not `port` (a load balancer sent it elsewhere)
   std::string public_base_url;     // what Twilio believes it calls; signatures are computed over it
   std::string auth_token;          // signs the webhook and the upgrade
   std::string webhook_path = "/api/twilio/voice/inbound";
