@@ -25,6 +25,9 @@ class stream_presence {
   virtual boost::asio::awaitable<void> closing(std::string call_sid, std::string_view state) = 0;
   // Twilio ended the stream itself: no action request follows; the row is marked for the record.
   virtual void ended_by_twilio(const std::string& call_sid) = 0;
+  // The stream is over here, however it ended: if nothing of its end was stored (it dropped), it is `lost`, so
+  // that it no longer counts as live while the action request may still give the call a fresh stream.
+  virtual void stream_over(const std::string& call_sid) = 0;
   // A line of the transcript as the call goes (the `line_no`th of this stream), so that a fresh stream after
   // a crash can tell its agent what was said.
   virtual void said(const std::string& call_sid, const std::string& stream_sid, unsigned line_no,

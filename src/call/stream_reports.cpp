@@ -31,6 +31,10 @@ void stream_reports::ended_by_twilio() {
   if (on()) presence_->ended_by_twilio(call_sid_);
 }
 
+void stream_reports::over() {
+  if (on()) presence_->stream_over(call_sid_);
+}
+
 void stream_reports::earlier_transcript(boost::asio::any_io_executor executor,
                                         std::function<void(std::vector<records::transcript_line>)> then) {
   if (!on()) return;

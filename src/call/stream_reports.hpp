@@ -27,6 +27,7 @@ class stream_reports {
   void said(std::string_view role, std::string_view text);
   boost::asio::awaitable<void> closing(std::string_view state);
   void ended_by_twilio();
+  void over();
   // The lines the call's earlier streams stored, handed to `then` on `executor`.
   void earlier_transcript(boost::asio::any_io_executor executor,
                           std::function<void(std::vector<records::transcript_line>)> then);

@@ -99,6 +99,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (served_by_gateway(outcome)) services_.completed.add(state_.call_sid());
     if (gate_) facts_.record().answered_by = gate_->answered_by();
     facts_.record().handed_off = reports_.on() && state_.closing_state() == records::stream_state::handed_off;
+    reports_.over();
     metrics().calls.inc(outcome);
     if (route_) metrics().route_calls.inc(route_->name, outcome);
     if (state_.authenticated())  // only authenticated calls: nobody else can write records

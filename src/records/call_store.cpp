@@ -103,6 +103,9 @@ const std::vector<std::vector<std::string>> migrations{
         " reconnects INTEGER NOT NULL,"
         " updated_at_ms BIGINT NOT NULL)",
         "CREATE INDEX call_streams_updated ON call_streams (updated_at_ms)",
+        "CREATE INDEX call_streams_live ON call_streams (state, route)",
+        // Each instance's last sign of life: the streams of one that stopped beating count nowhere.
+        "CREATE TABLE instances (instance TEXT PRIMARY KEY, heartbeat_at_ms BIGINT NOT NULL)",
         // What was said, line by line as the call goes: a fresh stream after a crash continues from it.
         "CREATE TABLE call_transcripts ("
         " call_sid TEXT NOT NULL,"

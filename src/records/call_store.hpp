@@ -134,6 +134,12 @@ class call_store {
   // One fresh stream for a call whose stream is `from_state` still (two action requests for one end take it
   // once); the row as it stands after, or nullopt when another request took it first.
   std::optional<call_stream> claim_reconnect(const std::string& call_sid, std::string_view from_state, std::int64_t now_ms);
+  // The stream ended on its instance with nothing stored of its end (it dropped): `lost`, if still `streaming`.
+  void stream_dropped(const std::string& call_sid, const std::string& instance, std::int64_t now_ms);
+  // This instance is alive (a row per instance), and how many streams each route has on the other live ones
+  // (those that beat since `alive_since_ms`): the route limits hold across instances.
+  void heartbeat(const std::string& instance, std::int64_t now_ms);
+  std::vector<std::pair<std::string, std::size_t>> streams_elsewhere(const std::string& instance, std::int64_t alive_since_ms);
   // A line of the call's transcript as its stream goes (once: a repeated line_no of the stream is ignored), and
   // every line stored for the call so far, in the order they were said, across its streams.
   void add_transcript_line(const std::string& call_sid, const std::string& stream_sid, unsigned line_no,

@@ -65,6 +65,34 @@ std::optional<call_stream> call_store::claim_reconnect(const std::string& call_s
   return stream_from(rows[0]);
 }
 
+void call_store::stream_dropped(const std::string& call_sid, const std::string& instance, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  db_->exec("UPDATE call_streams SET state = $3, updated_at_ms = $4 WHERE call_sid = $1 AND instance = $2 AND state = $5",
+            {call_sid, instance, std::string(stream_state::lost), std::to_string(now_ms), std::string(stream_state::streaming)});
+}
+
+void call_store::heartbeat(const std::string& instance, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  db_->exec("INSERT INTO instances (instance, heartbeat_at_ms) VALUES ($1, $2)"
+            " ON CONFLICT (instance) DO UPDATE SET heartbeat_at_ms = excluded.heartbeat_at_ms",
+            {instance, std::to_string(now_ms)});
+}
+
+std::vector<std::pair<std::string, std::size_t>> call_store::streams_elsewhere(const std::string& instance,
+                                                                                std::int64_t alive_since_ms) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  const auto rows = db_->exec(
+      "SELECT s.route, COUNT(*) FROM call_streams s JOIN instances i ON i.instance = s.instance"
+      " WHERE s.state = $1 AND s.instance <> $2 AND i.heartbeat_at_ms >= $3 GROUP BY s.route",
+      {std::string(stream_state::streaming), instance, std::to_string(alive_since_ms)});
+  std::vector<std::pair<std::string, std::size_t>> counts;
+  for (const auto& r : rows) counts.emplace_back(r[0].value_or(""), static_cast<std::size_t>(to_int_or_zero(r[1])));
+  return counts;
+}
+
 void call_store::add_transcript_line(const std::string& call_sid, const std::string& stream_sid, unsigned line_no,
                                      const transcript_line& line, std::int64_t at_ms) {
   std::lock_guard lock(mutex_);

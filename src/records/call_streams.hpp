@@ -19,6 +19,7 @@ inline constexpr std::string_view served = "served";          // the gateway end
 inline constexpr std::string_view unserved = "unserved";      // the gateway refused it (capacity, route gone)
 inline constexpr std::string_view handed_off = "handed_off";  // a draining instance closed it (1001)
 inline constexpr std::string_view ended_by_twilio = "ended_by_twilio";  // Twilio closed it: the call is over
+inline constexpr std::string_view lost = "lost";  // it dropped under its live gateway (no close frame either way)
 inline constexpr std::string_view reconnecting = "reconnecting";  // an action answered with a fresh stream
 }  // namespace stream_state
 

@@ -111,14 +111,15 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
                  },
                  config.postcall_status_wait,
                  [this] { wake_webhooks(); }}),
-        services{config,    completed,           active,          admitted, routes, records, disk_pool,
-                 rest_settings(config), machine_verdicts, shared.get()},
+        services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts,
+                 shared.get()},
         webhooks{config, routes, active, admitted, records, machine_verdicts},
         outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)},
         campaigns(std::make_shared<campaign_runner>(io_.get_executor(), outbound, instance)),
         deliveries(std::make_shared<webhook_sender>(asio::make_strand(io_), outbound, instance, webhook_tls)) {
     webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
     webhooks.precalls = &precalls;
+    webhooks.shared = shared.get();
     webhooks.webhook_tls = webhook_tls;
     webhooks.ask_precall = [this](precall_request request, signed_post post) {
       // On a strand of its own: the request and its deadline race in one coroutine.
@@ -349,6 +350,7 @@ std::uint16_t gateway::start() {
   log(log_level::info, "listening", {{"address", config.bind_address}, {"port", port}, {"stream_url", config.stream_url()}});
   if (!config.admin_token.empty() && !config.twilio_account_sid.empty()) impl_->campaigns->start(impl_);
   impl_->start_deliveries_if_wanted();
+  if (impl_->shared) impl_->shared->start();
   if (!config.metrics_address.empty()) {
     const auto admin = app::split_host_port(config.metrics_address);
     if (!admin) throw std::invalid_argument("METRICS_ADDRESS is not host:port");

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "app/report_escape.hpp"
 #include "server/stream_end.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -20,8 +21,55 @@ using app::log_level;
 shared_streams::shared_streams(const app::config& config, std::unique_ptr<records::sql_connection> connection)
     : config_(config), store_(std::move(connection)) {}
 
-// What was posted (a call's last state) is written before the process goes: join, not stop.
-shared_streams::~shared_streams() { thread_.join(); }
+// What was posted (a call's last state) is written before the process goes: join, not stop. The beat ends
+// first (its timer cancelled on its own thread), or the join would wait for it.
+shared_streams::~shared_streams() {
+  stopping_ = true;
+  if (beat_timer_) asio::post(thread_, [timer = beat_timer_] { timer->cancel(); });
+  thread_.join();
+}
+
+void shared_streams::start() {
+  beat_timer_ = std::make_shared<asio::steady_timer>(thread_.get_executor());
+  asio::co_spawn(thread_, beat_loop(), app::report_escape("shared state beat"));
+}
+
+asio::awaitable<void> shared_streams::beat_loop() {
+  while (!stopping_) {
+    const auto now = records::now_epoch_ms();
+    try {
+      store_.heartbeat(config_.instance_id, now);
+      take_counts(store_.streams_elsewhere(config_.instance_id, now - alive_within.count()));
+    } catch (const records::store_error& e) {
+      // Nothing known of the others: their streams count nowhere until the store answers again.
+      take_counts({});
+      log(log_level::warn, "shared call state: heartbeat failed", {{"error", e.what()}});
+    }
+    beat_timer_->expires_after(beat);
+    co_await beat_timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void shared_streams::take_counts(std::vector<std::pair<std::string, std::size_t>> counts) {
+  std::lock_guard lock(counts_mutex_);
+  elsewhere_.clear();
+  elsewhere_total_ = 0;
+  for (auto& [route, n] : counts) {
+    elsewhere_total_ += n;
+    elsewhere_[std::move(route)] = n;
+  }
+}
+
+std::size_t shared_streams::streams_elsewhere() const {
+  std::lock_guard lock(counts_mutex_);
+  return elsewhere_total_;
+}
+
+std::size_t shared_streams::streams_elsewhere(std::string_view route) const {
+  std::lock_guard lock(counts_mutex_);
+  const auto it = elsewhere_.find(route);
+  return it == elsewhere_.end() ? 0 : it->second;
+}
 
 void shared_streams::post(std::string what, std::function<void(records::call_store&)> work) {
   // A database that hangs must not let the queue grow without end: past the bound, reports are dropped
@@ -93,6 +141,12 @@ asio::awaitable<void> shared_streams::closing(std::string call_sid, std::string_
 void shared_streams::ended_by_twilio(const std::string& call_sid) {
   post("stream ended by twilio", [call_sid, instance = config_.instance_id](records::call_store& store) {
     store.stream_ended(call_sid, instance, records::stream_state::ended_by_twilio, records::now_epoch_ms());
+  });
+}
+
+void shared_streams::stream_over(const std::string& call_sid) {
+  post("stream over", [call_sid, instance = config_.instance_id](records::call_store& store) {
+    store.stream_dropped(call_sid, instance, records::now_epoch_ms());
   });
 }
 

@@ -7,7 +7,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "call/stream_presence.hpp"
@@ -28,6 +31,7 @@ class shared_streams final : public call::stream_presence {
                std::vector<std::pair<std::string, std::string>> parameters) override;
   boost::asio::awaitable<void> closing(std::string call_sid, std::string_view state) override;
   void ended_by_twilio(const std::string& call_sid) override;
+  void stream_over(const std::string& call_sid) override;
   void said(const std::string& call_sid, const std::string& stream_sid, unsigned line_no,
             records::transcript_line line) override;
   void earlier_transcript(const std::string& call_sid,
@@ -39,6 +43,15 @@ class shared_streams final : public call::stream_presence {
   // A draining instance names no instance in the fresh stream's URL: the load balancer picks a live one.
   boost::asio::awaitable<twilio::http_answer> answer_stream_ended(twilio::form_params params, bool served_here,
                                                                   bool draining);
+
+  // Beats every `beat` (instances table) and, each time, counts the live streams of the other instances per
+  // route: what the voice webhook's admission adds to its own (MAX_CALLS and a route's max_calls hold across
+  // instances, to within one beat). An instance silent for `alive_within` counts nowhere.
+  void start();
+  std::size_t streams_elsewhere() const;
+  std::size_t streams_elsewhere(std::string_view route) const;
+  static constexpr std::chrono::milliseconds beat{1000};
+  static constexpr std::chrono::milliseconds alive_within{3000};
 
   // How long the closing write may hold the close frame back.
   static constexpr std::chrono::milliseconds closing_write_limit{1000};
@@ -53,12 +66,19 @@ class shared_streams final : public call::stream_presence {
   void post(std::string what, std::function<void(records::call_store&)> work);
   twilio::http_answer decide(const std::string& call_sid, bool draining);
   void prune_now_and_then();
+  boost::asio::awaitable<void> beat_loop();
+  void take_counts(std::vector<std::pair<std::string, std::size_t>> counts);
 
   const app::config& config_;
   records::call_store store_;
   std::atomic<std::int64_t> next_prune_ms_{0};
   std::atomic<std::size_t> queued_{0};
   std::atomic<bool> queue_full_logged_{false};
+  mutable std::mutex counts_mutex_;
+  std::map<std::string, std::size_t, std::less<>> elsewhere_;  // live streams on the other instances, by route
+  std::size_t elsewhere_total_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::shared_ptr<boost::asio::steady_timer> beat_timer_;
   boost::asio::thread_pool thread_{1};  // last: joined first, while the store is still there
 };
 

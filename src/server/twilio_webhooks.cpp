@@ -4,6 +4,7 @@
 
 #include "call/answering_machine.hpp"
 #include "server/dynamic_variables.hpp"
+#include "server/shared_streams.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -48,7 +49,11 @@ twilio::http_answer twilio_webhooks::connect(const twilio::form_params& params, 
   const std::string call_sid(params.get_or("CallSid", ""));
   const auto now = std::chrono::system_clock::now();
   const auto& route = *choice.route;
-  const call::room_request room{active.size(), config.max_calls, route.name, active.size(route.name), route.max_calls};
+  // With several instances, their live streams count too (as of the last heartbeat: server/shared_streams.hpp).
+  const std::size_t elsewhere = shared ? shared->streams_elsewhere() : 0;
+  const std::size_t route_elsewhere = shared ? shared->streams_elsewhere(route.name) : 0;
+  const call::room_request room{active.size() + elsewhere, config.max_calls, route.name,
+                                active.size(route.name) + route_elsewhere, route.max_calls};
   if (const auto verdict = admitted.try_admit(call_sid, room); verdict != call::admission::verdict::admitted) {
     const bool process_limit = verdict == call::admission::verdict::at_max_calls;
     metrics().limit_hits.inc(process_limit ? "max_calls" : "route_max_calls");

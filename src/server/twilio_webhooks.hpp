@@ -27,6 +27,8 @@ struct campaign_call_end {
   std::string outcome;  // busy, no_answer, failed, canceled, or "completed" for a call that connected
 };
 
+class shared_streams;
+
 struct twilio_webhooks {
   const app::config& config;
   routing& routes;
@@ -39,6 +41,7 @@ struct twilio_webhooks {
   call::precall_answers* precalls = nullptr;
   std::function<void(precall_request, signed_post)> ask_precall;
   std::shared_ptr<boost::asio::ssl::context> webhook_tls;
+  const shared_streams* shared = nullptr;  // several instances: their live streams count in the limits
 
   // <Connect><Stream> for the route chosen, busy at a limit, or the apology for a number no route takes.
   twilio::http_answer answer_voice(const twilio::form_params& params);

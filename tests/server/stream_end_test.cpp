@@ -43,6 +43,10 @@ BOOST_AUTO_TEST_CASE(a_stream_its_gateway_did_not_close_gets_a_fresh_one_claimed
   BOOST_TEST((lost.what == kind::reconnect));
   BOOST_TEST(lost.reason == "lost");
   BOOST_TEST(lost.claim_from == state::streaming);
+  // Its gateway, still alive, saw it drop (no close frame either way) and marked it lost.
+  const auto dropped = decide_stream_end(row(state::lost), 3);
+  BOOST_TEST((dropped.what == kind::reconnect));
+  BOOST_TEST(dropped.claim_from == state::lost);
   // A draining instance closed it with 1001 after storing handed_off.
   const auto handed = decide_stream_end(row(state::handed_off, 1), 3);
   BOOST_TEST((handed.what == kind::reconnect));
@@ -54,7 +58,7 @@ BOOST_AUTO_TEST_CASE(a_stream_its_gateway_did_not_close_gets_a_fresh_one_claimed
 }
 
 BOOST_AUTO_TEST_CASE(fresh_streams_stop_at_max_reconnects_with_the_apology) {
-  for (auto s : {state::streaming, state::handed_off, state::reconnecting}) {
+  for (auto s : {state::streaming, state::lost, state::handed_off, state::reconnecting}) {
     BOOST_TEST((decide_stream_end(row(s, 2), 3).what == kind::reconnect));
     const auto past = decide_stream_end(row(s, 3), 3);
     BOOST_TEST((past.what == kind::apologise));

@@ -21,6 +21,9 @@ int keyed_instance(const sim::call_summary& s) {
   return at == std::string::npos ? 0 : std::atoi(s.stream_url.c_str() + at + 3);
 }
 
+// Two heartbeats and then some: every instance has counted the others' streams again.
+constexpr auto shared_beat_wait = 2500ms;
+
 std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -99,6 +102,47 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
   const auto never = client.get(signed_post(c.port(), client_view(), std::string(app::stream_ended_path),
                                             action_form("CA" + std::string(32, 'e'))));
   BOOST_TEST(never.body.find("<Say") != std::string::npos, never.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_routes_max_calls_holds_across_the_three_instances) {
+  temp_dir files;
+  const auto routes = files.path / "routes.toml";
+  std::ofstream(routes) << "[[route]]\nname = \"limited\"\nnumbers = [\"+15550000007\"]\nagent_mode = \"local\"\n"
+                           "local_agent = \"echo\"\nmax_calls = 2\n\n"
+                           "[[route]]\nname = \"echo\"\nnumbers = [\"*\"]\nagent_mode = \"local\"\nlocal_agent = \"echo\"\n";
+  cluster c(std::map<std::string, std::string>{{"ROUTES_FILE", routes.string()}});
+  if (!c.ready()) return;
+  client_loop client;
+  const auto webhook = [&](int instance, const std::string& call_sid, const std::string& to = "+15550000007") {
+    twilio::form_params form;
+    form.add("CallSid", call_sid);
+    form.add("From", "+15551230001");
+    form.add("To", to);
+    return client.get(signed_post(c.instance_port(instance), client_view(), std::string(app::voice_webhook_path), form));
+  };
+  // Two calls on the route, on two different instances.
+  std::vector<std::future<sim::call_summary>> calls;
+  for (int n = 1; n <= 2; ++n) {
+    auto o = caller(c.instance_port(n), speech(250, 50 + static_cast<unsigned>(n)));  // 5 s
+    o.to = "+15550000007";
+    o.linger = 500ms;
+    calls.push_back(client.spawn(sim::run_call(o)));
+  }
+  for (int i = 0; i < 100 && count(c.logs(), "info start call_sid=") < 2; ++i) std::this_thread::sleep_for(50ms);
+  BOOST_TEST_REQUIRE(count(c.logs(), "info start call_sid=") == 2u, c.logs());
+  std::this_thread::sleep_for(shared_beat_wait);
+  // A third call on the route is busy whichever instance takes its webhook, the third one included.
+  for (int n = 1; n <= 3; ++n) {
+    const auto r = webhook(n, "CA" + std::string(31, 'b') + std::to_string(n));
+    BOOST_TEST(r.body.find("busy") != std::string::npos, "vb" << n << ": " << r.body);
+    BOOST_TEST(r.body.find("<Connect") == std::string::npos);
+  }
+  const auto other = webhook(3, "CA" + std::string(32, 'c'), "+15550000001");  // another route has room
+  BOOST_TEST(other.body.find("<Connect") != std::string::npos, other.body);
+  for (auto& f : calls) BOOST_TEST(ready(f).error == "");
+  std::this_thread::sleep_for(shared_beat_wait);
+  const auto after = webhook(3, "CA" + std::string(32, 'd'));  // the calls ended: room again
+  BOOST_TEST(after.body.find("<Connect") != std::string::npos, after.body);
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_keyed_to_one_instance_that_lands_on_another_is_served_there) {
