@@ -7,6 +7,7 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
 #include "voicebridge/util/base64.hpp"
 
 namespace voicebridge::call {
@@ -27,7 +28,7 @@ void call_facts::started(const twilio::start_message& start) {
   // Set by the gateway's own outbound TwiML (server/outbound_twiml.cpp), inside the signed start.
   if (const auto direction = start.parameter("direction"); direction && *direction == "outbound") record_.direction = "outbound";
   // A fresh stream after its instance was lost (server/shared_streams.cpp names the count, inside the signed start).
-  if (const auto* count = start.parameter("reconnects")) {
+  if (const auto* count = start.parameter(twilio::reconnects_parameter)) {
     unsigned n = 0;
     const auto [end, ec] = std::from_chars(count->data(), count->data() + count->size(), n);
     if (ec == std::errc() && end == count->data() + count->size()) record_.reconnects = n;

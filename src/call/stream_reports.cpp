@@ -14,7 +14,7 @@ void stream_reports::started(const twilio::start_message& start, const std::stri
   // What a fresh stream carries again: the call's parameters, without this stream's token and count.
   std::vector<std::pair<std::string, std::string>> parameters;
   for (const auto& [name, value] : start.custom_parameters)
-    if (name != twilio::stream_token_parameter && name != twilio::route_parameter && name != "reconnects")
+    if (name != twilio::stream_token_parameter && name != twilio::route_parameter && name != twilio::reconnects_parameter)
       parameters.emplace_back(name, value);
   presence_->started(call_sid_, route, std::move(parameters));
 }

@@ -12,6 +12,7 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
 
 namespace voicebridge::server {
 namespace asio = boost::asio;
@@ -210,7 +211,7 @@ twilio::http_answer shared_streams::decide(const std::string& call_sid, bool dra
   if (decision.what == kind::apologise) return twilio::answer_stream_ended(false, config_);
   // The same parameters as the lost stream's, and the count: the new stream's record shows the reconnect.
   auto parameters = stream->parameters;
-  parameters.emplace_back("reconnects", std::to_string(stream->reconnects));
+  parameters.emplace_back(twilio::reconnects_parameter, std::to_string(stream->reconnects));
   auto stream_url = draining ? config_.stream_url_for(app::stream_path) : config_.stream_url();
   return twilio::answer_connect_stream(call_sid, stream->route, std::move(parameters), std::move(stream_url), config_,
                                        std::chrono::system_clock::now());

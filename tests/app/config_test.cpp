@@ -28,6 +28,25 @@ std::string error_of(std::map<std::string, std::string> vars, std::vector<std::s
 
 BOOST_AUTO_TEST_SUITE(config)
 
+BOOST_AUTO_TEST_CASE(an_instance_id_keys_the_stream_path_and_a_bad_one_is_refused) {
+  const auto plain = load_config(env({{"PUBLIC_BASE_URL", "https://gw.example.test"}}));
+  BOOST_TEST(plain.stream_url() == "wss://gw.example.test/ws/twilio/stream");  // one instance: the plain path
+  BOOST_TEST(plain.instance_id.starts_with("gw-"));
+  BOOST_TEST(plain.max_reconnects == 3u);
+  const auto keyed = load_config(env({{"PUBLIC_BASE_URL", "https://gw.example.test"}, {"INSTANCE_ID", "voicebridge-0"},
+                                      {"MAX_RECONNECTS", "1"}}));
+  BOOST_TEST(keyed.stream_url() == "wss://gw.example.test/ws/twilio/stream/voicebridge-0");
+  BOOST_TEST(keyed.stream_url_for("/ws/twilio/stream/vb2") == "wss://gw.example.test/ws/twilio/stream/vb2");
+  BOOST_TEST(keyed.max_reconnects == 1u);
+  for (const char* bad : {"VB1", "vb_1", "vb/1", "a-very-long-instance-name-of-33-ch"})
+    BOOST_TEST(error_of({{"INSTANCE_ID", bad}}).starts_with("INSTANCE_ID:"), bad);
+  BOOST_TEST(error_of({{"MAX_RECONNECTS", "21"}}).starts_with("MAX_RECONNECTS"));
+  BOOST_TEST(is_stream_path("/ws/twilio/stream"));
+  BOOST_TEST(is_stream_path("/ws/twilio/stream/vb1"));
+  for (const char* not_one : {"/ws/twilio/stream/", "/ws/twilio/streamx", "/ws/twilio/stream/vb1/x", "/ws/twilio/stream/VB1"})
+    BOOST_TEST(!is_stream_path(not_one), not_one);
+}
+
 BOOST_AUTO_TEST_CASE(defaults_need_no_environment) {
   const auto c = load_config(env({}));
   BOOST_TEST(c.port == 8080);

@@ -16,6 +16,8 @@ inline constexpr std::string_view stream_token_parameter = "stream_token";
 inline constexpr std::string_view route_parameter = "route";
 // "true" on an outbound call placed with machine detection: its agent's first turn waits for the verdict.
 inline constexpr std::string_view machine_detection_parameter = "machine_detection";
+// On a fresh stream after the call's stream was lost (several instances): how many fresh streams it has had.
+inline constexpr std::string_view reconnects_parameter = "reconnects";
 
 std::string mint_stream_token(std::string_view key, std::string_view call_sid, std::string_view route,
                               std::chrono::system_clock::time_point expires_at);
