@@ -28,6 +28,7 @@ shared_streams::~shared_streams() {
   stopping_ = true;
   if (beat_timer_) asio::post(thread_, [timer = beat_timer_] { timer->cancel(); });
   thread_.join();
+  beat_timer_.reset();  // while its thread pool is still there (ASan: a timer outliving its executor's scheduler)
 }
 
 void shared_streams::start() {
