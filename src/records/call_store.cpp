@@ -115,6 +115,7 @@ const std::vector<std::vector<std::string>> migrations{
         " text TEXT NOT NULL,"
         " at_ms BIGINT NOT NULL,"
         " PRIMARY KEY (call_sid, stream_sid, line_no))",
+        "CREATE INDEX call_transcripts_at ON call_transcripts (at_ms)",  // the hourly prune
     },
 };
 

@@ -128,8 +128,8 @@ class call_store {
   // Where each call's stream is served (records/call_streams.cpp). A stream that starts takes the row (a fresh
   // stream of the same call moves it to its own instance, keeping its parameters' first copy and the count).
   void stream_started(const call_stream& stream);
-  // How the stream ended, written by the instance that serves it (false: another instance holds it now).
-  bool stream_ended(const std::string& call_sid, const std::string& instance, std::string_view state, std::int64_t now_ms);
+  // How the stream ended, written by the instance that serves it (a row another instance took since is left).
+  void stream_ended(const std::string& call_sid, const std::string& instance, std::string_view state, std::int64_t now_ms);
   std::optional<call_stream> find_stream(const std::string& call_sid);
   // One fresh stream for a call whose stream is `from_state` still (two action requests for one end take it
   // once); the row as it stands after, or nullopt when another request took it first.

@@ -36,14 +36,12 @@ void call_store::stream_started(const call_stream& s) {
        std::to_string(s.updated_at_ms)});
 }
 
-bool call_store::stream_ended(const std::string& call_sid, const std::string& instance, std::string_view state,
+void call_store::stream_ended(const std::string& call_sid, const std::string& instance, std::string_view state,
                               std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
   migrate_locked();
-  return !db_->exec("UPDATE call_streams SET state = $3, updated_at_ms = $4 WHERE call_sid = $1 AND instance = $2"
-                    " RETURNING call_sid",
-                    {call_sid, instance, std::string(state), std::to_string(now_ms)})
-              .empty();
+  db_->exec("UPDATE call_streams SET state = $3, updated_at_ms = $4 WHERE call_sid = $1 AND instance = $2",
+            {call_sid, instance, std::string(state), std::to_string(now_ms)});
 }
 
 std::optional<call_stream> call_store::find_stream(const std::string& call_sid) {
