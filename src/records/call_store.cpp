@@ -117,6 +117,23 @@ const std::vector<std::vector<std::string>> migrations{
         " PRIMARY KEY (call_sid, stream_sid, line_no))",
         "CREATE INDEX call_transcripts_at ON call_transcripts (at_ms)",  // the hourly prune
     },
+    {
+        // Recordings and voicemails for every instance (records/call_audio.hpp): a file's row is written after
+        // its last chunk, so a row means the whole file is there.
+        "CREATE TABLE call_audio_files ("
+        " call_sid TEXT NOT NULL,"
+        " kind TEXT NOT NULL,"
+        " bytes BIGINT NOT NULL,"
+        " chunks INTEGER NOT NULL,"
+        " stored_at_ms BIGINT NOT NULL,"
+        " PRIMARY KEY (call_sid, kind))",
+        "CREATE TABLE call_audio_chunks ("
+        " call_sid TEXT NOT NULL,"
+        " kind TEXT NOT NULL,"
+        " chunk_no INTEGER NOT NULL,"
+        " data BYTEA NOT NULL,"
+        " PRIMARY KEY (call_sid, kind, chunk_no))",
+    },
 };
 
 

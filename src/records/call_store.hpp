@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "records/call_audio.hpp"
 #include "records/call_record.hpp"
 #include "records/call_streams.hpp"
 #include "records/campaigns.hpp"
@@ -147,6 +148,13 @@ class call_store {
   std::vector<transcript_line> transcript_so_far(const std::string& call_sid);
   // Rows (and transcript lines) not touched since `before_ms` (their calls are long over): removed; how many.
   std::size_t prune_streams(std::int64_t before_ms);
+
+  // Call audio for every instance (records/call_audio.cpp). share_audio copies a finished file in, chunk by
+  // chunk (nothing, when the same size is stored already); its size, or nullopt when the file cannot be read.
+  std::optional<std::int64_t> share_audio(const std::string& call_sid, std::string_view kind,
+                                          const std::filesystem::path& file, std::int64_t now_ms);
+  std::optional<stored_audio> find_audio(const std::string& call_sid, std::string_view kind);
+  std::string audio_chunk(const std::string& call_sid, std::string_view kind, std::int64_t chunk_no);  // its bytes
 
  private:
   void migrate_locked();

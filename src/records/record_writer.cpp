@@ -56,8 +56,12 @@ std::optional<std::variant<call_record, status_update>> parse_spool_line(std::st
 }  // namespace
 
 record_writer::record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file, postcall_queue postcall,
-                             std::chrono::milliseconds retry_every)
-    : store_(std::move(store)), spool_file_(std::move(spool_file)), postcall_(std::move(postcall)), retry_every_(retry_every) {
+                             std::chrono::milliseconds retry_every, call_audio_home audio)
+    : store_(std::move(store)),
+      spool_file_(std::move(spool_file)),
+      postcall_(std::move(postcall)),
+      retry_every_(retry_every),
+      audio_(audio) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(spool_file_, ec);
   spool_pending_ = !ec && size > 0;  // left by an earlier run while the database was down
@@ -157,10 +161,30 @@ void record_writer::run() {
   idle_.notify_all();
 }
 
+void record_writer::share_audio(const call_record& r) {
+  for (const auto& [kind, path] : {std::pair{audio_kind::recording, &r.recording_path}, std::pair{audio_kind::voicemail, &r.voicemail_path}}) {
+    if (path->empty()) continue;
+    const auto started = std::chrono::steady_clock::now();
+    const auto bytes = store_->share_audio(r.call_sid, kind, *path, now_epoch_ms());  // a store_error spools the record
+    if (!bytes) {
+      // Gone or unreadable (removed by hand?): the record is stored anyway; this instance's read API says so.
+      log(log_level::warn, "call audio: the file cannot be read, so other instances cannot serve it",
+          {{"call_sid", r.call_sid}, {"kind", kind}, {"path", *path}});
+      continue;
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    log(log_level::info, "call audio stored for every instance",
+        {{"call_sid", r.call_sid}, {"kind", kind}, {"bytes", *bytes}, {"ms", static_cast<std::int64_t>(ms.count())}});
+  }
+}
+
 void record_writer::apply(const operation& op) {
   const auto now = now_epoch_ms();
   bool queued = false;
   std::visit(util::overloaded{[&](const call_record& r) {
+                                // Before the record: once another instance reads the record (or the
+                                // post-call webhook's receiver follows its link), the audio is there.
+                                if (audio_ == call_audio_home::also_in_store) share_audio(r);
                                 store_->save(r);
                                 // Only a call's last record has an outcome (an outbound call's first, at its
                                 // placement, has none yet) and was not handed to a fresh stream.

@@ -25,10 +25,15 @@ struct postcall_queue {
   std::function<void()> on_queued;                       // wakes the sender; thread-safe
 };
 
+// Where a call's recording and voicemail can be read: the disk of the instance that wrote them (one instance),
+// or also the call store, copied in before the call's record (several instances: records/call_audio.hpp).
+enum class call_audio_home { local_disk, also_in_store };
+
 class record_writer {
  public:
   record_writer(std::shared_ptr<call_store> store, std::filesystem::path spool_file, postcall_queue postcall = {},
-                std::chrono::milliseconds retry_every = std::chrono::milliseconds(1000));
+                std::chrono::milliseconds retry_every = std::chrono::milliseconds(1000),
+                call_audio_home audio = call_audio_home::local_disk);
   ~record_writer();  // stores (or spools) what is queued, then stops
   record_writer(const record_writer&) = delete;
   record_writer& operator=(const record_writer&) = delete;
@@ -51,11 +56,13 @@ class record_writer {
   void apply(const operation& op);
   bool replay_spool();  // true when the spool is empty afterwards
   void spool(const operation& op);
+  void share_audio(const call_record& r);
 
   std::shared_ptr<call_store> store_;
   std::filesystem::path spool_file_;
   postcall_queue postcall_;
   std::chrono::milliseconds retry_every_;
+  call_audio_home audio_;
   std::mutex mutex_;
   std::condition_variable wake_, idle_;
   std::deque<operation> queue_;

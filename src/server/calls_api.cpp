@@ -24,13 +24,21 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using request = http::request<http::string_body>;
 
+// Audio another instance recorded, served from the call store (records/call_audio.hpp).
+struct audio_in_store {
+  std::string call_sid;
+  std::string_view kind;
+  records::stored_audio audio;
+};
+
 struct api_answer {
   unsigned status = 200;
   std::string body;  // JSON, or an error text
   std::filesystem::path file;  // set: stream this WAV instead
+  std::optional<audio_in_store> stored;  // set: stream this instead
 };
 
-api_answer error(unsigned status, std::string text) { return {status, std::move(text) + "\n", {}}; }
+api_answer error(unsigned status, std::string text) { return {status, std::move(text) + "\n", {}, {}}; }
 
 }  // namespace
 
@@ -75,7 +83,7 @@ api_answer query(const std::string& target, records::call_store& store) {
     }
     boost::json::array calls;
     for (const auto& record : store.recent(limit, route)) calls.push_back(with_links(record));
-    return {200, boost::json::serialize(boost::json::object{{"calls", std::move(calls)}}), {}};
+    return {200, boost::json::serialize(boost::json::object{{"calls", std::move(calls)}}), {}, {}};
   }
   std::string_view rest = path.substr(app::calls_api_path.size() + 1);
   const auto slash = rest.find('/');
@@ -85,11 +93,53 @@ api_answer query(const std::string& target, records::call_store& store) {
     return error(404, "not found");
   auto record = store.find(call_sid);
   if (!record) return error(404, "no such call");
-  if (part.empty()) return {200, boost::json::serialize(with_links(*record)), {}};
+  if (part.empty()) return {200, boost::json::serialize(with_links(*record)), {}, {}};
   // Only paths the gateway itself stored are served: nothing in the request names a file.
   const std::string& file = part == "recording" ? record->recording_path : record->voicemail_path;
   if (file.empty()) return error(404, "this call has no " + std::string(part));
-  return {200, {}, file};
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(file, ec)) return {200, {}, file, {}};
+  // Not on this instance's disk: another instance recorded it, and copied it into the store.
+  const auto kind = part == "recording" ? records::audio_kind::recording : records::audio_kind::voicemail;
+  if (auto stored = store.find_audio(call_sid, kind)) return {200, {}, {}, audio_in_store{call_sid, kind, *stored}};
+  return {200, {}, file, {}};  // the reply below says the file is gone
+}
+
+// Writes a WAV kept in the store, one chunk in memory at a time (each read on the database thread). The
+// header has gone out when a chunk fails: the connection is closed short of its Content-Length.
+asio::awaitable<bool> serve_stored_audio(beast::tcp_stream& stream, const request& req, const audio_in_store& audio,
+                                         records::call_store& store, asio::thread_pool& database_pool,
+                                         const app::config& config) {
+  http::response<http::buffer_body> res{http::status::ok, req.version()};
+  res.set(http::field::server, "voicebridge");
+  res.set(http::field::content_type, "audio/wav");
+  res.content_length(static_cast<std::uint64_t>(audio.audio.bytes));
+  res.keep_alive(req.keep_alive());
+  res.body().data = nullptr;
+  res.body().more = true;
+  http::response_serializer<http::buffer_body> writer{res};
+  stream.expires_after(config.http_timeout);
+  if (auto [ec, n] = co_await http::async_write_header(stream, writer, use_tuple); ec) co_return false;
+  std::int64_t sent = 0;
+  for (std::int64_t chunk_no = 0; chunk_no < audio.audio.chunks; ++chunk_no) {
+    std::string chunk;
+    try {
+      auto read = [&]() -> asio::awaitable<std::string> { co_return store.audio_chunk(audio.call_sid, audio.kind, chunk_no); };
+      chunk = co_await asio::co_spawn(database_pool, read, asio::use_awaitable);
+    } catch (const records::store_error& e) {
+      log(log_level::error, "read API: stored audio unavailable", {{"call_sid", audio.call_sid}, {"error", e.what()}});
+      co_return false;
+    }
+    sent += static_cast<std::int64_t>(chunk.size());
+    if (sent > audio.audio.bytes) co_return false;  // never past the Content-Length
+    res.body().data = chunk.data();
+    res.body().size = chunk.size();
+    res.body().more = chunk_no + 1 < audio.audio.chunks;
+    stream.expires_after(config.http_timeout);
+    auto [ec, n] = co_await http::async_write(stream, writer, use_tuple);
+    if (ec && ec != http::error::need_buffer) co_return false;
+  }
+  co_return sent == audio.audio.bytes && req.keep_alive();
 }
 
 }  // namespace
@@ -136,6 +186,7 @@ asio::awaitable<bool> serve_calls_api(beast::tcp_stream& stream, const request& 
       answer = error(503, "call records are unavailable right now");
     }
   }
+  if (answer.stored) co_return co_await serve_stored_audio(stream, req, *answer.stored, store, database_pool, config);
   stream.expires_after(config.http_timeout);
   if (!answer.file.empty()) {
     http::response<http::file_body> res{http::status::ok, req.version()};

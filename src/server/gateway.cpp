@@ -110,7 +110,9 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
                    return !postcall_settings(*routes.table(), config, route).postcall_webhook_url.empty();
                  },
                  config.postcall_status_wait,
-                 [this] { wake_webhooks(); }}),
+                 [this] { wake_webhooks(); }},
+                std::chrono::milliseconds(1000),
+                config.database_url.empty() ? records::call_audio_home::local_disk : records::call_audio_home::also_in_store),
         services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts,
                  shared.get()},
         webhooks{config, routes, active, admitted, records, machine_verdicts},

@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(sqlite_is_the_default_in_wal_mode_with_the_schema_migrated)
     return out;
   };
   BOOST_TEST(scalar("PRAGMA journal_mode") == "wal");
-  BOOST_TEST(scalar("SELECT MAX(version) FROM schema_version") == "7");
+  BOOST_TEST(scalar("SELECT MAX(version) FROM schema_version") == "8");
   BOOST_TEST(scalar(("SELECT outcome FROM calls WHERE call_sid = '" + s.call_sid + "'").c_str()) == "agent");
   BOOST_TEST(scalar(("SELECT route FROM calls WHERE call_sid = '" + s.call_sid + "'").c_str()) == "default");
   sqlite3_close(db);

@@ -1,7 +1,10 @@
 // Calls whose stream state is shared in PostgreSQL (several instances): a stream whose link breaks mid-call
 // is followed by Twilio's <Connect action> request, answered with a fresh stream whose agent is told what was
-// said; a stream the gateway ended hangs up; the store's rows say so (simulator <-> voicebridge <->
-// fake-elevenlabs, real PostgreSQL).
+// said; a stream the gateway ended hangs up; the store's rows say so; a recording is served from the store
+// when it is not on this instance's disk (simulator <-> voicebridge <-> fake-elevenlabs, real PostgreSQL).
+#include <fstream>
+#include <random>
+
 #include "integration/gateway_fixture.hpp"
 #include "integration/postgres_server.hpp"
 #include "records/call_store.hpp"
@@ -26,6 +29,11 @@ fake::agent_script talking_agent() {
   script.greeting = speech(5, 1);
   script.transcripts = true;  // its greeting's text, and the caller's words after 10 frames
   return script;
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 bool told(const fake::agent_record& record, const std::string& text) {
@@ -108,6 +116,63 @@ BOOST_AUTO_TEST_CASE(a_stream_the_gateway_ended_is_stored_as_served_before_its_c
     if (name == "from") has_from = value == "+15551230001";
   }
   BOOST_TEST(has_from);
+}
+
+// What another instance sees: the file is not on its disk (here: removed), so the read API serves the copy the
+// record writer put in the store, byte for byte, a chunk at a time.
+BOOST_AUTO_TEST_CASE(a_recording_not_on_this_instances_disk_is_served_from_the_store) {
+  postgres_server pg;
+  if (!start_or_skip(pg)) return;
+  auto config = shared_config(pg, "vb3");
+  config.record_calls = true;
+  const auto script = talking_agent();
+  gateway gw(config, script);
+  const auto audio = speech(60, 4);
+  const auto s = gw.run(sim::run_call(gw.caller(audio, script.greeting.size() + audio.size())));
+  gw.settle();
+  BOOST_TEST_REQUIRE(s.error == "", s.error);
+  const auto record = call_record(gw, s.call_sid);
+  const std::string path(record.at("recording_path").as_string());
+  BOOST_TEST_REQUIRE(!path.empty());
+  const auto recorded = file_text(path);
+  BOOST_TEST_REQUIRE(recorded.size() > 44u);
+  BOOST_TEST(gw.logs.str().find("info call audio stored for every instance call_sid=" + s.call_sid) != std::string::npos, gw.logs.str());
+  std::filesystem::remove(path);
+  const auto from_store = api_get(gw, "/api/calls/" + s.call_sid + "/recording");
+  BOOST_TEST(from_store.status == 200u, from_store.body);
+  BOOST_TEST((from_store.body == recorded));
+
+  // A file of several chunks (700,000 bytes: 256 KiB, 256 KiB and the rest), stored as the writer stores it.
+  records::call_store store(records::open_postgres(pg.url()));
+  const temp_dir dir;
+  const auto file = dir.path / "long.wav";
+  std::string bytes(700000, '\0');
+  std::mt19937 random(7);
+  for (auto& b : bytes) b = static_cast<char>(random());
+  std::ofstream(file, std::ios::binary) << bytes;
+  records::call_record long_call;
+  long_call.call_sid = "CA" + std::string(32, 'd');
+  long_call.route = "default";
+  long_call.started = std::chrono::system_clock::now();
+  long_call.outcome = "agent";
+  long_call.recording_path = (dir.path / "elsewhere.wav").string();  // another instance's disk
+  BOOST_TEST(store.share_audio(long_call.call_sid, records::audio_kind::recording, file, 1).value_or(0) == 700000);
+  store.save(long_call);
+  const auto stored = store.find_audio(long_call.call_sid, records::audio_kind::recording);
+  BOOST_TEST_REQUIRE(stored.has_value());
+  BOOST_TEST(stored->chunks == 3);
+  BOOST_TEST(stored->bytes == 700000);
+  BOOST_TEST(!store.find_audio(long_call.call_sid, records::audio_kind::voicemail).has_value());
+  const auto download = api_get(gw, "/api/calls/" + long_call.call_sid + "/recording");
+  BOOST_TEST(download.status == 200u);
+  BOOST_TEST(download.body.size() == bytes.size());
+  BOOST_TEST((download.body == bytes));
+  // Stored again (a spooled record replayed) after the file shrank: the chunks past its new end are gone.
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes.substr(0, 300000);
+  BOOST_TEST(store.share_audio(long_call.call_sid, records::audio_kind::recording, file, 2).value_or(0) == 300000);
+  BOOST_TEST(store.find_audio(long_call.call_sid, records::audio_kind::recording)->chunks == 2);
+  BOOST_TEST((api_get(gw, "/api/calls/" + long_call.call_sid + "/recording").body == bytes.substr(0, 300000)));
+  BOOST_TEST(!store.share_audio(long_call.call_sid, records::audio_kind::recording, dir.path / "missing.wav", 3).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,12 +1,13 @@
 // Several instances behind a real HAProxy, one real PostgreSQL: calls spread over the instances and served
 // byte-exact, each stream on the instance that answered its webhook, Twilio's <Connect action> request
 // answered alike by every instance, and an instance killed with calls in progress costing its callers a
-// few seconds, not their calls.
+// few seconds, not their calls; a campaign that all three dial together, no number twice.
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <set>
 
 #include "call/playback.hpp"
+#include "fake-twilio-api/fake_twilio_api.hpp"
 #include "service/cluster_fixture.hpp"
 
 using namespace voicebridge;
@@ -50,7 +51,7 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
   std::ofstream(routes) << "[[route]]\nname = \"voicemail\"\nnumbers = [\"+15550000009\"]\nagent_mode = \"local\"\n"
                            "local_agent = \"voicemail\"\nvoicemail_silence_ms = 400\n\n"
                            "[[route]]\nname = \"echo\"\nnumbers = [\"*\"]\nagent_mode = \"local\"\nlocal_agent = \"echo\"\n";
-  cluster c({{"ROUTES_FILE", routes.string()}, {"LOCAL_GREETING_TEXT", "Hello."}});
+  cluster c({{"ROUTES_FILE", routes.string()}, {"LOCAL_GREETING_TEXT", "Hello."}, {"RECORD_CALLS", "1"}});
   if (!c.ready()) return;
   client_loop client;
 
@@ -71,7 +72,7 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
     calls.push_back(client.spawn(sim::run_call(o)));
   }
   std::set<int> webhook_instances;
-  std::vector<std::string> voicemail_sids;
+  std::vector<std::string> echo_sids, voicemail_sids;
   for (unsigned i = 0; i < calls.size(); ++i) {
     const auto s = ready(calls[i], 90s);
     BOOST_TEST_REQUIRE(s.error == "", s.error << "\n" << c.logs());
@@ -83,6 +84,7 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
       BOOST_TEST(!s.server_closed);
       BOOST_TEST(s.received_audio == concat(call::make_greeting_tone(), audio[i]));  // both ways, byte-exact
       BOOST_TEST(s.action_answers.empty());
+      echo_sids.push_back(s.call_sid);
     } else {
       BOOST_TEST(s.server_closed);  // the voicemail line ended it
       BOOST_TEST(s.action_answers == std::vector<std::string>{"hangup"});
@@ -98,6 +100,24 @@ BOOST_AUTO_TEST_CASE(calls_spread_over_three_instances_are_served_byte_exact_and
       BOOST_TEST(r.body.find("<Hangup/>") != std::string::npos, "vb" << n << ": " << r.body);
       BOOST_TEST(r.body.find("<Say") == std::string::npos, "vb" << n << ": " << r.body);
     }
+  // Each call's recording, and each voicemail, is served alike by all three: the instance that recorded it
+  // from its disk, the others from the copy in PostgreSQL (records/call_audio.hpp).
+  const auto audio_everywhere = [&](const std::string& sid, const char* kind) {
+    const auto record = stored_record(client, c.port(), sid);
+    const std::string path(record.at(std::string(kind) + "_path").as_string());
+    BOOST_TEST_REQUIRE(!path.empty(), sid << " has no " << kind << ": " << boost::json::serialize(record));
+    std::ifstream in(path, std::ios::binary);
+    const std::string on_disk{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    BOOST_TEST_REQUIRE(on_disk.size() > 44u);
+    for (int n = 1; n <= 3; ++n) {
+      const auto r = client.get(http_call(c.instance_port(n), http::verb::get, "/api/calls/" + sid + "/" + kind, {},
+                                          {{"Authorization", "Bearer " + cluster_admin_token}}));
+      BOOST_TEST(r.status == 200u, "vb" << n << " " << kind << " of " << sid << ": " << r.body);
+      BOOST_TEST((r.body == on_disk), "vb" << n << " " << kind << " of " << sid);
+    }
+  };
+  for (std::size_t i = 0; i < echo_sids.size(); i += 9) audio_everywhere(echo_sids[i], "recording");
+  for (const auto& sid : voicemail_sids) audio_everywhere(sid, "voicemail");
   // A call no instance ever served gets the apology, from any of them.
   const auto never = client.get(signed_post(c.port(), client_view(), std::string(app::stream_ended_path),
                                             action_form("CA" + std::string(32, 'e'))));
@@ -268,6 +288,59 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_of_all_three_during_calls_loses_no_call) 
     BOOST_TEST(s.webhook_status == 200u);
     BOOST_TEST(s.received_audio.size() == call::make_greeting_tone().size() + s.bytes_sent);  // served in full
   }
+}
+
+// The three instances run one campaign together (each claims its next number under the campaign's row lock,
+// server/campaign_runner.hpp): every number is dialled once, by one of them, and the campaign ends.
+BOOST_AUTO_TEST_CASE(a_campaign_run_by_all_three_dials_no_number_twice) {
+  client_loop client;
+  const std::string account = "AC" + std::string(32, '7');
+  std::unique_ptr<fake::fake_twilio_api> twilio;
+  client.on_loop([&] {
+    twilio = std::make_unique<fake::fake_twilio_api>(client.io, fake::twilio_api_settings{account, auth_token, "", "", 50});
+    fake::callee_script human;
+    human.ring = 100ms;
+    human.audio = speech(10, 3);  // 200 ms of words, then it hangs up
+    human.linger = 200ms;
+    twilio->phones().script_others(human);
+  });
+  cluster c({{"TWILIO_ACCOUNT_SID", account}, {"TWILIO_API_BASE", "http://127.0.0.1:" + std::to_string(twilio->port())}});
+  if (!c.ready()) return;
+  client.on_loop([&] { twilio->dial_to(c.port()); });  // the calls' TwiML, streams and callbacks go through HAProxy
+  constexpr int numbers = 24;
+  std::string rows;
+  for (int i = 0; i < numbers; ++i) rows += (i ? "," : "") + std::string(R"({"to":"+1555760)") + std::to_string(1000 + i) + R"("})";
+  const auto created = client.get(http_call(c.port(), http::verb::post, "/api/campaigns",
+                                            R"({"from":"+15550001001","max_concurrent":6,"calls_per_second":4,"rows":[)" + rows + "]}",
+                                            {{"Authorization", "Bearer " + cluster_admin_token}, {"Content-Type", "application/json"}}));
+  BOOST_TEST_REQUIRE(created.status == 201u, created.body);
+  const std::string id(boost::json::parse(created.body).as_object().at("id").as_string());
+  boost::json::object progress;
+  for (int i = 0; i < 600; ++i) {
+    const auto r = client.get(http_call(c.port(), http::verb::get, "/api/campaigns/" + id, {},
+                                        {{"Authorization", "Bearer " + cluster_admin_token}}));
+    if (r.status == 200) progress = boost::json::parse(r.body).as_object();
+    if (progress.contains("state") && progress.at("state").as_string() == "done") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  BOOST_TEST_REQUIRE(progress.at("state").as_string() == "done", boost::json::serialize(progress) << "\n" << c.logs());
+  BOOST_TEST(progress.at("progress").as_object().at("done").as_int64() == numbers);
+  const auto dialled = client.on_loop([&] {
+    std::vector<std::string> to;
+    for (const auto& call : twilio->phones().calls()) to.push_back(call.to);
+    return to;
+  });
+  BOOST_TEST(dialled.size() == static_cast<std::size_t>(numbers));
+  BOOST_TEST(std::set<std::string>(dialled.begin(), dialled.end()).size() == static_cast<std::size_t>(numbers));  // each once
+  std::size_t dials = 0;
+  for (int n = 1; n <= 3; ++n) {
+    const auto by_this = count(c.instance(n).log(), "info campaign: dialling campaign=" + id);
+    BOOST_TEST_MESSAGE("vb" << n << " dialled " << by_this);
+    BOOST_TEST(by_this >= 1u, "vb" << n << " dialled none");
+    dials += by_this;
+  }
+  BOOST_TEST(dials == static_cast<std::size_t>(numbers));
+  client.on_loop([&] { twilio.reset(); });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

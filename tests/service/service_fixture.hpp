@@ -51,6 +51,14 @@ struct client_loop {
   std::future<T> spawn(asio::awaitable<T> task) {
     return asio::co_spawn(io, std::move(task), asio::use_future);
   }
+  // `work` run on the loop's thread (the stand-ins on it are not thread-safe); what it returns.
+  template <class Work>
+  auto on_loop(Work work) {
+    std::packaged_task<decltype(work())()> task(std::move(work));
+    auto result = task.get_future();
+    asio::post(io, [&task] { task(); });
+    return result.get();
+  }
   template <class T>
   T get(asio::awaitable<T> task, std::chrono::seconds timeout = 60s) {
     auto f = spawn(std::move(task));
