@@ -36,6 +36,7 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
+#include "voicebridge/twilio/stream_token.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 #include "voicebridge/util/crypto.hpp"
 
@@ -122,6 +123,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
     webhooks.precalls = &precalls;
     webhooks.shared = shared.get();
+    if (shared) shared->on_fresh_stream = [this](const records::call_stream& stream) { prewarm_fresh_stream(stream); };
     webhooks.webhook_tls = webhook_tls;
     webhooks.ask_precall = [this](precall_request request, signed_post post) {
       // On a strand of its own: the request and its deadline race in one coroutine.
@@ -292,6 +294,17 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     return req.method() == http::verb::post && target.substr(0, target.find('?')) == app::stream_ended_path;
   }
 
+  // A call back on a fresh stream to this instance (its own was lost): its agent gets ready meanwhile, as at
+  // the voice webhook, told the same parameters.
+  void prewarm_fresh_stream(const records::call_stream& stream) {
+    std::string_view grant;
+    for (const auto& [name, value] : stream.parameters)
+      if (name == twilio::route_parameter) grant = value;
+    auto choice = routes.choose_granted(grant);
+    if (!choice || choice->route->voicemail_only || !choice->route->settings.prewarm) return;
+    choice->agents->prewarm(stream.call_sid, stream.parameters);
+  }
+
   asio::awaitable<response> shared_stream_ended(const request& req) {
     auto auth = authenticate(req);
     twilio::http_answer answer;
@@ -344,7 +357,14 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
 
 gateway::gateway(asio::io_context& io, app::config config) : impl_(std::make_shared<impl>(io, std::move(config))) {}
 
-gateway::~gateway() { stop_accepting(); }
+gateway::~gateway() {
+  stop_accepting();
+  // A coroutine that awaits work on one of our threads resumes on the io_context, which our owner destroys
+  // next. With the loops stopped (nothing new starts), let what is under way there finish first: a completion
+  // that landed on a destroyed io_context would write freed memory (seen as a crash in the next test case).
+  if (impl_->shared) impl_->shared->stop();
+  impl_->database_pool.join();
+}
 
 std::uint16_t gateway::start() {
   const auto& config = impl_->config;

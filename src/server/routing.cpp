@@ -171,11 +171,26 @@ std::shared_ptr<const call::call_route> routing::find(const std::string& call_si
     generation = current_;
   }
   // A stream whose webhook ran on another instance (or before a restart): the route of that name now.
+  auto choice = granted(generation, grant);
+  return choice ? choice->route : nullptr;
+}
+
+std::optional<route_choice> routing::choose_granted(std::string_view grant) {
+  std::shared_ptr<route_generation> generation;
+  {
+    std::lock_guard lock(mutex_);
+    generation = current_;
+  }
+  return granted(generation, grant);
+}
+
+std::optional<route_choice> routing::granted(const std::shared_ptr<route_generation>& generation, std::string_view grant) {
   const auto& table = generation->table();
   const bool voicemail = grant.ends_with(voicemail_suffix);
   if (voicemail) grant.remove_suffix(voicemail_suffix.size());
   const route* r = grant.empty() && !voicemail ? table.catch_all() : table.named(grant);  // "": signature-only starts
-  return r ? route_generation::choice(generation, *r, voicemail).route : nullptr;
+  if (!r) return std::nullopt;
+  return route_generation::choice(generation, *r, voicemail);
 }
 
 }  // namespace voicebridge::server

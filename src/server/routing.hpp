@@ -58,9 +58,13 @@ class routing final : public call::route_finder {
   void hold_for_stream(const std::string& call_sid, std::shared_ptr<const call::call_route> route);
 
   std::shared_ptr<const call::call_route> find(const std::string& call_sid, std::string_view grant) override;
+  // The route a stream's route <Parameter> grants ("name", "name/voicemail", "": the catch-all) in the routes
+  // in force: what a fresh stream of the call will find.
+  std::optional<route_choice> choose_granted(std::string_view grant);
 
  private:
   std::shared_ptr<route_generation> load() const;
+  static std::optional<route_choice> granted(const std::shared_ptr<route_generation>& generation, std::string_view grant);
 
   boost::asio::io_context& io_;
   const app::config& base_;

@@ -25,10 +25,14 @@ shared_streams::shared_streams(const app::config& config, std::unique_ptr<record
 // What was posted (a call's last state) is written before the process goes: join, not stop. The beat ends
 // first (its timer cancelled on its own thread), or the join would wait for it.
 shared_streams::~shared_streams() {
+  stop();
+  beat_timer_.reset();  // while its thread pool is still there (ASan: a timer outliving its executor's scheduler)
+}
+
+void shared_streams::stop() {
   stopping_ = true;
   if (beat_timer_) asio::post(thread_, [timer = beat_timer_] { timer->cancel(); });
-  thread_.join();
-  beat_timer_.reset();  // while its thread pool is still there (ASan: a timer outliving its executor's scheduler)
+  thread_.join();  // once the beat loop has ended and what was posted has run
 }
 
 void shared_streams::start() {
@@ -177,9 +181,14 @@ asio::awaitable<twilio::http_answer> shared_streams::answer_stream_ended(twilio:
                                                                         bool draining) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!twilio::is_valid_sid(call_sid)) co_return twilio::answer_stream_ended(false, config_);
-  auto task = [this, &call_sid, draining]() -> asio::awaitable<twilio::http_answer> { co_return decide(call_sid, draining); };
+  std::optional<records::call_stream> fresh;
+  auto task = [this, &call_sid, draining, &fresh]() -> asio::awaitable<twilio::http_answer> {
+    co_return decide(call_sid, draining, fresh);
+  };
   try {
-    co_return co_await asio::co_spawn(thread_, task, asio::use_awaitable);
+    auto answer = co_await asio::co_spawn(thread_, task, asio::use_awaitable);
+    if (fresh && !draining && on_fresh_stream) on_fresh_stream(*fresh);
+    co_return answer;
   } catch (const records::store_error& e) {
     log(log_level::error, "stream ended callback: shared call state unavailable, answering from this instance",
         {{"call_sid", call_sid}, {"error", e.what()}});
@@ -187,7 +196,8 @@ asio::awaitable<twilio::http_answer> shared_streams::answer_stream_ended(twilio:
   co_return twilio::answer_stream_ended(served_here, config_);
 }
 
-twilio::http_answer shared_streams::decide(const std::string& call_sid, bool draining) {
+twilio::http_answer shared_streams::decide(const std::string& call_sid, bool draining,
+                                           std::optional<records::call_stream>& fresh) {
   using kind = stream_end_decision::kind;
   std::optional<records::call_stream> stream;
   stream_end_decision decision;
@@ -210,6 +220,7 @@ twilio::http_answer shared_streams::decide(const std::string& call_sid, bool dra
        {"reconnects", stream ? stream->reconnects : 0u}});
   if (decision.what == kind::hang_up) return twilio::answer_stream_ended(true, config_);
   if (decision.what == kind::apologise) return twilio::answer_stream_ended(false, config_);
+  fresh = stream;
   // The same parameters as the lost stream's, and the count: the new stream's record shows the reconnect.
   auto parameters = stream->parameters;
   parameters.emplace_back(twilio::reconnects_parameter, std::to_string(stream->reconnects));

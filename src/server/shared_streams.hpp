@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,11 +44,16 @@ class shared_streams final : public call::stream_presence {
   // A draining instance names no instance in the fresh stream's URL: the load balancer picks a live one.
   boost::asio::awaitable<twilio::http_answer> answer_stream_ended(twilio::form_params params, bool served_here,
                                                                   bool draining);
+  // A fresh stream to this instance was just answered (on the request's executor): the gateway pre-warms
+  // the route's agent while Twilio opens it. Set before start().
+  std::function<void(const records::call_stream& stream)> on_fresh_stream;
 
   // Beats every `beat` (instances table) and, each time, counts the live streams of the other instances per
   // route: what the voice webhook's admission adds to its own (MAX_CALLS and a route's max_calls hold across
   // instances, to within one beat). An instance silent for `alive_within` counts nowhere.
   void start();
+  // No more beats; what was posted to the store runs first. Afterwards nothing posted runs. Idempotent.
+  void stop();
   std::size_t streams_elsewhere() const;
   std::size_t streams_elsewhere(std::string_view route) const;
   static constexpr std::chrono::milliseconds beat{1000};
@@ -64,7 +70,8 @@ class shared_streams final : public call::stream_presence {
 
  private:
   void post(std::string what, std::function<void(records::call_store&)> work);
-  twilio::http_answer decide(const std::string& call_sid, bool draining);
+  // `fresh`: set to the row when the answer is a fresh stream.
+  twilio::http_answer decide(const std::string& call_sid, bool draining, std::optional<records::call_stream>& fresh);
   void prune_now_and_then();
   boost::asio::awaitable<void> beat_loop();
   void take_counts(std::vector<std::pair<std::string, std::size_t>> counts);

@@ -8,6 +8,7 @@
 #include "integration/gateway_fixture.hpp"
 #include "integration/postgres_server.hpp"
 #include "records/call_store.hpp"
+#include "voicebridge/app/metrics.hpp"
 
 using namespace voicebridge;
 using namespace voicebridge::testing;
@@ -50,7 +51,10 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   postgres_server pg;
   if (!start_or_skip(pg)) return;
   const auto script = talking_agent();
-  gateway gw(shared_config(pg, "vb1"), script);
+  auto config = shared_config(pg, "vb1");
+  config.prewarm = true;  // at the voice webhook, and again at the answer that sends the fresh stream
+  gateway gw(config, script);
+  const auto hits = app::metrics().prewarms.value("hit");
   const auto audio = speech(100, 2);  // 2 s
   auto o = gw.caller(audio, 0);
   o.follow_connect_action = true;
@@ -65,6 +69,7 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   BOOST_TEST_REQUIRE(s.reconnect_gaps.size() == 1u);
   BOOST_TEST_MESSAGE("agent heard again " << s.reconnect_gaps[0].count() << " ms after the link broke");
   BOOST_TEST(gw.agent->record().conversations == 2);
+  BOOST_TEST(app::metrics().prewarms.value("hit") == hits + 2);  // each stream took a conversation made ready for it
   // The second conversation was told what the caller said in the first, and what its agent answered.
   BOOST_TEST(told(gw.agent->record(), "Caller: I would like to book a table."), gw.logs.str());
   BOOST_TEST(told(gw.agent->record(), "Agent: Hello, how can I help you today?"));
