@@ -28,7 +28,7 @@ class caller_link {
   virtual void transfer(const std::string& number) = 0;
   // A line of the conversation as it is said ("user" or "agent"), kept as the call goes: a fresh stream after
   // a crash tells its agent what was said. Agents that keep no transcript never call it.
-  virtual void said(std::string_view role, std::string_view text) {}
+  virtual void said(std::string_view /*role*/, std::string_view /*text*/) {}
 };
 
 // How an agent's run ended. The call falls back to the prompt and voicemail on anything but `served`; an
@@ -52,7 +52,7 @@ class agent {
   virtual void on_caller_hangup() = 0;
   // What the agent should know that the caller did not say now (a call resumed after a crash: what was said
   // before). Agents without a conversation ignore it.
-  virtual void on_context(const std::string& text) {}
+  virtual void on_context(const std::string& /*text*/) {}
   // Runs the conversation; returns when it is over.
   virtual boost::asio::awaitable<agent_end> run() = 0;
   // After run(): what the agent knows for the call record (conversation id, transcript, voicemail, ...).

@@ -76,6 +76,7 @@ class pipeline_agent final : public agent {
     goodbye_.cancel();  // an end_call goodbye waits for its last mark
   }
   void on_caller_hangup() override { finish(agent_end::served); }
+  void on_context(const std::string& text) override { state_.add_context(text); }
 
   asio::awaitable<agent_end> run() override {
     started_ = steady_clock::now();
@@ -260,7 +261,15 @@ class pipeline_agent final : public agent {
   }
 
   // The actions of one event, in order: the TTS messages, the caller's audio, the LLM request.
+  // Lines the transcript gained since the last look, to the caller's side (kept as the call goes: a fresh
+  // stream after a crash tells its agent what was said).
+  void tell_new_lines() {
+    const auto& lines = state_.transcript().transcript;
+    for (; lines_told_ < lines.size(); ++lines_told_) caller_.said(lines[lines_told_].role, lines[lines_told_].text);
+  }
+
   void carry_out(turn_actions& out) {
+    tell_new_lines();
     for (auto& message : out.to_tts) send_tts(std::move(message));
     if (out.clear_caller_audio) caller_.clear_audio();
     if (out.cancel_answer) cancel_answer();
@@ -290,6 +299,7 @@ class pipeline_agent final : public agent {
     if (ended_) return;
     turn_actions out;
     state_.user_turn(std::move(user_text), out);
+    tell_new_lines();
     if (!out.ask_llm) return;
     const auto& turn = state_.transcript().transcript;  // the user's line, as the LLM gets it
     if (!turn.empty()) {
@@ -388,6 +398,7 @@ class pipeline_agent final : public agent {
   std::optional<std::int64_t> first_audio_ms_;
   agent_end end_ = agent_end::served;
   int llm_in_flight_ = 0;
+  std::size_t lines_told_ = 0;  // of the transcript, given to caller_.said
   bool connected_ = false, running_ = false, ended_ = false;
 };
 

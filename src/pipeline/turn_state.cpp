@@ -85,6 +85,13 @@ void turn_state::partial_transcript(std::string_view text, turn_actions& out) {
   if (!blank(text) && speaking()) barge_in(out);
 }
 
+void turn_state::add_context(std::string_view text) {
+  if (blank(text)) return;
+  auto& system = history_.front().content;
+  if (!system.empty()) system += "\n\n";
+  system += text;
+}
+
 void turn_state::trim_history() {
   while (history_.size() > max_history_ + 1) {
     history_.erase(history_.begin() + 1);  // never the system prompt

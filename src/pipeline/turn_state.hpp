@@ -62,6 +62,9 @@ class turn_state {
   void user_turn(std::string text, turn_actions& out);
   // A partial transcript while the agent speaks is a barge-in.
   void partial_transcript(std::string_view text, turn_actions& out);
+  // What the agent should know that the caller did not say (a resumed call: what was said before): added to
+  // the system prompt, which every LLM request carries and the history's trimming keeps.
+  void add_context(std::string_view text);
 
   // The LLM's answer to `number`: false once it is stale (another turn began, or the caller spoke over it).
   bool current(int number) const;

@@ -6,6 +6,7 @@
 #include "fake-elevenlabs/fake_speech.hpp"
 #include "fake-llm/fake_llm.hpp"
 #include "gateway_fixture.hpp"
+#include "postgres_server.hpp"
 #include "test_pki.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/audio/g711.hpp"
@@ -343,6 +344,39 @@ BOOST_AUTO_TEST_CASE(quiet_speech_sockets_are_kept_alive) {
   BOOST_TEST(p.speech->record().tts_keepalives >= 2);
   BOOST_TEST(p.speech->record().stt_keepalives >= 1);  // a silent chunk once the caller's frames stopped
   BOOST_TEST(!heard_fallback(s, *p.gw.server));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Several instances (PostgreSQL): the pipeline's lines are stored as they are said, so the conversation of a
+// fresh stream (its link broke) is told them, in the system prompt of its LLM requests.
+BOOST_AUTO_TEST_SUITE(pipeline_resumed)
+
+BOOST_AUTO_TEST_CASE(a_resumed_pipeline_call_tells_its_llm_what_was_said_before) {
+  postgres_server pg;
+  if (!start_or_skip(pg)) return;
+  auto config = pipeline_config();
+  config.database_url = pg.url();
+  config.instance_id = "vb1";
+  config.instance_id_configured = true;
+  pipeline_gateway p({}, {}, config);
+  // A question and its answer on the first stream; the link breaks; a second question on the fresh stream.
+  auto o = p.gw.caller(concat(concat(one_question(5000), quiet(2000)), concat(talk(800), quiet(5000))));
+  o.follow_connect_action = true;
+  o.break_link_after = std::chrono::milliseconds(6500);
+  const auto s = p.gw.run(sim::run_call(o));
+  p.gw.settle();
+  BOOST_TEST_REQUIRE(s.error == "", s.error);
+  BOOST_TEST(s.action_answers == std::vector<std::string>{"stream"}, p.gw.logs.str());
+  BOOST_TEST(s.fresh_streams == 1u);
+  // The last LLM request is the second conversation's: its system prompt holds the first one's lines.
+  BOOST_TEST_REQUIRE(p.llm->record().requests.size() >= 2u, p.gw.logs.str());
+  const auto system = content_of(request_messages(p.llm->record().requests.back()).at(0));
+  BOOST_TEST(system.find("Caller: I would like to book a table for two.") != std::string::npos, system);
+  BOOST_TEST(system.find("Agent: You said: I would like to book a table for two.") != std::string::npos, system);
+  const auto first_system = content_of(request_messages(p.llm->record().requests.front()).at(0));
+  BOOST_TEST(first_system.find("Caller:") == std::string::npos);  // the first conversation had nothing to be told
+  BOOST_TEST(call_record(p.gw, s.call_sid).at("reconnects").as_int64() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

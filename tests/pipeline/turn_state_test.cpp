@@ -208,4 +208,19 @@ BOOST_AUTO_TEST_CASE(the_greeting_is_spoken_and_remembered_without_the_llm) {
   BOOST_TEST(s.open_context() == "");
 }
 
+// A resumed call: what was said before joins the system prompt, which trimming never drops.
+BOOST_AUTO_TEST_CASE(context_joins_the_system_prompt_and_outlives_the_trimming) {
+  turn_state s("be brief", 2);
+  s.add_context("   ");  // nothing to tell
+  BOOST_TEST(s.history()[0].content == "be brief");
+  s.add_context("Caller: I would like a table.\nAgent: For how many?\n");
+  turn_actions out;
+  for (int i = 1; i <= 3; ++i) {
+    s.user_turn("turn " + std::to_string(i), out);
+    BOOST_TEST(s.history().size() <= 3u);  // trimmed as each user turn joins
+    s.answer_done(i, {}, out);
+  }
+  BOOST_TEST(s.history()[0].content == "be brief\n\nCaller: I would like a table.\nAgent: For how many?\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
