@@ -177,11 +177,10 @@ void call_store::migrate_locked() {
       db_->exec("INSERT INTO schema_version (version) VALUES ($1)", {std::to_string(v + 1)});
     });
     app::log(app::log_level::info, "call records: schema migrated", {{"database", db_->kind()}, {"version", v + 1}});
+    // SQLite's write-ahead log would keep every page the migrations write (over 200 kB for the whole schema)
+    // until an automatic checkpoint 1,000 pages later: fold each one into the database as it is done.
+    if (!shared) db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
-  // SQLite's write-ahead log keeps every page the migrations wrote (some 190 kB for the whole schema) until an
-  // automatic checkpoint 1,000 pages later: fold it into the database now, so the log holds calls only.
-  if (!shared && current.value_or(0) < static_cast<std::int64_t>(migrations.size()))
-    db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   migrated_ = true;
 }
 

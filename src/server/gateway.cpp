@@ -36,7 +36,6 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
-#include "voicebridge/twilio/stream_token.hpp"
 #include "voicebridge/twilio/webhook.hpp"
 #include "voicebridge/util/crypto.hpp"
 
@@ -123,7 +122,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
     webhooks.precalls = &precalls;
     webhooks.shared = shared.get();
-    if (shared) shared->on_fresh_stream = [this](const records::call_stream& stream) { prewarm_fresh_stream(stream); };
+    if (shared) shared->on_fresh_stream = [this](const records::call_stream& stream) { webhooks.prewarm_fresh_stream(stream); };
     webhooks.webhook_tls = webhook_tls;
     webhooks.ask_precall = [this](precall_request request, signed_post post) {
       // On a strand of its own: the request and its deadline race in one coroutine.
@@ -281,28 +280,12 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   }
 
   static response to_response(const request& req, twilio::http_answer answer) {
-    response res{static_cast<http::status>(answer.status), req.version()};
-    res.set(http::field::content_type, answer.content_type);
-    res.body() = std::move(answer.body);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    return res;
+    return twilio_reply(std::move(answer), req.version(), req.keep_alive());
   }
 
   static bool is_stream_ended_request(const request& req) {
     const std::string_view target = req.target();
     return req.method() == http::verb::post && target.substr(0, target.find('?')) == app::stream_ended_path;
-  }
-
-  // A call back on a fresh stream to this instance (its own was lost): its agent gets ready meanwhile, as at
-  // the voice webhook, told the same parameters.
-  void prewarm_fresh_stream(const records::call_stream& stream) {
-    std::string_view grant;
-    for (const auto& [name, value] : stream.parameters)
-      if (name == twilio::route_parameter) grant = value;
-    auto choice = routes.choose_granted(grant);
-    if (!choice || choice->route->voicemail_only || !choice->route->settings.prewarm) return;
-    choice->agents->prewarm(stream.call_sid, stream.parameters);
   }
 
   asio::awaitable<response> shared_stream_ended(const request& req) {

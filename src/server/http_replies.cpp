@@ -17,6 +17,15 @@ http_text_response text_response(unsigned status, std::string body, unsigned ver
   return res;
 }
 
+http_text_response twilio_reply(twilio::http_answer answer, unsigned version, bool keep_alive) {
+  http_text_response res{static_cast<http::status>(answer.status), version};
+  res.set(http::field::content_type, answer.content_type);
+  res.body() = std::move(answer.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
 boost::asio::awaitable<bool> write_response(boost::beast::tcp_stream& stream, http_text_response res,
                                             std::chrono::milliseconds timeout) {
   res.set(http::field::server, "voicebridge");

@@ -180,9 +180,10 @@ BOOST_AUTO_TEST_CASE(a_full_disk_stops_the_recording_not_the_call) {
   }
   const std::string admin = "service-admin-token-0123456789";
   // Two channels of 8 kHz mu-law are 16 kB/s: the limit is reached after about 12 s of the 16 s call. It
-  // holds for every file of the process, so it stays above what the call store's SQLite file and write-ahead
-  // log reach: the database some 140 kB (eight migrations), the log emptied after them, then this call's record.
-  // (libpulse, which espeak-ng loads, prints "ftruncate() failed" at start: its 64 MB memfd is over the limit.)
+  // holds for each file of the process, so it stays above what the call store's SQLite files reach: the
+  // database some 140 kB (eight migrations), its write-ahead log a migration at most (emptied after each),
+  // then this call's record. (libpulse, which espeak-ng loads, prints "ftruncate() failed" at start: its 64 MB
+  // memfd is over the limit.)
   gateway_process gw(service_env({{"RECORD_CALLS", "1"}, {"ADMIN_TOKEN", admin}}), {"prlimit", "--fsize=200000"});
   const auto port = gw.port();
   client_loop client;
