@@ -100,8 +100,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (gate_) facts_.record().answered_by = gate_->answered_by();
     facts_.record().handed_off = reports_.on() && state_.closing_state() == records::stream_state::handed_off;
     reports_.over();
-    metrics().calls.inc(outcome);
-    if (route_) metrics().route_calls.inc(route_->name, outcome);
+    // One count per call: a fresh stream after a lost or handed-off one is the same call, counted at the end
+    // of its first stream (which cannot know that a fresh one will follow).
+    if (facts_.record().reconnects == 0) {
+      metrics().calls.inc(outcome);
+      if (route_) metrics().route_calls.inc(route_->name, outcome);
+    }
     if (state_.authenticated())  // only authenticated calls: nobody else can write records
       facts_.save(outcome, state_.end_reason(), services_.disk, services_.records);
     log(log_level::info, "call ended",

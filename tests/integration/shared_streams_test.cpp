@@ -55,6 +55,12 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   config.prewarm = true;  // at the voice webhook, and again at the answer that sends the fresh stream
   gateway gw(config, script);
   const auto hits = app::metrics().prewarms.value("hit");
+  const auto calls_counted = [] {
+    std::uint64_t n = 0;
+    for (const auto& [outcome, count] : app::metrics().calls.snapshot()) n += count;
+    return n;
+  };
+  const auto calls_before = calls_counted();
   const auto audio = speech(100, 2);  // 2 s
   auto o = gw.caller(audio, 0);
   o.follow_connect_action = true;
@@ -70,6 +76,7 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   BOOST_TEST_MESSAGE("agent heard again " << s.reconnect_gaps[0].count() << " ms after the link broke");
   BOOST_TEST(gw.agent->record().conversations == 2);
   BOOST_TEST(app::metrics().prewarms.value("hit") == hits + 2);  // each stream took a conversation made ready for it
+  BOOST_TEST(calls_counted() == calls_before + 1);  // one call on two streams: calls_total counts it once
   // The second conversation was told what the caller said in the first, and what its agent answered.
   BOOST_TEST(told(gw.agent->record(), "Caller: I would like to book a table."), gw.logs.str());
   BOOST_TEST(told(gw.agent->record(), "Agent: Hello, how can I help you today?"));
