@@ -1,6 +1,5 @@
 #include "twilio-sim/simulator.hpp"
-
-#include <tinyxml2.h>
+#include "twilio-sim/webhook_requests.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -13,15 +12,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <deque>
 #include <random>
-#include <sstream>
 
 #include "voicebridge/util/message_queue.hpp"
 #include "voicebridge/audio/g711.hpp"
-#include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
 #include "voicebridge/util/base64.hpp"
@@ -42,93 +38,6 @@ using clock = std::chrono::steady_clock;
 
 std::chrono::milliseconds since(clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t);
-}
-
-// Parsed <Response><Connect><Stream url><Parameter/>...
-bool parse_twiml(call_summary& s) {
-  tinyxml2::XMLDocument doc;
-  if (doc.Parse(s.twiml.c_str(), s.twiml.size()) != tinyxml2::XML_SUCCESS) return false;
-  auto* response = doc.FirstChildElement("Response");
-  auto* connect = response ? response->FirstChildElement("Connect") : nullptr;
-  auto* stream = connect ? connect->FirstChildElement("Stream") : nullptr;
-  if (!stream || !stream->Attribute("url")) return false;
-  s.stream_url = stream->Attribute("url");
-  s.connect_action = connect->Attribute("action") ? connect->Attribute("action") : "";
-  s.parameters.clear();
-  for (auto* p = stream->FirstChildElement("Parameter"); p; p = p->NextSiblingElement("Parameter"))
-    s.parameters.emplace_back(p->Attribute("name") ? p->Attribute("name") : "",
-                              p->Attribute("value") ? p->Attribute("value") : "");
-  return true;
-}
-
-// A signed form POST to the gateway, as Twilio makes its webhooks: `url` is the public URL it signs, its path
-// the request's target. The answer's status and body, or an error in `s.error`.
-asio::awaitable<std::optional<http::response<http::string_body>>> post_signed_form(const options& o, const std::string& url,
-                                                                                 const twilio::form_params& form,
-                                                                                 bool sign, call_summary& s) {
-  const auto parsed = boost::urls::parse_uri(url);
-  const std::string path = parsed ? std::string(parsed->encoded_target()) : url;  // path and query, as signed
-  http::request<http::string_body> req{http::verb::post, path, 11};
-  req.set(http::field::host, o.host);
-  req.set(http::field::content_type, "application/x-www-form-urlencoded");
-  req.set(http::field::user_agent, "TwilioProxy/1.1");
-  if (sign) req.set("X-Twilio-Signature", twilio::compute_signature(o.auth_token, url, form));
-  req.body() = twilio::encode_form(form);
-  req.prepare_payload();
-
-  beast::tcp_stream stream(co_await asio::this_coro::executor);
-  stream.expires_after(15s);  // Twilio's whole-webhook budget
-  tcp::resolver resolver(co_await asio::this_coro::executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(o.host, std::to_string(o.port), use_tuple);
-  if (rec) {
-    s.error = "resolve " + o.host + ": " + rec.message();
-    co_return std::nullopt;
-  }
-  if (auto [ec, ep] = co_await stream.async_connect(endpoints, use_tuple); ec) {
-    s.error = "webhook connect: " + ec.message();
-    co_return std::nullopt;
-  }
-  co_await http::async_write(stream, req, use_tuple);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  if (auto [ec, n] = co_await http::async_read(stream, buffer, res, use_tuple); ec) {
-    s.error = "webhook response: " + ec.message();
-    co_return std::nullopt;
-  }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return res;
-}
-
-twilio::form_params call_form(const options& o, const call_summary& s, std::string_view call_status) {
-  twilio::form_params form;
-  for (auto [name, value] : {std::pair<const char*, std::string>{"AccountSid", o.account_sid},
-                             {"ApiVersion", "2010-04-01"}, {"CallSid", s.call_sid}, {"CallStatus", std::string(call_status)},
-                             {"Direction", o.direction}, {"From", o.from}, {"To", o.to}, {"Caller", o.from},
-                             {"Called", o.to}})
-    form.add(name, value);
-  return form;
-}
-
-asio::awaitable<void> post_webhook(const options& o, call_summary& s) {
-  auto res = co_await post_signed_form(o, o.public_base_url + o.webhook_path, call_form(o, s, o.call_status), o.sign_webhook, s);
-  if (!res) co_return;
-  s.webhook_status = res->result_int();
-  s.twiml = res->body();
-}
-
-// <Connect> ended while the call is up (the gateway closed the stream, or it broke): Twilio requests the
-// action URL for what comes next (TwiML <Connect>, "action"), and the call goes on with its answer.
-asio::awaitable<bool> post_connect_action(const options& o, call_summary& s) {
-  auto res = co_await post_signed_form(o, s.connect_action, call_form(o, s, "in-progress"), true, s);
-  if (!res || res->result_int() != 200) {
-    if (res) s.error = "connect action answered HTTP " + std::to_string(res->result_int());
-    co_return false;
-  }
-  s.twiml = res->body();
-  const bool fresh_stream = s.twiml.find("<Connect") != std::string::npos;
-  s.action_answers.push_back(fresh_stream ? "stream" : s.twiml.find("<Say") != std::string::npos ? "apology" : "hangup");
-  co_return fresh_stream;
 }
 
 // The media stream, from the upgrade to the close.
@@ -445,62 +354,6 @@ asio::awaitable<call_summary> run_call(options o) {
   }
   s.duration = since(began);
   co_return s;
-}
-
-std::string format_summary(const call_summary& s) {
-  std::ostringstream out;
-  out << "twilio-sim call " << s.call_sid << "\n"
-      << "  webhook              HTTP " << s.webhook_status << "\n"
-      << "  stream upgrade       HTTP " << s.upgrade_status << " " << s.stream_url << "\n"
-      << "  caller frames sent   " << s.frames_sent << " (" << s.bytes_sent << " bytes), dtmf " << s.dtmf_sent << "\n"
-      << "  agent frames heard   " << s.frames_received << " (" << s.bytes_received << " bytes, "
-      << s.played_audio.size() << " played)\n"
-      << "  time to first audio  "
-      << (s.time_to_first_audio ? std::to_string(s.time_to_first_audio->count()) + " ms" : std::string("none")) << "\n"
-      << "  marks                " << s.marks_received.size() << " received, " << s.marks_echoed << " echoed\n"
-      << "  clears               " << s.clears << "\n"
-      << "  ended                "
-      << (s.server_closed ? "by gateway" + (s.close_code ? " (close " + std::to_string(*s.close_code) + " " + s.close_reason + ")" : " (" + s.close_reason + ")")
-                          : std::string("by caller hang-up"))
-      << " after " << s.duration.count() << " ms\n";
-  for (std::size_t i = 0; i < s.action_answers.size(); ++i)
-    out << "  connect action       " << s.action_answers[i]
-        << (i < s.reconnect_gaps.size() ? ": agent heard again " + std::to_string(s.reconnect_gaps[i].count()) + " ms after the loss"
-                                         : std::string())
-        << "\n";
-  for (const auto& e : s.protocol_errors) out << "  PROTOCOL ERROR       " << e << "\n";
-  if (!s.error.empty()) out << "  ERROR                " << s.error << "\n";
-  return out.str();
-}
-
-std::string summary_json(const call_summary& s) {
-  boost::json::object o{{"call_sid", s.call_sid},
-                        {"webhook_status", s.webhook_status},
-                        {"upgrade_status", s.upgrade_status},
-                        {"frames_sent", s.frames_sent},
-                        {"bytes_sent", s.bytes_sent},
-                        {"frames_received", s.frames_received},
-                        {"bytes_received", s.bytes_received},
-                        {"bytes_played", s.played_audio.size()},
-                        {"marks_received", s.marks_received.size()},
-                        {"marks_echoed", s.marks_echoed},
-                        {"clears", s.clears},
-                        {"server_closed", s.server_closed},
-                        {"duration_ms", s.duration.count()},
-                        {"error", s.error}};
-  if (s.time_to_first_audio) o["time_to_first_audio_ms"] = s.time_to_first_audio->count();
-  if (s.setup_time) o["setup_ms"] = s.setup_time->count();
-  if (s.close_code) o["close_code"] = *s.close_code;
-  o["fresh_streams"] = s.fresh_streams;
-  boost::json::array answers, gaps;
-  for (const auto& a : s.action_answers) answers.emplace_back(a);
-  for (const auto& g : s.reconnect_gaps) gaps.emplace_back(g.count());
-  o["action_answers"] = std::move(answers);
-  o["reconnect_gaps_ms"] = std::move(gaps);
-  boost::json::array errors;
-  for (const auto& e : s.protocol_errors) errors.emplace_back(e);
-  o["protocol_errors"] = std::move(errors);
-  return boost::json::serialize(o);
 }
 
 }  // namespace voicebridge::sim
