@@ -36,7 +36,10 @@ void call_facts::started(const twilio::start_message& start) {
 }
 
 void call_facts::record_audio(const app::config& config, boost::asio::thread_pool& disk, const std::string& call_sid) {
-  if (auto file = wav_writer::create(disk, recording_path(config.recordings_dir(), call_sid, "call"), 2, call_sid))
+  // A fresh stream of the call (record_.reconnects, from its start) records a file of its own: the earlier
+  // stream's, perhaps on this disk, is kept (the file is created exclusively, never overwritten).
+  const std::string kind = record_.reconnects == 0 ? "call" : "call-r" + std::to_string(record_.reconnects);
+  if (auto file = wav_writer::create(disk, recording_path(config.recordings_dir(), call_sid, kind), 2, call_sid))
     recorder_.emplace(std::move(file));
 }
 

@@ -53,6 +53,7 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   const auto script = talking_agent();
   auto config = shared_config(pg, "vb1");
   config.prewarm = true;  // at the voice webhook, and again at the answer that sends the fresh stream
+  config.record_calls = true;
   gateway gw(config, script);
   const auto hits = app::metrics().prewarms.value("hit");
   const auto calls_counted = [] {
@@ -83,6 +84,11 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
 
   const auto record = call_record(gw, s.call_sid);
   BOOST_TEST(record.at("reconnects").as_int64() == 1);
+  // The fresh stream recorded a file of its own beside the first one's (which it must not overwrite).
+  const std::string recording(record.at("recording_path").as_string());
+  BOOST_TEST(recording.ends_with(s.call_sid + "-call-r1.wav"), recording);
+  BOOST_TEST(file_text(recording).size() > 44u);
+  BOOST_TEST(file_text(std::filesystem::path(recording).parent_path() / (s.call_sid + "-call.wav")).size() > 44u);
   BOOST_TEST(record.at("outcome").as_string() == "agent");
   // The record holds both streams' lines: the first's (from the store) before the second's.
   const auto& transcript = record.at("transcript").as_array();
