@@ -3,10 +3,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/file.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 #include <charconv>
+#include <functional>
 
+#include "server/byte_ranges.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -36,9 +39,10 @@ struct api_answer {
   std::string body;  // JSON, or an error text
   std::filesystem::path file;  // set: stream this WAV instead
   std::optional<audio_in_store> stored;  // set: stream this instead
+  std::string call_sid;                  // whose audio it is
 };
 
-api_answer error(unsigned status, std::string text) { return {status, std::move(text) + "\n", {}, {}}; }
+api_answer error(unsigned status, std::string text) { return {status, std::move(text) + "\n", {}, {}, {}}; }
 
 }  // namespace
 
@@ -83,7 +87,7 @@ api_answer query(const std::string& target, records::call_store& store) {
     }
     boost::json::array calls;
     for (const auto& record : store.recent(limit, route)) calls.push_back(with_links(record));
-    return {200, boost::json::serialize(boost::json::object{{"calls", std::move(calls)}}), {}, {}};
+    return {200, boost::json::serialize(boost::json::object{{"calls", std::move(calls)}}), {}, {}, {}};
   }
   std::string_view rest = path.substr(app::calls_api_path.size() + 1);
   const auto slash = rest.find('/');
@@ -93,53 +97,104 @@ api_answer query(const std::string& target, records::call_store& store) {
     return error(404, "not found");
   auto record = store.find(call_sid);
   if (!record) return error(404, "no such call");
-  if (part.empty()) return {200, boost::json::serialize(with_links(*record)), {}, {}};
+  if (part.empty()) return {200, boost::json::serialize(with_links(*record)), {}, {}, {}};
   // Only paths the gateway itself stored are served: nothing in the request names a file.
   const std::string& file = part == "recording" ? record->recording_path : record->voicemail_path;
   if (file.empty()) return error(404, "this call has no " + std::string(part));
   std::error_code ec;
-  if (std::filesystem::is_regular_file(file, ec)) return {200, {}, file, {}};
+  if (std::filesystem::is_regular_file(file, ec)) return {200, {}, file, {}, call_sid};
   // Not on this instance's disk: another instance recorded it, and copied it into the store.
   const auto kind = part == "recording" ? records::audio_kind::recording : records::audio_kind::voicemail;
-  if (auto stored = store.find_audio(call_sid, kind)) return {200, {}, {}, audio_in_store{call_sid, kind, *stored}};
-  return {200, {}, file, {}};  // the reply below says the file is gone
+  if (auto stored = store.find_audio(call_sid, kind)) return {200, {}, {}, audio_in_store{call_sid, kind, *stored}, call_sid};
+  return {200, {}, file, {}, call_sid};  // the reply below says the file is gone
 }
 
-// Writes a WAV kept in the store, one chunk in memory at a time (each read on the database thread). The
-// header has gone out when a chunk fails: the connection is closed short of its Content-Length.
-asio::awaitable<bool> serve_stored_audio(beast::tcp_stream& stream, const request& req, const audio_in_store& audio,
-                                         records::call_store& store, asio::thread_pool& database_pool,
-                                         const app::config& config) {
-  http::response<http::buffer_body> res{http::status::ok, req.version()};
+// Where a WAV's bytes come from: its file on this instance's disk, or the chunks of its copy in the store.
+// read(offset) gives the bytes from `offset` on (some of them; nothing at the end), or throws.
+struct audio_source {
+  std::uint64_t size = 0;
+  std::function<asio::awaitable<std::string>(std::uint64_t offset)> read;
+};
+
+std::optional<audio_source> file_source(const std::filesystem::path& path) {
+  auto fd = std::make_shared<beast::file>();
+  beast::error_code ec;
+  fd->open(path.c_str(), beast::file_mode::read, ec);
+  if (ec) return std::nullopt;
+  const auto size = fd->size(ec);
+  if (ec) return std::nullopt;
+  return audio_source{size, [fd](std::uint64_t offset) -> asio::awaitable<std::string> {
+                        constexpr std::size_t piece = 64 * 1024;
+                        std::string bytes(piece, '\0');
+                        beast::error_code rec;
+                        fd->seek(offset, rec);
+                        const auto n = rec ? 0 : fd->read(bytes.data(), bytes.size(), rec);
+                        if (rec) throw std::runtime_error("read: " + rec.message());
+                        bytes.resize(n);
+                        co_return bytes;
+                      }};
+}
+
+audio_source store_source(const audio_in_store& audio, records::call_store& store, asio::thread_pool& database_pool) {
+  return {static_cast<std::uint64_t>(audio.audio.bytes),
+          [audio, &store, &database_pool](std::uint64_t offset) -> asio::awaitable<std::string> {
+            const auto chunk_no = static_cast<std::int64_t>(offset / records::audio_chunk_bytes);
+            auto read = [&]() -> asio::awaitable<std::string> { co_return store.audio_chunk(audio.call_sid, audio.kind, chunk_no); };
+            std::string chunk = co_await asio::co_spawn(database_pool, read, asio::use_awaitable);
+            const auto skip = offset % records::audio_chunk_bytes;
+            co_return skip >= chunk.size() ? std::string() : chunk.substr(skip);
+          }};
+}
+
+// Writes the WAV, or the one range of it the request asks for (byte_ranges.hpp), a piece in memory at a time.
+// Once the header is out, a failed read closes the connection short of its Content-Length.
+asio::awaitable<bool> serve_audio(beast::tcp_stream& stream, const request& req, const audio_source& source,
+                                  const std::string& call_sid, const app::config& config) {
+  const auto choice = choose_range(req[http::field::range], source.size);
+  if (choice.what == range_choice::kind::unsatisfiable) {
+    http::response<http::string_body> res{http::status::range_not_satisfiable, req.version()};
+    res.set(http::field::server, "voicebridge");
+    res.set(http::field::content_range, content_range(choice, source.size));
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    stream.expires_after(config.http_timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    co_return !ec && req.keep_alive();
+  }
+  const bool part = choice.what == range_choice::kind::part;
+  const byte_range range = part ? choice.range : byte_range{0, source.size == 0 ? 0 : source.size - 1};
+  const std::uint64_t length = source.size == 0 ? 0 : range.length();
+  http::response<http::buffer_body> res{part ? http::status::partial_content : http::status::ok, req.version()};
   res.set(http::field::server, "voicebridge");
   res.set(http::field::content_type, "audio/wav");
-  res.content_length(static_cast<std::uint64_t>(audio.audio.bytes));
+  res.set(http::field::accept_ranges, "bytes");
+  if (part) res.set(http::field::content_range, content_range(choice, source.size));
+  res.content_length(length);
   res.keep_alive(req.keep_alive());
   res.body().data = nullptr;
-  res.body().more = true;
+  res.body().more = length > 0;
   http::response_serializer<http::buffer_body> writer{res};
   stream.expires_after(config.http_timeout);
   if (auto [ec, n] = co_await http::async_write_header(stream, writer, use_tuple); ec) co_return false;
-  std::int64_t sent = 0;
-  for (std::int64_t chunk_no = 0; chunk_no < audio.audio.chunks; ++chunk_no) {
-    std::string chunk;
+  for (std::uint64_t sent = 0; sent < length;) {
+    std::string piece;
     try {
-      auto read = [&]() -> asio::awaitable<std::string> { co_return store.audio_chunk(audio.call_sid, audio.kind, chunk_no); };
-      chunk = co_await asio::co_spawn(database_pool, read, asio::use_awaitable);
-    } catch (const records::store_error& e) {
-      log(log_level::error, "read API: stored audio unavailable", {{"call_sid", audio.call_sid}, {"error", e.what()}});
+      piece = co_await source.read(range.first + sent);
+    } catch (const std::exception& e) {  // a store_error, or the file's read
+      log(log_level::error, "read API: audio unavailable", {{"call_sid", call_sid}, {"error", e.what()}});
       co_return false;
     }
-    sent += static_cast<std::int64_t>(chunk.size());
-    if (sent > audio.audio.bytes) co_return false;  // never past the Content-Length
-    res.body().data = chunk.data();
-    res.body().size = chunk.size();
-    res.body().more = chunk_no + 1 < audio.audio.chunks;
+    if (piece.empty()) co_return false;  // shorter than it said: never a body short of its Content-Length
+    if (piece.size() > length - sent) piece.resize(static_cast<std::size_t>(length - sent));
+    sent += piece.size();
+    res.body().data = piece.data();
+    res.body().size = piece.size();
+    res.body().more = sent < length;
     stream.expires_after(config.http_timeout);
     auto [ec, n] = co_await http::async_write(stream, writer, use_tuple);
     if (ec && ec != http::error::need_buffer) co_return false;
   }
-  co_return sent == audio.audio.bytes && req.keep_alive();
+  co_return req.keep_alive();
 }
 
 }  // namespace
@@ -186,23 +241,14 @@ asio::awaitable<bool> serve_calls_api(beast::tcp_stream& stream, const request& 
       answer = error(503, "call records are unavailable right now");
     }
   }
-  if (answer.stored) co_return co_await serve_stored_audio(stream, req, *answer.stored, store, database_pool, config);
-  stream.expires_after(config.http_timeout);
+  if (answer.stored)
+    co_return co_await serve_audio(stream, req, store_source(*answer.stored, store, database_pool), answer.call_sid, config);
   if (!answer.file.empty()) {
-    http::response<http::file_body> res{http::status::ok, req.version()};
-    beast::error_code ec;
-    res.body().open(answer.file.c_str(), beast::file_mode::scan, ec);
-    if (!ec) {
-      res.set(http::field::server, "voicebridge");
-      res.set(http::field::content_type, "audio/wav");
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
-      auto [wec, n] = co_await http::async_write(stream, res, use_tuple);
-      co_return !wec && req.keep_alive();
-    }
-    log(log_level::error, "read API: recording file missing", {{"path", answer.file.string()}, {"error", ec.message()}});
+    if (auto source = file_source(answer.file)) co_return co_await serve_audio(stream, req, *source, answer.call_sid, config);
+    log(log_level::error, "read API: recording file missing", {{"path", answer.file.string()}});
     answer = error(404, "the audio file is gone");
   }
+  stream.expires_after(config.http_timeout);
   http::response<http::string_body> res{static_cast<http::status>(answer.status), req.version()};
   res.set(http::field::server, "voicebridge");
   res.set(http::field::content_type, answer.status == 200 ? "application/json" : "text/plain");

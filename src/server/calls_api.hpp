@@ -1,7 +1,8 @@
 // The read API over call records, for the business's own tools:
 //   GET /api/calls?limit=N              newest first (N: 1-1000, default 50)
 //   GET /api/calls/{callSid}            one record, with its transcript and links to its audio
-//   GET /api/calls/{callSid}/recording  the full-call recording (WAV), streamed from disk
+//   GET /api/calls/{callSid}/recording  the full-call recording (WAV): from disk, or from the store when another
+//                                       instance recorded it; one byte range of it with a Range header (206)
 //   GET /api/calls/{callSid}/voicemail  the caller's message (WAV)
 //   POST /api/calls                     places an outbound call (server/outbound_api.hpp)
 // Every request needs "Authorization: Bearer <ADMIN_TOKEN>" (401 otherwise); without ADMIN_TOKEN the API

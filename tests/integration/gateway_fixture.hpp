@@ -156,6 +156,7 @@ struct gateway {
 struct http_result {
   unsigned status = 0;
   std::string body;
+  std::string content_range;  // the Content-Range header, if any
 };
 
 inline asio::awaitable<http_result> http_call(std::uint16_t port, http::verb verb, std::string target, std::string body = {},
@@ -172,7 +173,7 @@ inline asio::awaitable<http_result> http_call(std::uint16_t port, http::verb ver
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   auto [ec, n] = co_await http::async_read(stream, buffer, res, asio::as_tuple(asio::use_awaitable));
-  co_return http_result{ec ? 0u : res.result_int(), res.body()};
+  co_return http_result{ec ? 0u : res.result_int(), res.body(), std::string(res[http::field::content_range])};
 }
 
 // A request signed as Twilio signs it (form body, X-Twilio-Signature over public URL + params).

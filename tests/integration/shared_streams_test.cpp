@@ -37,6 +37,12 @@ std::string file_text(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A GET of the read API with a Range header.
+http_result ranged_get(gateway& gw, const std::string& target, const std::string& range) {
+  return gw.run(http_call(gw.port, http::verb::get, target, {},
+                          {{"Authorization", "Bearer " + test_admin_token}, {"Range", range}}));
+}
+
 bool told(const fake::agent_record& record, const std::string& text) {
   for (const auto& update : record.contextual_updates)
     if (update.find(text) != std::string::npos) return true;
@@ -155,6 +161,10 @@ BOOST_AUTO_TEST_CASE(a_recording_not_on_this_instances_disk_is_served_from_the_s
   const auto recorded = file_text(path);
   BOOST_TEST_REQUIRE(recorded.size() > 44u);
   BOOST_TEST(gw.logs.str().find("info call audio stored for every instance call_sid=" + s.call_sid) != std::string::npos, gw.logs.str());
+  const auto from_disk = ranged_get(gw, "/api/calls/" + s.call_sid + "/recording", "bytes=40-99");
+  BOOST_TEST(from_disk.status == 206u);
+  BOOST_TEST(from_disk.content_range == "bytes 40-99/" + std::to_string(recorded.size()));
+  BOOST_TEST((from_disk.body == recorded.substr(40, 60)));
   std::filesystem::remove(path);
   const auto from_store = api_get(gw, "/api/calls/" + s.call_sid + "/recording");
   BOOST_TEST(from_store.status == 200u, from_store.body);
@@ -185,6 +195,18 @@ BOOST_AUTO_TEST_CASE(a_recording_not_on_this_instances_disk_is_served_from_the_s
   BOOST_TEST(download.status == 200u);
   BOOST_TEST(download.body.size() == bytes.size());
   BOOST_TEST((download.body == bytes));
+  // A player seeking: one range, across the first chunk's end (262,144), the last bytes, and past the end.
+  const std::string long_audio = "/api/calls/" + long_call.call_sid + "/recording";
+  const auto across = ranged_get(gw, long_audio, "bytes=262000-262299");
+  BOOST_TEST(across.status == 206u);
+  BOOST_TEST(across.content_range == "bytes 262000-262299/700000");
+  BOOST_TEST((across.body == bytes.substr(262000, 300)));
+  const auto tail = ranged_get(gw, long_audio, "bytes=-10");
+  BOOST_TEST(tail.content_range == "bytes 699990-699999/700000");
+  BOOST_TEST((tail.body == bytes.substr(699990)));
+  const auto past = ranged_get(gw, long_audio, "bytes=700000-");
+  BOOST_TEST(past.status == 416u);
+  BOOST_TEST(past.content_range == "bytes */700000");
   // Stored again (a spooled record replayed) after the file shrank: the chunks past its new end are gone.
   std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes.substr(0, 300000);
   BOOST_TEST(store.share_audio(long_call.call_sid, records::audio_kind::recording, file, 2).value_or(0) == 300000);
