@@ -241,8 +241,10 @@ asio::awaitable<bool> serve_calls_api(beast::tcp_stream& stream, const request& 
       answer = error(503, "call records are unavailable right now");
     }
   }
-  if (answer.stored)
-    co_return co_await serve_audio(stream, req, store_source(*answer.stored, store, database_pool), answer.call_sid, config);
+  if (answer.stored) {
+    const auto source = store_source(*answer.stored, store, database_pool);  // named (GCC 12: docs/gcc12-coroutines.md)
+    co_return co_await serve_audio(stream, req, source, answer.call_sid, config);
+  }
   if (!answer.file.empty()) {
     if (auto source = file_source(answer.file)) co_return co_await serve_audio(stream, req, *source, answer.call_sid, config);
     log(log_level::error, "read API: recording file missing", {{"path", answer.file.string()}});
