@@ -11,11 +11,11 @@ void stream_reports::started(const twilio::start_message& start, const std::stri
   if (!presence_) return;
   call_sid_ = start.call_sid;
   stream_sid_ = start.stream_sid;
-  // What a fresh stream carries again: the call's parameters, without this stream's token and count.
+  // What a fresh stream carries again: the call's parameters (its route's grant among them), without this
+  // stream's token and count.
   std::vector<std::pair<std::string, std::string>> parameters;
   for (const auto& [name, value] : start.custom_parameters)
-    if (name != twilio::stream_token_parameter && name != twilio::route_parameter && name != twilio::reconnects_parameter)
-      parameters.emplace_back(name, value);
+    if (name != twilio::stream_token_parameter && name != twilio::reconnects_parameter) parameters.emplace_back(name, value);
   presence_->started(call_sid_, route, std::move(parameters));
 }
 

@@ -122,7 +122,10 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
     webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
     webhooks.precalls = &precalls;
     webhooks.shared = shared.get();
-    if (shared) shared->on_fresh_stream = [this](const records::call_stream& stream) { webhooks.prewarm_fresh_stream(stream); };
+    if (shared)
+      shared->on_fresh_stream = [this](const std::string& call_sid, const fresh_stream& stream) {
+        webhooks.prewarm_fresh_stream(call_sid, stream);
+      };
     webhooks.webhook_tls = webhook_tls;
     webhooks.ask_precall = [this](precall_request request, signed_post post) {
       // On a strand of its own: the request and its deadline race in one coroutine.

@@ -8,11 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "app/report_escape.hpp"
-#include "server/stream_end.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
-#include "voicebridge/twilio/stream_token.hpp"
 
 namespace voicebridge::server {
 namespace asio = boost::asio;
@@ -181,13 +179,13 @@ asio::awaitable<twilio::http_answer> shared_streams::answer_stream_ended(twilio:
                                                                         bool draining) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!twilio::is_valid_sid(call_sid)) co_return twilio::answer_stream_ended(false, config_);
-  std::optional<records::call_stream> fresh;
+  std::optional<fresh_stream> fresh;
   auto task = [this, &call_sid, draining, &fresh]() -> asio::awaitable<twilio::http_answer> {
     co_return decide(call_sid, draining, fresh);
   };
   try {
     auto answer = co_await asio::co_spawn(thread_, task, asio::use_awaitable);
-    if (fresh && !draining && on_fresh_stream) on_fresh_stream(*fresh);
+    if (fresh && !draining && on_fresh_stream) on_fresh_stream(call_sid, *fresh);
     co_return answer;
   } catch (const records::store_error& e) {
     log(log_level::error, "stream ended callback: shared call state unavailable, answering from this instance",
@@ -197,7 +195,7 @@ asio::awaitable<twilio::http_answer> shared_streams::answer_stream_ended(twilio:
 }
 
 twilio::http_answer shared_streams::decide(const std::string& call_sid, bool draining,
-                                           std::optional<records::call_stream>& fresh) {
+                                           std::optional<fresh_stream>& fresh) {
   using kind = stream_end_decision::kind;
   std::optional<records::call_stream> stream;
   stream_end_decision decision;
@@ -209,7 +207,7 @@ twilio::http_answer shared_streams::decide(const std::string& call_sid, bool dra
     if (decision.what != kind::reconnect) break;
     stream = store_.claim_reconnect(call_sid, decision.claim_from, records::now_epoch_ms());
     if (stream) break;
-    decision = {kind::apologise, "claimed_elsewhere"};
+    decision = {kind::apologise, "claimed_elsewhere", {}};
   }
   app::metrics().stream_ends.inc(decision.reason);
   log(decision.what == kind::reconnect ? log_level::warn : log_level::info, "stream ended callback",
@@ -220,12 +218,10 @@ twilio::http_answer shared_streams::decide(const std::string& call_sid, bool dra
        {"reconnects", stream ? stream->reconnects : 0u}});
   if (decision.what == kind::hang_up) return twilio::answer_stream_ended(true, config_);
   if (decision.what == kind::apologise) return twilio::answer_stream_ended(false, config_);
-  fresh = stream;
-  // The same parameters as the lost stream's, and the count: the new stream's record shows the reconnect.
-  auto parameters = stream->parameters;
-  parameters.emplace_back(twilio::reconnects_parameter, std::to_string(stream->reconnects));
+  // The same route and parameters as the lost stream's, and the count: the new stream's record shows it.
+  fresh = fresh_stream_for(*stream);
   auto stream_url = draining ? config_.stream_url_for(app::stream_path) : config_.stream_url();
-  return twilio::answer_connect_stream(call_sid, stream->route, std::move(parameters), std::move(stream_url), config_,
+  return twilio::answer_connect_stream(call_sid, fresh->grant, fresh->parameters, std::move(stream_url), config_,
                                        std::chrono::system_clock::now());
 }
 

@@ -16,6 +16,7 @@
 
 #include "call/stream_presence.hpp"
 #include "records/call_store.hpp"
+#include "server/stream_end.hpp"
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/webhook.hpp"
@@ -46,7 +47,7 @@ class shared_streams final : public call::stream_presence {
                                                                   bool draining);
   // A fresh stream to this instance was just answered (on the request's executor): the gateway pre-warms
   // the route's agent while Twilio opens it. Set before start().
-  std::function<void(const records::call_stream& stream)> on_fresh_stream;
+  std::function<void(const std::string& call_sid, const fresh_stream& stream)> on_fresh_stream;
 
   // Beats every `beat` (instances table) and, each time, counts the live streams of the other instances per
   // route: what the voice webhook's admission adds to its own (MAX_CALLS and a route's max_calls hold across
@@ -70,8 +71,8 @@ class shared_streams final : public call::stream_presence {
 
  private:
   void post(std::string what, std::function<void(records::call_store&)> work);
-  // `fresh`: set to the row when the answer is a fresh stream.
-  twilio::http_answer decide(const std::string& call_sid, bool draining, std::optional<records::call_stream>& fresh);
+  // `fresh`: set to what the fresh stream carries when the answer is one.
+  twilio::http_answer decide(const std::string& call_sid, bool draining, std::optional<fresh_stream>& fresh);
   void prune_now_and_then();
   boost::asio::awaitable<void> beat_loop();
   void take_counts(std::vector<std::pair<std::string, std::size_t>> counts);

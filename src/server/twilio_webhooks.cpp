@@ -8,7 +8,6 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
-#include "voicebridge/twilio/stream_token.hpp"
 
 namespace voicebridge::server {
 using app::log;
@@ -85,13 +84,10 @@ twilio::http_answer twilio_webhooks::connect(const twilio::form_params& params, 
   return answer;
 }
 
-void twilio_webhooks::prewarm_fresh_stream(const records::call_stream& stream) {
-  std::string_view grant;  // the route <Parameter> the fresh stream carries again
-  for (const auto& [name, value] : stream.parameters)
-    if (name == twilio::route_parameter) grant = value;
-  auto choice = routes.choose_granted(grant);
+void twilio_webhooks::prewarm_fresh_stream(const std::string& call_sid, const fresh_stream& stream) {
+  auto choice = routes.choose_granted(stream.grant);
   if (!choice || choice->route->voicemail_only || !choice->route->settings.prewarm) return;
-  choice->agents->prewarm(stream.call_sid, stream.parameters);
+  choice->agents->prewarm(call_sid, stream.parameters);
 }
 
 void twilio_webhooks::start_precall(const twilio::form_params& params, const call::call_route& route,

@@ -13,6 +13,7 @@
 #include "records/record_writer.hpp"
 #include "server/precall.hpp"
 #include "server/routing.hpp"
+#include "server/stream_end.hpp"
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/webhook.hpp"
@@ -55,9 +56,9 @@ struct twilio_webhooks {
   twilio::http_answer answer_status(const twilio::form_params& params, std::string_view target = {});
   // Twilio's asynchronous answering-machine verdict (AsyncAmdStatusCallback): handed to the call it is for.
   twilio::http_answer answer_amd(const twilio::form_params& params);
-  // A call whose stream was lost gets a fresh stream to this instance (server/shared_streams.hpp): its agent
-  // gets ready meanwhile, as at the voice webhook, told the same parameters.
-  void prewarm_fresh_stream(const records::call_stream& stream);
+  // A call whose stream was lost gets a fresh stream to this instance (server/shared_streams.hpp): its route's
+  // agent gets ready meanwhile, as at the voice webhook, told the same parameters.
+  void prewarm_fresh_stream(const std::string& call_sid, const fresh_stream& stream);
 
  private:
   // Admission under MAX_CALLS and the route's share, the TwiML, the held route and the pre-warm.

@@ -60,6 +60,12 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   auto config = shared_config(pg, "vb1");
   config.prewarm = true;  // at the voice webhook, and again at the answer that sends the fresh stream
   config.record_calls = true;
+  // The call's route is not the catch-all: the fresh stream (and its pre-warm) must find the call's own.
+  const temp_dir files;
+  config.routes_file = files.path / "routes.toml";
+  std::ofstream(config.routes_file) << "[[route]]\nname = \"booking\"\nnumbers = [\"+15559870002\"]\n\n"
+                                       "[[route]]\nname = \"other\"\nnumbers = [\"*\"]\nagent_mode = \"local\"\n"
+                                       "local_agent = \"echo\"\n";
   gateway gw(config, script);
   const auto hits = app::metrics().prewarms.value("hit");
   const auto calls_counted = [] {
@@ -96,6 +102,7 @@ BOOST_AUTO_TEST_CASE(a_stream_lost_mid_call_resumes_on_a_fresh_stream_whose_agen
   BOOST_TEST(file_text(recording).size() > 44u);
   BOOST_TEST(file_text(std::filesystem::path(recording).parent_path() / (s.call_sid + "-call.wav")).size() > 44u);
   BOOST_TEST(record.at("outcome").as_string() == "agent");
+  BOOST_TEST(record.at("route").as_string() == "booking");
   // The record holds both streams' lines: the first's (from the store) before the second's.
   const auto& transcript = record.at("transcript").as_array();
   BOOST_TEST_REQUIRE(transcript.size() >= 3u, boost::json::serialize(record));

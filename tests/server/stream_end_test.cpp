@@ -67,4 +67,16 @@ BOOST_AUTO_TEST_CASE(fresh_streams_stop_at_max_reconnects_with_the_apology) {
   BOOST_TEST((decide_stream_end(row(state::streaming), 0).what == kind::apologise));  // MAX_RECONNECTS=0: off
 }
 
+BOOST_AUTO_TEST_CASE(a_fresh_stream_carries_the_route_its_first_stream_was_granted_and_the_count) {
+  auto after_hours = *row(state::streaming, 1);
+  after_hours.parameters = {{"from", "+15551230001"}, {"route", "sales/voicemail"}, {"to", "+15559870002"}};
+  const auto fresh = fresh_stream_for(after_hours);
+  BOOST_TEST(fresh.grant == "sales/voicemail");  // the voicemail variant, not the route's name alone
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"from", "+15551230001"}, {"to", "+15559870002"}, {"reconnects", "1"}};  // the route is the grant, once
+  BOOST_TEST((fresh.parameters == expected));
+  // A row stored without the route parameter: the route's name.
+  BOOST_TEST(fresh_stream_for(*row(state::lost)).grant == "sales");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
