@@ -9,26 +9,6 @@
 #include "voicebridge/util/crypto.hpp"
 
 namespace voicebridge::records {
-namespace {
-
-std::string from_hex(std::string_view hex) {
-  const auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) throw store_error("call audio: a stored chunk is not hex");
-  std::string bytes(hex.size() / 2, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const int high = digit(hex[2 * i]), low = digit(hex[2 * i + 1]);
-    if (high < 0 || low < 0) throw store_error("call audio: a stored chunk is not hex");
-    bytes[i] = static_cast<char>(high * 16 + low);
-  }
-  return bytes;
-}
-
-}  // namespace
 
 std::optional<std::int64_t> call_store::share_audio(const std::string& call_sid, std::string_view kind,
                                                     const std::filesystem::path& file, std::int64_t now_ms) {
@@ -91,7 +71,9 @@ std::string call_store::audio_chunk(const std::string& call_sid, std::string_vie
                                   " FROM call_audio_chunks WHERE call_sid = $1 AND kind = $2 AND chunk_no = $3",
                               {call_sid, std::string(kind), std::to_string(chunk_no)});
   if (rows.empty() || !rows[0][0]) throw store_error("call audio: a stored chunk is missing");
-  return from_hex(*rows[0][0]);
+  auto bytes = util::from_hex(*rows[0][0]);
+  if (!bytes) throw store_error("call audio: a stored chunk is not hex");
+  return std::move(*bytes);
 }
 
 }  // namespace voicebridge::records
