@@ -218,6 +218,8 @@ std::string render_metrics() {
           m.webhook_queue_depth);
   e.gauge("webhook_queue_age_seconds", "Age of the oldest pending post-call webhook delivery.", m.webhook_queue_age_seconds);
   e.gauge("webhooks_parked", "Post-call webhook deliveries parked as failed (GET /api/webhooks/failed).", m.webhooks_parked);
+  e.labelled("console_sign_ins_total", "result", "Operator console sign-ins, by result (failures are rate-limited).",
+             m.console_sign_ins);
   e.histogram("turn_first_audio_seconds", "Pipeline mode: from the end of the caller's turn to the first audio of the answer.",
               m.turn_first_audio_seconds);
   e.labelled("llm_requests_total", "result", "Pipeline mode: LLM requests by result (ok, cancelled by a barge-in, failed).",

@@ -1,9 +1,12 @@
 #include "call/call_facts.hpp"
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <charconv>
 
 #include "records/record_writer.hpp"
+#include "voicebridge/audio/g711.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -51,9 +54,31 @@ void call_facts::caller_audio(std::string_view payload, const std::string& call_
   metrics().bytes_from_caller.inc(bytes);
   if (frames_in_ % media_log_every == 0)
     app::log(app::log_level::debug, "media", {{"call_sid", call_sid}, {"frames", frames_in_}, {"bytes", bytes_in_}});
-  if (recorder_) {
-    if (auto audio = util::base64_decode(payload)) recorder_->caller_audio(*audio);
-  }
+  // Is the caller speaking (the console's live view)? Looked at every 100 ms, not every frame.
+  constexpr std::uint64_t speech_check_every = 5;
+  constexpr int speech_peak = 1000;  // of 32767: above line noise and comfort noise
+  const bool check_speech = live_ && frames_in_ % speech_check_every == 0;
+  if (!recorder_ && !check_speech) return;
+  const auto audio = util::base64_decode(payload);
+  if (!audio) return;
+  if (recorder_) recorder_->caller_audio(*audio);
+  if (check_speech && std::any_of(audio->begin(), audio->end(),
+                                  [](std::uint8_t code) { return std::abs(audio::mulaw_decode(code)) > speech_peak; }))
+    live_->caller_spoke(records::now_epoch_ms());
+}
+
+std::shared_ptr<live_call> call_facts::go_live(std::string route, std::function<void()> end,
+                                               std::function<void(std::string)> transfer) {
+  live_ = std::make_shared<live_call>();
+  live_->call_sid = record_.call_sid;
+  live_->from = record_.from;
+  live_->to = record_.to;
+  live_->direction = record_.direction;
+  live_->route = std::move(route);
+  live_->started_ms = records::epoch_ms(record_.started);
+  live_->end = std::move(end);
+  live_->transfer = std::move(transfer);
+  return live_;
 }
 
 void call_facts::agent_audio(std::string_view payload, bool recorded) {
@@ -61,12 +86,14 @@ void call_facts::agent_audio(std::string_view payload, bool recorded) {
     if (auto audio = util::base64_decode(payload)) recorder_->agent_audio(*audio);
   }
   ++frames_out_;
+  if (live_ && recorded) live_->agent_audio(util::base64_decoded_size(payload), records::now_epoch_ms());
   metrics().frames_to_caller.inc();
   metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
 }
 
 void call_facts::agent_cleared() {
   if (recorder_) recorder_->agent_cleared();
+  if (live_) live_->agent_cleared(records::now_epoch_ms());
 }
 
 void call_facts::dtmf(char digit, std::optional<char> opt_out_key) {

@@ -5,10 +5,12 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "call/live_call.hpp"
 #include "call/recording.hpp"
 #include "records/call_record.hpp"
 #include "voicebridge/app/config.hpp"
@@ -29,6 +31,10 @@ class call_facts {
   // RECORD_CALLS: both sides into one stereo file, written on the disk thread.
   void record_audio(const app::config& config, boost::asio::thread_pool& disk, const std::string& call_sid);
 
+  // The console's view of the call, kept up to date from here on: who is speaking.
+  std::shared_ptr<live_call> go_live(std::string route, std::function<void()> end,
+                                     std::function<void(std::string)> transfer);
+
   void caller_audio(std::string_view payload_base64, const std::string& call_sid);  // validated
   void agent_audio(std::string_view payload_base64, bool recorded);
   void agent_cleared();
@@ -47,6 +53,7 @@ class call_facts {
  private:
   records::call_record record_;
   std::optional<call_recorder> recorder_;
+  std::shared_ptr<live_call> live_;
   std::uint64_t frames_in_ = 0, bytes_in_ = 0, frames_out_ = 0;
 };
 

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "call/live_call.hpp"
 #include "voicebridge/app/metrics.hpp"
 
 namespace voicebridge::call {
@@ -22,10 +24,10 @@ class call_registry {
   // still there after that, drops its sockets at once.
   using closer = std::function<void(boost::asio::cancellation_type)>;
 
-  // `route`: the call's route, counted for its max_calls.
-  std::uint64_t add(closer close, std::string route = {}) {
+  // `route`: the call's route, counted for its max_calls; `live`: what the console shows of it.
+  std::uint64_t add(closer close, std::string route = {}, std::shared_ptr<live_call> live = nullptr) {
     std::lock_guard lock(mutex_);
-    calls_.emplace(++next_id_, entry{std::move(close), std::move(route)});
+    calls_.emplace(++next_id_, entry{std::move(close), std::move(route), std::move(live)});
     return next_id_;
   }
   void remove(std::uint64_t id) {
@@ -58,6 +60,20 @@ class call_registry {
     return static_cast<std::size_t>(
         std::count_if(calls_.begin(), calls_.end(), [&](const auto& call) { return call.second.route == route; }));
   }
+  // The calls in progress as the console shows them, oldest first.
+  std::vector<std::shared_ptr<live_call>> live_calls() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<live_call>> out;
+    for (const auto& [id, call] : calls_)
+      if (call.live) out.push_back(call.live);
+    return out;
+  }
+  std::shared_ptr<live_call> find_live(std::string_view call_sid) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, call] : calls_)
+      if (call.live && call.live->call_sid == call_sid) return call.live;
+    return nullptr;
+  }
   // Asks every call to end; they finish on their own strands.
   void close_all(boost::asio::cancellation_type how) {
     std::vector<closer> closers;
@@ -72,6 +88,7 @@ class call_registry {
   struct entry {
     closer close;
     std::string route;
+    std::shared_ptr<live_call> live;
   };
   mutable std::mutex mutex_;
   std::map<std::uint64_t, entry> calls_;
@@ -83,8 +100,9 @@ class call_registry {
 // a call that ends by an exception gives both back too.
 class call_registration {
  public:
-  call_registration(call_registry& registry, call_registry::closer close, std::string route = {})
-      : registry_(registry), id_(registry.add(std::move(close), std::move(route))) {
+  call_registration(call_registry& registry, call_registry::closer close, std::string route = {},
+                    std::shared_ptr<live_call> live = nullptr)
+      : registry_(registry), id_(registry.add(std::move(close), std::move(route), std::move(live))) {
     app::metrics().active_calls.inc();
   }
   call_registration(const call_registration&) = delete;

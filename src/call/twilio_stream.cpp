@@ -159,6 +159,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     socket_.send_close(state_.close(close_code::going_away, "gateway shutting down"));
   }
 
+  // The console's End button: the call ends as if the caller hung up, and its record says who ended it.
+  void end_by_operator() { socket_.send_close(state_.close(close_code::normal, "ended by operator")); }
+
   // The call is over, however it ended (run() returned or threw): its places in the budgets are given back
   // now, not when the last handler holding it lets go, and the watchdog stops.
   void finish() {
@@ -318,11 +321,17 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void register_call() {
     pending_.release();
     tell_presence();
-    registration_.emplace(services_.active, [weak = weak_from_this(), executor = ws_.get_executor()](asio::cancellation_type how) {
-      asio::post(executor, [weak, how] {
-        if (auto c = weak.lock()) c->end_for_drain(how);
+    const auto on_strand = [weak = weak_from_this(), executor = ws_.get_executor()](auto work) {
+      asio::post(executor, [weak, work = std::move(work)] {
+        if (auto c = weak.lock()) work(*c);
       });
-    }, route_->name);
+    };
+    auto live = facts_.go_live(
+        route_->name, [on_strand] { on_strand([](twilio_call& c) { c.end_by_operator(); }); },
+        [on_strand](std::string number) { on_strand([number](twilio_call& c) { c.transfer(number); }); });
+    registration_.emplace(services_.active, [on_strand](asio::cancellation_type how) {
+      on_strand([how](twilio_call& c) { c.end_for_drain(how); });
+    }, route_->name, std::move(live));
   }
 
   // The other instances learn where the stream is served, what is said, and how the gateway ends it (before its

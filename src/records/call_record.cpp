@@ -24,12 +24,12 @@ std::int64_t epoch_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-void call_record::add_user_text(std::string text, std::int64_t event_id) {
-  if (transcript.size() < max_transcript_lines) transcript.push_back({"user", bounded(std::move(text)), event_id});
+void call_record::add_user_text(std::string text, std::int64_t event_id, std::int64_t at_ms) {
+  if (transcript.size() < max_transcript_lines) transcript.push_back({"user", bounded(std::move(text)), event_id, at_ms});
 }
 
-void call_record::add_agent_text(std::string text, std::int64_t event_id) {
-  if (transcript.size() < max_transcript_lines) transcript.push_back({"agent", bounded(std::move(text)), event_id});
+void call_record::add_agent_text(std::string text, std::int64_t event_id, std::int64_t at_ms) {
+  if (transcript.size() < max_transcript_lines) transcript.push_back({"agent", bounded(std::move(text)), event_id, at_ms});
 }
 
 void call_record::correct_agent_text(std::int64_t event_id, std::string corrected) {
@@ -44,7 +44,8 @@ void call_record::correct_agent_text(std::int64_t event_id, std::string correcte
 std::string to_json(const call_record& r) {
   json::array transcript;
   for (const auto& line : r.transcript)
-    transcript.push_back(json::object{{"role", line.role}, {"text", line.text}, {"event_id", line.event_id}});
+    transcript.push_back(
+        json::object{{"role", line.role}, {"text", line.text}, {"event_id", line.event_id}, {"at_ms", line.at_ms}});
   json::array codes;
   for (int code : r.agent_close_codes) codes.push_back(code);
   json::object o{{"call_sid", r.call_sid},
@@ -111,7 +112,8 @@ util::result<call_record> record_from_json(std::string_view text) {
       VB_TRY(role, util::string_field(line.get_object(), "role", true));
       VB_TRY(line_text, util::string_field(line.get_object(), "text", true));
       VB_TRY(event_id, util::integer_field(line.get_object(), "event_id", false));
-      r.transcript.push_back({std::move(role), std::move(line_text), event_id});
+      VB_TRY(at_ms, util::integer_field(line.get_object(), "at_ms", false));
+      r.transcript.push_back({std::move(role), std::move(line_text), event_id, at_ms});
     }
   }
   return r;

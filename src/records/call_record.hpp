@@ -29,10 +29,14 @@ inline constexpr const char* voicemail_left = "voicemail_left";  // a machine an
 inline constexpr const char* machine_hung_up = "machine_hung_up";  // a machine or fax answered; no message was left
 }  // namespace outcome
 
+std::int64_t epoch_ms(std::chrono::system_clock::time_point t);
+inline std::int64_t now_epoch_ms() { return epoch_ms(std::chrono::system_clock::now()); }
+
 struct transcript_line {
   std::string role;  // "user" or "agent"
   std::string text;
   std::int64_t event_id = 0;
+  std::int64_t at_ms = 0;  // when the gateway heard it (ms since the epoch); 0 in records from before this
 };
 
 struct call_record {
@@ -62,8 +66,9 @@ struct call_record {
   std::optional<std::int64_t> twilio_duration_s;
 
   // Agent text as the caller heard it: an agent_response_correction replaces the line of its event.
-  void add_user_text(std::string text, std::int64_t event_id);
-  void add_agent_text(std::string text, std::int64_t event_id);
+  // `at_ms`: when the line arrived (the caller's clock reading, for the transcript's times).
+  void add_user_text(std::string text, std::int64_t event_id, std::int64_t at_ms = now_epoch_ms());
+  void add_agent_text(std::string text, std::int64_t event_id, std::int64_t at_ms = now_epoch_ms());
   void correct_agent_text(std::int64_t event_id, std::string corrected);
 
   static constexpr std::size_t max_transcript_lines = 2000;
@@ -74,7 +79,5 @@ struct call_record {
 // The JSON the read API serves and the spool stores (times in milliseconds since the epoch).
 std::string to_json(const call_record& record);
 util::result<call_record> record_from_json(std::string_view text);
-std::int64_t epoch_ms(std::chrono::system_clock::time_point t);
-inline std::int64_t now_epoch_ms() { return epoch_ms(std::chrono::system_clock::now()); }
 
 }  // namespace voicebridge::records

@@ -14,6 +14,7 @@
 
 #include "records/call_audio.hpp"
 #include "records/call_record.hpp"
+#include "records/call_search.hpp"
 #include "records/call_streams.hpp"
 #include "records/campaigns.hpp"
 #include "records/webhook_deliveries.hpp"
@@ -78,6 +79,8 @@ class call_store {
   // Newest first; with `route`, only that route's calls.
   std::vector<call_record> recent(std::size_t limit, const std::optional<std::string>& route = std::nullopt);
   std::optional<call_record> find(const std::string& call_sid);
+  // The records `filter` selects, newest first (records/call_search.cpp).
+  std::vector<call_record> search(const call_filter& filter);
 
   // Outbound calls (records/outbound_calls.cpp). reserve_outbound inserts the row, unless its idempotency key
   // is held already: then the row that holds it is returned instead (`fresh` false).
@@ -98,6 +101,7 @@ class call_store {
   std::optional<stored_campaign> find_campaign(const std::string& id);
   std::vector<campaign_count> campaign_counts(const std::string& id);
   std::vector<stored_campaign> running_campaigns();
+  std::vector<stored_campaign> recent_campaigns(std::size_t limit);  // newest first, whatever their state
   // Paused, running again, or cancelled (its queued rows are done with outcome "cancelled"); a campaign that
   // has ended (done or cancelled) is not changed.
   campaign_change set_campaign_state(const std::string& id, const std::string& state);

@@ -103,12 +103,12 @@ void call_store::add_transcript_line(const std::string& call_sid, const std::str
 std::vector<transcript_line> call_store::transcript_so_far(const std::string& call_sid) {
   std::lock_guard lock(mutex_);
   migrate_locked();
-  const auto rows = db_->exec("SELECT role, text FROM call_transcripts WHERE call_sid = $1 ORDER BY at_ms, line_no"
+  const auto rows = db_->exec("SELECT role, text, at_ms FROM call_transcripts WHERE call_sid = $1 ORDER BY at_ms, line_no"
                               " LIMIT $2",
                               {call_sid, std::to_string(call_record::max_transcript_lines)});
   std::vector<transcript_line> lines;
   lines.reserve(rows.size());
-  for (const auto& r : rows) lines.push_back({r[0].value_or(""), r[1].value_or(""), 0});
+  for (const auto& r : rows) lines.push_back({r[0].value_or(""), r[1].value_or(""), 0, to_int_or_zero(r[2])});
   return lines;
 }
 

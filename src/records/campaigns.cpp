@@ -193,6 +193,17 @@ std::vector<stored_campaign> call_store::running_campaigns() {
   return out;
 }
 
+std::vector<stored_campaign> call_store::recent_campaigns(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  migrate_locked();
+  std::vector<stored_campaign> out;
+  for (const auto& r : db_->exec(std::string("SELECT ") + campaign_columns +
+                                     " FROM campaigns ORDER BY created_at_ms DESC, id LIMIT $1",
+                                 {std::to_string(limit)}))
+    out.push_back(campaign_from(r));
+  return out;
+}
+
 std::vector<campaign_count> call_store::campaign_counts(const std::string& id) {
   std::lock_guard lock(mutex_);
   migrate_locked();

@@ -24,6 +24,7 @@
 #include "net/call_executor.hpp"
 #include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
+#include "server/console/console.hpp"
 #include "server/campaign_api.hpp"
 #include "server/routing.hpp"
 #include "server/http_replies.hpp"
@@ -64,7 +65,7 @@ twilio::rest_settings rest_settings(const app::config& config) {
 }  // namespace
 
 // Which routes a listener serves: the main port has everything (and /metrics unless METRICS_ADDRESS is set),
-// the admin port only /metrics and /healthz.
+// the admin port /metrics, /healthz and the console (which is on the main port without it).
 enum class listener_kind { main, admin };
 
 struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
@@ -97,6 +98,13 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   std::shared_ptr<webhook_sender> deliveries;
   std::atomic<bool> deliveries_started = false;
   std::atomic<bool> draining = false;
+  std::atomic<bool> stopping = false;  // the listeners are closed
+  console::console_context console{config, records.store(), database_pool, active, routes, draining, stopping,
+                                   [this] { return pending.size(); },
+                                   [this](console::http_request req) -> asio::awaitable<console::http_response> {
+                                     co_return co_await serve_outbound_api(req, draining, outbound, *campaigns, *deliveries);
+                                   },
+                                   records::now_epoch_ms()};
 
   impl(asio::io_context& io_, app::config cfg)
       : io(io_),
@@ -237,6 +245,11 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
         if (!co_await write(stream, std::move(res)) || !keep_alive) break;
         continue;
       }
+      // The console: on the admin listener when there is one, else on the main port.
+      if (console::is_console(req.target()) && (kind == listener_kind::admin) == !config.metrics_address.empty()) {
+        if (!co_await console::serve_console(stream, req, console)) break;
+        continue;
+      }
       if (kind == listener_kind::main && is_calls_api(req.target())) {
         // Answered from the database (on its own thread) or streamed from a file.
         if (!co_await serve_calls_api(stream, req, records.store(), database_pool, config)) break;
@@ -369,6 +382,7 @@ std::uint16_t gateway::start() {
 }
 
 void gateway::stop_accepting() {
+  impl_->stopping = true;
   impl_->campaigns->stop();  // no more dials; the calls placed go on
   impl_->deliveries->stop();  // what is queued stays in the store, for the next start or another instance
   beast::error_code ignored;

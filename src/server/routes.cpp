@@ -183,6 +183,7 @@ std::optional<std::string> read_route(const toml::table& t, route& r, const env_
       auto hours = opening_hours::parse(*text(value));
       if (!hours) return hours.error().message + line;
       r.hours = *hours;
+      r.hours_text = std::string(*text(value));
     } else if (key == "fallback_prompt_wav" || key == "voicemail_message_wav" || key == "system_prompt_file") {
       if (!text(value) || text(value)->empty()) return wrong("a file path");
       if (key == "fallback_prompt_wav") s.fallback_prompt_wav = *text(value);

@@ -41,6 +41,7 @@ struct route {
   std::string caller_id;  // the From of the calls placed for this route
   std::optional<std::filesystem::path> system_prompt_file;  // read by whoever loads the file (this is sans-I/O)
   opening_hours hours = opening_hours::always();
+  std::string hours_text;   // as the file says them (empty: always open)
   std::string timezone;     // IANA name; empty with always-open hours
   std::string after_hours;  // "voicemail", or the name of the route that takes the call
 };

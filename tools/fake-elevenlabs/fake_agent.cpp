@@ -212,7 +212,7 @@ struct fake_agent_server::impl {
           ++frames;
           if (script.transcripts && frames == 10)
             out.push(json::serialize(json::object{{"type", "user_transcript"},
-                {"user_transcription_event", {{"user_transcript", "I would like to book a table."}, {"event_id", event_id}}}}));
+                {"user_transcription_event", {{"user_transcript", script.user_transcript}, {"event_id", event_id}}}}));
           if (script.interrupt_after_frames && frames == script.interrupt_after_frames) {
             out.push(json::serialize(json::object{{"type", "interruption"}, {"interruption_event", {{"event_id", event_id}}}}));
             out.push(audio_message(chunk->get_string(), event_id));  // a straggler of the interrupted turn

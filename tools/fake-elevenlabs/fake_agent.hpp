@@ -32,6 +32,7 @@ struct agent_script {
                                                // ping, while the socket stays open
   bool transcripts = false;                    // agent_response (+ a correction) after the greeting, and a
                                                // user_transcript after 10 caller frames
+  std::string user_transcript = "I would like to book a table.";  // what that user_transcript says
   std::string api_key;                         // set: a private agent; get-signed-url checks xi-api-key and the
                                                // socket requires a conversation_signature it issued
   std::string tls_certificate_chain;           // PEM files: serve https/wss instead of http/ws

@@ -117,6 +117,7 @@ struct gateway_metrics {
   gauge webhook_queue_depth;              // post-call deliveries pending (all instances: it is the store's)
   gauge webhook_queue_age_seconds;        // how long the oldest pending one has been queued
   gauge webhooks_parked;                  // parked as failed, waiting for a person (GET /api/webhooks/failed)
+  labelled_counter console_sign_ins;      // the operator console's sign-ins by result: signed_in, wrong_token, rate_limited
   // Pipeline mode (STT -> LLM -> TTS).
   histogram turn_first_audio_seconds;  // end of the caller's turn (committed transcript) -> first answer audio
   labelled_counter llm_requests;       // by result: ok, cancelled, failed

@@ -1,0 +1,276 @@
+// The operator console over real sockets, on an in-process gateway with the fake ElevenLabs agent: sign-in
+// and its cookie, the limits on failed sign-ins, CSRF on every change, the Content-Security-Policy, escaping
+// of what a caller said, the calls filter (a number only in a POST body), audio by range requests, the live
+// view (its events and its End button) and where the console is served.
+#include <boost/beast/http.hpp>
+#include <boost/test/unit_test.hpp>
+#include <regex>
+
+#include "gateway_fixture.hpp"
+#include "twilio-sim/simulator.hpp"
+#include "voicebridge/app/metrics.hpp"
+
+using namespace voicebridge;
+using namespace voicebridge::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+using response = http::response<http::string_body>;
+
+app::config console_config() {
+  auto c = gateway_config();
+  c.admin_token = test_admin_token;
+  c.record_calls = true;
+  return c;
+}
+
+fake::agent_script talking_agent() {
+  fake::agent_script s;
+  s.transcripts = true;
+  s.user_transcript = "<script>alert('xss')</script> I would like a table";
+  return s;
+}
+
+asio::awaitable<response> request(std::uint16_t port, http::verb verb, std::string target, std::string body = {},
+                                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(10s);
+  co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+  http::request<http::string_body> req{verb, target, 11};
+  req.set(http::field::host, "console.example.test");
+  if (!body.empty()) req.set(http::field::content_type, "application/x-www-form-urlencoded");
+  for (auto& [k, v] : headers) req.set(k, v);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  co_await http::async_write(stream, req, asio::use_awaitable);
+  beast::flat_buffer buffer;
+  response res;
+  co_await http::async_read(stream, buffer, res, asio::use_awaitable);
+  co_return res;
+}
+
+struct browser {  // what a browser keeps: the session cookie, and the CSRF token from the last page
+  gateway& gw;
+  std::uint16_t port;
+  std::string cookie, csrf;
+
+  response go(http::verb verb, std::string target, std::string body = {}, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!cookie.empty()) headers.emplace_back("Cookie", cookie);
+    auto res = gw.run(request(port, verb, std::move(target), std::move(body), std::move(headers)));
+    std::smatch m;
+    const std::string page = res.body();
+    if (std::regex_search(page, m, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\""))) csrf = m[1];
+    return res;
+  }
+  response get(std::string target, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return go(http::verb::get, std::move(target), {}, std::move(headers));
+  }
+  response post(std::string target, std::string form, bool with_csrf = true) {
+    if (with_csrf) form += (form.empty() ? "" : "&") + std::string("csrf=") + csrf;
+    return go(http::verb::post, std::move(target), std::move(form));
+  }
+  void sign_in() {
+    auto res = go(http::verb::post, "/console/sign-in", "token=" + test_admin_token);
+    BOOST_TEST_REQUIRE(res.result_int() == 303u);
+    const std::string set = res[http::field::set_cookie];
+    cookie = set.substr(0, set.find(';'));
+    get("/console/calls");  // its CSRF token
+    BOOST_TEST_REQUIRE(!csrf.empty());
+  }
+};
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+std::string place_call(gateway& gw, std::size_t frames = 40) {
+  auto o = gw.caller(speech(frames, 5));
+  auto s = gw.run(sim::run_call(o));
+  BOOST_TEST_REQUIRE(s.error == "");
+  gw.settle();
+  BOOST_TEST_REQUIRE(gw.server->flush_records(10s));
+  return s.call_sid;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(console_http)
+
+BOOST_AUTO_TEST_CASE(sign_in_gives_a_strict_httponly_cookie_and_pages_carry_a_strict_csp) {
+  gateway gw(console_config());
+  browser b{gw, gw.port, {}, {}};
+  auto first = b.get("/console/calls");
+  BOOST_TEST(first.result_int() == 303u);
+  BOOST_TEST(first[http::field::location] == "/console/sign-in");
+  BOOST_TEST(b.go(http::verb::post, "/console/sign-in", "token=wrong-token").result_int() == 401u);
+  auto ok = b.go(http::verb::post, "/console/sign-in", "token=" + test_admin_token);
+  BOOST_TEST(ok.result_int() == 303u);
+  const std::string cookie = ok[http::field::set_cookie];
+  BOOST_TEST(contains(cookie, "HttpOnly"));
+  BOOST_TEST(contains(cookie, "SameSite=Strict"));
+  BOOST_TEST(contains(cookie, "Max-Age=28800"));
+  BOOST_TEST(!contains(cookie, "Secure"));
+  BOOST_TEST(!contains(cookie, test_admin_token));
+  auto over_tls = b.go(http::verb::post, "/console/sign-in", "token=" + test_admin_token, {{"X-Forwarded-Proto", "https"}});
+  BOOST_TEST(contains(std::string(over_tls[http::field::set_cookie]), "; Secure"));
+
+  b.sign_in();
+  for (const std::string page : {"/console/calls", "/console/live", "/console/campaigns", "/console/routes", "/console/webhooks",
+                                 "/console/health"}) {
+    auto res = b.get(page);
+    BOOST_TEST(res.result_int() == 200u, page);
+    const std::string csp = res["Content-Security-Policy"];
+    BOOST_TEST(contains(csp, "default-src 'none'"), page);
+    BOOST_TEST(contains(csp, "script-src 'self'"), page);
+    BOOST_TEST(contains(csp, "frame-ancestors 'none'"), page);
+    BOOST_TEST(res[http::field::cache_control] == "no-store", page);
+    BOOST_TEST(!contains(res.body(), "<script>"), page);  // no inline script anywhere
+  }
+  auto css = b.get("/console/assets/console.css");
+  BOOST_TEST(css.result_int() == 200u);
+  BOOST_TEST(css[http::field::content_type] == "text/css; charset=utf-8");
+  BOOST_TEST(contains(b.get("/console/assets/console.js").body(), "EventSource"));
+  BOOST_TEST(b.get("/console/assets/other.js").result_int() == 404u);
+
+  // Signed out: the cookie no longer opens a page.
+  BOOST_TEST(b.post("/console/sign-out", "").result_int() == 303u);
+  BOOST_TEST(b.get("/console/calls").result_int() == 303u);
+}
+
+BOOST_AUTO_TEST_CASE(every_change_needs_the_csrf_token) {
+  gateway gw(console_config());
+  browser b{gw, gw.port, {}, {}};
+  b.sign_in();
+  const std::string good = b.csrf;
+  BOOST_TEST(b.post("/console/sign-out", "", false).result_int() == 403u);
+  BOOST_TEST(b.post("/console/sign-out", "csrf=" + std::string(64, '0'), false).result_int() == 403u);
+  BOOST_TEST(b.post("/console/webhooks/WH" + std::string(32, 'a') + "/retry", "", false).result_int() == 403u);
+  BOOST_TEST(b.post("/console/campaigns/x/pause", "", false).result_int() == 403u);
+  b.csrf = good;
+  BOOST_TEST(b.get("/console/calls").result_int() == 200u);  // still signed in
+  // Without a session a POST is refused before anything is looked at.
+  browser stranger{gw, gw.port, {}, good};
+  BOOST_TEST(stranger.post("/console/sign-out", "").result_int() == 401u);
+}
+
+BOOST_AUTO_TEST_CASE(failed_sign_ins_are_limited_and_counted) {
+  gateway gw(console_config());
+  browser b{gw, gw.port, {}, {}};
+  const auto before = app::metrics().console_sign_ins.value("rate_limited");
+  for (int i = 0; i < 5; ++i) BOOST_TEST(b.go(http::verb::post, "/console/sign-in", "token=guess" + std::to_string(i)).result_int() == 401u);
+  auto limited = b.go(http::verb::post, "/console/sign-in", "token=" + test_admin_token);
+  BOOST_TEST(limited.result_int() == 429u);
+  BOOST_TEST(!limited[http::field::retry_after].empty());
+  BOOST_TEST(app::metrics().console_sign_ins.value("rate_limited") == before + 1);
+  BOOST_TEST(contains(gw.logs.str(), "console sign-in refused: too many failures"));
+  BOOST_TEST(!contains(gw.logs.str(), test_admin_token));
+}
+
+BOOST_AUTO_TEST_CASE(a_call_shows_its_transcript_as_text_and_streams_its_recording_by_ranges) {
+  gateway gw(console_config(), talking_agent());
+  const auto call_sid = place_call(gw);
+  browser b{gw, gw.port, {}, {}};
+  b.sign_in();
+  auto list = b.get("/console/calls");
+  BOOST_TEST(contains(list.body(), "/console/calls/" + call_sid));
+  auto page = b.get("/console/calls/" + call_sid);
+  BOOST_TEST_REQUIRE(page.result_int() == 200u);
+  BOOST_TEST(contains(page.body(), "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt; I would like a table"));
+  BOOST_TEST(!contains(page.body(), "<script>alert"));
+  BOOST_TEST(contains(page.body(), "<audio controls preload=\"metadata\" src=\"/console/calls/" + call_sid + "/recording\""));
+  BOOST_TEST(contains(page.body(), "Caller spoke"));
+
+  auto whole = b.get("/console/calls/" + call_sid + "/recording");
+  BOOST_TEST_REQUIRE(whole.result_int() == 200u);
+  BOOST_TEST(whole[http::field::accept_ranges] == "bytes");
+  auto part = b.get("/console/calls/" + call_sid + "/recording", {{"Range", "bytes=100-199"}});
+  BOOST_TEST(part.result_int() == 206u);
+  BOOST_TEST(part.body() == whole.body().substr(100, 100));
+  BOOST_TEST(part[http::field::content_range] == "bytes 100-199/" + std::to_string(whole.body().size()));
+  BOOST_TEST(b.get("/console/calls/" + call_sid + "/recording", {{"Range", "bytes=99999999-"}}).result_int() == 416u);
+  browser stranger{gw, gw.port, {}, {}};
+  BOOST_TEST(stranger.get("/console/calls/" + call_sid + "/recording").result_int() == 303u);
+  BOOST_TEST(b.get("/console/calls/CA" + std::string(32, '0')).result_int() == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(calls_are_filtered_by_number_only_through_the_form_body) {
+  gateway gw(console_config(), talking_agent());
+  const auto call_sid = place_call(gw);
+  browser b{gw, gw.port, {}, {}};
+  b.sign_in();
+  BOOST_TEST(b.get("/console/calls?number=%2B15551230001").result_int() == 400u);
+  auto mine = b.post("/console/calls", "number=%2B15551230001");
+  BOOST_TEST(mine.result_int() == 200u);
+  BOOST_TEST(contains(mine.body(), call_sid));
+  auto other = b.post("/console/calls", "number=%2B15550000000");
+  BOOST_TEST(!contains(other.body(), call_sid));
+  BOOST_TEST(contains(b.get("/console/calls?route=default&direction=inbound&outcome=agent").body(), call_sid));
+  BOOST_TEST(!contains(b.get("/console/calls?direction=outbound").body(), call_sid));
+  BOOST_TEST(!contains(b.get("/console/calls?since=2099-01-01").body(), call_sid));
+  BOOST_TEST(b.get("/console/calls?since=tomorrow").result_int() == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(a_live_call_is_listed_streamed_as_an_event_and_ended_by_its_button) {
+  gateway gw(console_config(), talking_agent());
+  browser b{gw, gw.port, {}, {}};
+  b.sign_in();
+  auto o = gw.caller(speech(1500, 7));  // 30 s: ended by the operator long before
+  bool done = false;
+  sim::call_summary summary;
+  asio::co_spawn(gw.io, sim::run_call(o), [&](std::exception_ptr e, sim::call_summary s) {
+    if (e) std::rethrow_exception(e);
+    summary = std::move(s);
+    done = true;
+  });
+  gw.run_until([&] { return gw.server->active_calls() == 1; });
+  auto live = b.get("/console/live");
+  std::smatch m;
+  const std::string page = live.body();
+  BOOST_TEST_REQUIRE(std::regex_search(page, m, std::regex("data-call=\"(CA[0-9a-f]{32})\"")));
+  const std::string call_sid = m[1];
+  BOOST_TEST(contains(page, "+15551230001"));
+
+  // The first event of the live view's stream lists the call.
+  std::string events;
+  asio::co_spawn(gw.io, [&]() -> asio::awaitable<void> {
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_after(10s);
+    co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw.port), asio::use_awaitable);
+    const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + b.cookie + "\r\n\r\n";
+    co_await asio::async_write(stream, asio::buffer(req), asio::use_awaitable);
+    std::array<char, 4096> buf;
+    while (!contains(events, "\n\n" "event: calls") || !contains(events.substr(events.find("event: calls")), "\n\n")) {
+      const auto n = co_await stream.async_read_some(asio::buffer(buf), asio::use_awaitable);
+      events.append(buf.data(), n);
+    }
+  }, asio::detached);
+  gw.run_until([&] { return contains(events, "event: calls") && contains(events.substr(events.find("event: calls")), "\n\n"); });
+  BOOST_TEST(contains(events, "Content-Type: text/event-stream"));
+  BOOST_TEST(contains(events, "\"call_sid\":\"" + call_sid + "\""));
+
+  BOOST_TEST(b.post("/console/live/" + call_sid + "/transfer", "number=12345").result_int() == 400u);
+  auto ended = b.post("/console/live/" + call_sid + "/end", "");
+  BOOST_TEST(ended.result_int() == 303u);
+  gw.run_until([&] { return done; });
+  gw.settle();
+  BOOST_TEST_REQUIRE(gw.server->flush_records(10s));
+  BOOST_TEST(call_record(gw, call_sid).at("end_reason").as_string() == "ended by operator");
+  BOOST_TEST(b.post("/console/live/" + call_sid + "/end", "").result_int() == 404u);  // no longer live
+  BOOST_TEST(contains(gw.logs.str(), "console: call ended by the operator"));
+}
+
+BOOST_AUTO_TEST_CASE(the_console_lives_on_the_admin_listener_when_there_is_one_and_is_off_without_a_token) {
+  {
+    auto c = console_config();
+    c.metrics_address = "127.0.0.1:0";
+    gateway gw(c);
+    BOOST_TEST(gw.run(request(gw.port, http::verb::get, "/console/sign-in")).result_int() == 404u);
+    BOOST_TEST(gw.run(request(gw.server->metrics_port(), http::verb::get, "/console/sign-in")).result_int() == 200u);
+  }
+  auto c = gateway_config();
+  gateway gw(c);
+  auto off = gw.run(request(gw.port, http::verb::get, "/console/calls"));
+  BOOST_TEST(off.result_int() == 404u);
+  BOOST_TEST(contains(off.body(), "ADMIN_TOKEN"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
