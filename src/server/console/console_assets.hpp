@@ -11,7 +11,7 @@ struct asset {
   std::string_view body;
 };
 
-// "console.css", "console.js"; nullopt for any other name.
+// "console.css", "console.js", "favicon.svg"; nullopt for any other name.
 std::optional<asset> find_asset(std::string_view name);
 
 }  // namespace voicebridge::server::console

@@ -32,6 +32,7 @@ std::string head(std::string_view title) {
   return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<title>" + escape(title) + " · voicebridge</title>"
+         "<link rel=\"icon\" href=\"/console/assets/favicon.svg\" type=\"image/svg+xml\">"
          "<link rel=\"stylesheet\" href=\"/console/assets/console.css\">"
          "<script src=\"/console/assets/console.js\" defer></script></head>\n";
 }
