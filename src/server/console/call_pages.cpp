@@ -137,7 +137,7 @@ std::string calls_page(const calls_listing& l, std::string_view csrf) {
     body += "<tr><td><a href=\"/console/calls/" + escape(r.call_sid) + "\">" + time_tag(started) + "</a></td><td>" +
             escape(r.from) + "</td><td>" + escape(r.to) + "</td><td>" + escape(r.direction) + "</td><td>" + escape(r.route) +
             "</td><td>" + outcome_badge(r.outcome) + "</td><td>" +
-            (started > 0 && ended >= started ? duration_text(ended - started)
+            (!r.outcome.empty() && started > 0 && ended >= started ? duration_text(ended - started)
              : r.twilio_duration_s          ? duration_text(*r.twilio_duration_s * 1000)
                                             : std::string("—")) +
             "</td></tr>\n";
