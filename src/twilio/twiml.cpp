@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "util/markup.hpp"
 #include "util/utf8.hpp"
 
 namespace voicebridge::twilio {
@@ -25,28 +26,6 @@ std::string xml_characters(std::string_view text) {
   return out;
 }
 
-// `text` (already through xml_characters) escaped for an attribute value or character data. tinyxml2
-// escapes only & < > " ': a tab, LF or CR written raw comes back from any parser as a space (attribute-value
-// normalisation, XML 1.0 section 3.3.3) or a CR as LF (end-of-line handling, section 2.11), so those three go
-// out as character references.
-std::string escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\t': out += "&#9;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // tinyxml2's compact printer, with our escaping of attributes and text instead of its own.
 class twiml_printer final : public tinyxml2::XMLPrinter {
  public:
@@ -58,14 +37,14 @@ class twiml_printer final : public tinyxml2::XMLPrinter {
       Putc(' ');
       Write(attribute->Name());
       Write("=\"");
-      Write(escaped(attribute->Value()).c_str());
+      Write(util::escape_markup(attribute->Value()).c_str());
       Putc('"');
     }
     return true;
   }
   bool Visit(const tinyxml2::XMLText& text) override {
     SealElementIfJustOpened();  // as PushText does, without its escaping
-    Write(escaped(text.Value()).c_str());
+    Write(util::escape_markup(text.Value()).c_str());  // (util/markup.hpp: why tab, LF, CR too)
     return true;
   }
 };

@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(a_call_shows_its_transcript_as_text_and_streams_its_recordi
   BOOST_TEST(contains(list.body(), "/console/calls/" + call_sid));
   auto page = b.get("/console/calls/" + call_sid);
   BOOST_TEST_REQUIRE(page.result_int() == 200u);
-  BOOST_TEST(contains(page.body(), "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt; I would like a table"));
+  BOOST_TEST(contains(page.body(), "&lt;script&gt;alert(&apos;xss&apos;)&lt;/script&gt; I would like a table"));
   BOOST_TEST(!contains(page.body(), "<script>alert"));
   BOOST_TEST(contains(page.body(), "<audio controls preload=\"metadata\" src=\"/console/calls/" + call_sid + "/recording\""));
   BOOST_TEST(contains(page.body(), "Caller spoke"));

@@ -45,14 +45,15 @@ bool contains(const std::string& text, std::string_view part) { return text.find
 BOOST_AUTO_TEST_SUITE(console_pages)
 
 BOOST_AUTO_TEST_CASE(escape_leaves_no_markup) {
-  BOOST_TEST(escape("<a href=\"x\" onclick='y'>&</a>") == "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+  BOOST_TEST(escape("<a href=\"x\" onclick='y'>&</a>") == "&lt;a href=&quot;x&quot; onclick=&apos;y&apos;&gt;&amp;&lt;/a&gt;");
+  BOOST_TEST(escape("line one\nline two") == "line one&#10;line two");
   BOOST_TEST(escape("plain text +1555") == "plain text +1555");
 }
 
 BOOST_AUTO_TEST_CASE(a_calls_transcript_and_numbers_are_shown_as_text_never_as_markup) {
   const auto html = call_page(hostile_call(), {true, false}, "csrf-token");
   BOOST_TEST(!contains(html, "<script>alert"));
-  BOOST_TEST(contains(html, "&lt;script&gt;alert(&#39;caller&#39;)&lt;/script&gt; &amp; more"));
+  BOOST_TEST(contains(html, "&lt;script&gt;alert(&apos;caller&apos;)&lt;/script&gt; &amp; more"));
   BOOST_TEST(contains(html, "+15551230000&quot;&gt;&lt;script&gt;"));
   // The script the page does load is the console's own file.
   BOOST_TEST(contains(html, "<script src=\"/console/assets/console.js\" defer></script>"));

@@ -5,11 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "util/markup.hpp"
+
 namespace voicebridge::server::console {
 
-// Text for an HTML element or a quoted attribute: & < > " ' escaped. Every value from a call, a route, a
+// Text for an HTML element or a quoted attribute (util/markup.hpp). Every value from a call, a route, a
 // campaign or a request goes through this (numbers, transcripts, variables, names).
-std::string escape(std::string_view text);
+inline std::string escape(std::string_view text) { return util::escape_markup(text); }
 
 // The navigation's sections, in order; `section` marks the current one.
 std::string layout(std::string_view title, std::string_view section, std::string_view body, std::string_view csrf);
