@@ -204,7 +204,7 @@ namespace {
 // The answer to a request that is not streamed (every page and action); `session` is nullopt when signed out.
 asio::awaitable<http_response> answer(beast::tcp_stream& stream, const http_request& req, console_context& c,
                                       const std::vector<std::string_view>& parts, const std::optional<console_session>& session) {
-  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  const bool get = req.method() == http::verb::get;
   const bool post = req.method() == http::verb::post;
   const std::string_view first = parts.empty() ? std::string_view() : parts[0];
   if (first == "assets" && parts.size() == 2 && get) {
@@ -275,7 +275,7 @@ asio::awaitable<bool> serve_console(beast::tcp_stream& stream, const http_reques
     auto off = reply(req, 404, "the console is off: set ADMIN_TOKEN\n", "text/plain");
     co_return co_await send(stream, std::move(off), config);
   }
-  if (req.method() != http::verb::get && req.method() != http::verb::head && req.method() != http::verb::post) {
+  if (req.method() != http::verb::get && req.method() != http::verb::post) {  // not HEAD: Beast would send the body
     auto refused = reply(req, 405, "method not allowed\n", "text/plain");
     co_return co_await send(stream, std::move(refused), config);
   }

@@ -1,0 +1,148 @@
+#include "net/ws_frames.hpp"
+
+#include "util/utf8.hpp"
+
+namespace voicebridge::net {
+namespace {
+
+// RFC 6455, section 5.2: opcodes.
+constexpr std::uint8_t op_continuation = 0x0, op_text = 0x1, op_binary = 0x2, op_close = 0x8, op_ping = 0x9, op_pong = 0xA;
+
+// Section 7.4.1 and 7.4.2: the codes a close frame may carry. 1004-1006 and 1015 are reserved (never sent),
+// 1016-2999 are for future RFCs, 3000-4999 for libraries, frameworks and applications. 1014 is not taken:
+// Beast, whose behaviour the gateway keeps, refuses it too.
+bool valid_close_code(std::uint16_t code) {
+  if (code >= 3000 && code <= 4999) return true;
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1013);
+}
+
+std::size_t expected_length(unsigned char lead) {
+  if (lead >= 0xC2 && lead <= 0xDF) return 2;
+  if (lead >= 0xE0 && lead <= 0xEF) return 3;
+  if (lead >= 0xF0 && lead <= 0xF4) return 4;
+  return 0;
+}
+
+// The bytes after `lead` so far (fewer than the sequence needs) could still become a well-formed sequence.
+bool could_complete(std::string_view tail) {
+  const auto lead = static_cast<unsigned char>(tail[0]);
+  if (expected_length(lead) == 0 || tail.size() >= expected_length(lead)) return false;
+  for (std::size_t i = 1; i < tail.size(); ++i) {
+    const auto b = static_cast<unsigned char>(tail[i]);
+    unsigned char low = 0x80, high = 0xBF;
+    if (i == 1 && lead == 0xE0) low = 0xA0;
+    if (i == 1 && lead == 0xED) high = 0x9F;
+    if (i == 1 && lead == 0xF0) low = 0x90;
+    if (i == 1 && lead == 0xF4) high = 0x8F;
+    if (b < low || b > high) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::ptrdiff_t utf8_valid_prefix(std::string_view text, bool more_follows) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto ascii = static_cast<unsigned char>(text[i]) < 0x80;
+    const std::size_t n = ascii ? 1 : util::utf8_sequence_length(text.substr(i));
+    if (n == 0) return more_follows && could_complete(text.substr(i)) ? static_cast<std::ptrdiff_t>(i) : -1;
+    i += n;
+  }
+  return static_cast<std::ptrdiff_t>(i);
+}
+
+std::size_t ws_frame_reader::fail(std::uint16_t code, std::string reason) {
+  failure_ = ws_failure{code, std::move(reason)};
+  return 0;
+}
+
+bool ws_frame_reader::text_so_far_ok(bool final_fragment) {
+  const auto valid = utf8_valid_prefix(std::string_view(message_).substr(utf8_checked_), !final_fragment);
+  if (valid < 0) return false;
+  utf8_checked_ += static_cast<std::size_t>(valid);
+  return true;
+}
+
+std::size_t ws_frame_reader::read(std::string_view bytes, std::vector<ws_message>& out) {
+  std::size_t used = 0;
+  while (!failure_) {
+    const std::string_view rest = bytes.substr(used);
+    if (rest.size() < 2) break;
+    const auto b0 = static_cast<unsigned char>(rest[0]), b1 = static_cast<unsigned char>(rest[1]);
+    const bool fin = b0 & 0x80, masked = b1 & 0x80;
+    const std::uint8_t opcode = b0 & 0x0F;
+    const bool control = opcode & 0x08;
+    std::uint64_t length = b1 & 0x7F;
+    const std::size_t length_bytes = length == 126 ? 2 : length == 127 ? 8 : 0;
+    const std::size_t header = 2 + length_bytes + (masked ? 4 : 0);
+    if (rest.size() < header) break;
+    // Section 5.2: the checks a frame's first two bytes allow, in the order Beast makes them.
+    if (opcode == op_text || opcode == op_binary) {
+      if (in_message_) return used + fail(1002, "a data frame inside a fragmented message");
+    } else if (opcode == op_continuation) {
+      if (!in_message_) return used + fail(1002, "a continuation frame outside a fragmented message");
+    } else if (opcode != op_close && opcode != op_ping && opcode != op_pong) {
+      return used + fail(1002, "a reserved opcode");
+    } else if (!fin) {
+      return used + fail(1002, "a fragmented control frame");
+    } else if (length > 125) {
+      return used + fail(1002, "a control frame over 125 bytes");
+    }
+    if (b0 & 0x70) return used + fail(1002, "reserved bits set without an extension");
+    if (role_ == ws_role::server && !masked) return used + fail(1002, "an unmasked frame from the client");
+    if (role_ == ws_role::client && masked) return used + fail(1002, "a masked frame from the server");
+    if (length_bytes > 0) {
+      length = 0;
+      for (std::size_t i = 0; i < length_bytes; ++i) length = length << 8 | static_cast<unsigned char>(rest[2 + i]);
+      if ((length_bytes == 2 && length < 126) || (length_bytes == 8 && length < 65536))
+        return used + fail(1002, "a length not in its shortest form");
+      if (length_bytes == 8 && (length >> 63)) return used + fail(1002, "a length with its top bit set");
+    }
+    if (!control && length > max_message_ - std::min(max_message_, message_.size()))
+      return used + fail(1009, "a message over the size limit");
+    if (rest.size() - header < length) break;  // the payload is not all here yet
+    std::string payload(rest.substr(header, static_cast<std::size_t>(length)));
+    if (masked) {
+      const auto* key = reinterpret_cast<const unsigned char*>(rest.data() + header - 4);
+      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ key[i % 4]);
+    }
+    used += header + static_cast<std::size_t>(length);
+
+    if (control) {
+      ws_message m;
+      m.what = opcode == op_close ? ws_message::kind::close : opcode == op_ping ? ws_message::kind::ping : ws_message::kind::pong;
+      if (opcode == op_close) {
+        // Section 5.5.1: no body, or a two-byte code and a UTF-8 reason.
+        if (payload.size() == 1) return used + fail(1002, "a close frame with a one-byte body");
+        if (payload.size() >= 2) {
+          m.close_code = static_cast<std::uint16_t>(static_cast<unsigned char>(payload[0]) << 8 | static_cast<unsigned char>(payload[1]));
+          if (!valid_close_code(m.close_code)) return used + fail(1002, "a close code that may not be sent");
+          payload.erase(0, 2);
+          // A protocol error, as Beast answers it (RFC 6455 names no code for it).
+          if (utf8_valid_prefix(payload, false) < 0) return used + fail(1002, "a close reason that is not UTF-8");
+        }
+      }
+      m.payload = std::move(payload);
+      out.push_back(std::move(m));
+      continue;
+    }
+    if (opcode != op_continuation) {
+      in_message_ = true;
+      message_kind_ = opcode == op_text ? ws_message::kind::text : ws_message::kind::binary;
+      message_.clear();
+      utf8_checked_ = 0;
+    }
+    message_ += payload;
+    if (message_kind_ == ws_message::kind::text && !text_so_far_ok(fin)) return used + fail(1007, "text that is not UTF-8");
+    if (fin) {
+      in_message_ = false;
+      out.push_back({message_kind_, std::move(message_), 0});
+      message_.clear();
+      utf8_checked_ = 0;
+    }
+  }
+  return used;
+}
+
+}  // namespace voicebridge::net

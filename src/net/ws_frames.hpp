@@ -1,0 +1,63 @@
+// Reading WebSocket frames without I/O (The WebSocket Protocol, RFC 6455, section 5): bytes in, whole
+// messages and control frames out, so that one read from a socket can deliver every frame it brought.
+//
+// It enforces what the RFC requires of the reading side, as Beast's websocket::stream does (a differential
+// test runs both over loopback, tests/integration/ws_frames_beast_test.cpp): masked frames from a client and
+// unmasked ones from a server (section 5.1), no reserved bits or opcodes without an extension (5.2), the
+// minimal length encoding (5.2), control frames unfragmented and at most 125 bytes (5.5), continuation frames
+// only inside a fragmented message and data frames never inside one (5.4), text that is UTF-8 (8.1, checked as
+// the fragments arrive), a close frame's code and reason (7.4), and a bound on a message's size. A failure
+// names the close code to answer with (1002, 1007 for text that is not UTF-8, 1009); nothing is read after it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace voicebridge::net {
+
+enum class ws_role { server, client };  // who reads: a server reads a client's (masked) frames
+
+struct ws_message {
+  enum class kind { text, binary, ping, pong, close } what = kind::text;
+  std::string payload;          // a close frame's reason, without its code
+  std::uint16_t close_code = 0;  // a close frame's code; 0 when it carried none
+};
+
+struct ws_failure {
+  std::uint16_t close_code = 1002;  // 1002 protocol error, 1007 not UTF-8, 1009 too big
+  std::string reason;               // what was wrong, for the log
+};
+
+class ws_frame_reader {
+ public:
+  ws_frame_reader(ws_role role, std::size_t max_message) : role_(role), max_message_(max_message) {}
+
+  // Reads the frames at the start of `bytes`, appending each complete message and control frame to `out`;
+  // returns how many bytes it used. A frame cut short at the end is left unread: call again with those
+  // bytes and more. After a failure it reads nothing (failure() says why).
+  std::size_t read(std::string_view bytes, std::vector<ws_message>& out);
+  const std::optional<ws_failure>& failure() const { return failure_; }
+  bool in_message() const { return in_message_; }  // between the first and the last frame of a message
+
+ private:
+  std::size_t fail(std::uint16_t code, std::string reason);
+  bool text_so_far_ok(bool final_fragment);
+
+  ws_role role_;
+  std::size_t max_message_;
+  std::optional<ws_failure> failure_;
+  bool in_message_ = false;  // a data frame without FIN was read: continuations follow
+  ws_message::kind message_kind_ = ws_message::kind::text;
+  std::string message_;            // the fragments so far
+  std::size_t utf8_checked_ = 0;   // how much of message_ is known to be well-formed UTF-8
+};
+
+// Whether `text` is well-formed UTF-8, except for a sequence cut short at its end when `more_follows`
+// (a fragment of a text message may end inside a character): -1 when it is not, else how many leading bytes
+// are complete characters.
+std::ptrdiff_t utf8_valid_prefix(std::string_view text, bool more_follows);
+
+}  // namespace voicebridge::net
