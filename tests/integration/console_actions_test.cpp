@@ -1,6 +1,7 @@
 // The console's buttons that act through the API, over real sockets: a parked post-call webhook retried from
 // the Webhooks page and delivered; a campaign paused, resumed and cancelled from the Campaigns page (and a
-// refused change shown as a page, not an error); the Routes page with a route's hours.
+// refused change shown as a page, not an error); a live call transferred from the Live page (Twilio's REST
+// stand-in gets the <Dial>); the Routes page with a route's hours.
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -87,6 +88,37 @@ BOOST_AUTO_TEST_CASE(a_campaign_is_paused_resumed_and_cancelled_from_its_page) {
   BOOST_TEST(contains(ended.body(), "the campaign has ended"));
   BOOST_TEST(b.post("/console/campaigns/CP" + std::string(32, '0') + "/pause", "").result_int() == 404u);
   BOOST_TEST(!contains(b.get("/console/campaigns").body(), "/pause\""));  // no button for an ended campaign
+}
+
+BOOST_AUTO_TEST_CASE(a_live_call_is_transferred_from_its_page_over_twilios_rest_api) {
+  outbound_gateway f;
+  browser b{f.gw, f.gw.port, {}, {}};
+  b.sign_in();
+  auto o = f.gw.caller(speech(1500, 9));  // 30 s: transferred, then ended, long before
+  bool done = false;
+  asio::co_spawn(f.gw.io, sim::run_call(o), [&](std::exception_ptr e, sim::call_summary) {
+    if (e) std::rethrow_exception(e);
+    done = true;
+  });
+  f.gw.run_until([&] { return f.gw.server->active_calls() == 1; });
+  std::smatch m;
+  const std::string page = b.get("/console/live").body();
+  BOOST_TEST_REQUIRE(std::regex_search(page, m, std::regex("data-call=\"(CA[0-9a-f]{32})\"")));
+  const std::string call_sid = m[1];
+  auto moved = b.post("/console/live/" + call_sid + "/transfer", "number=%2B15550003333");
+  BOOST_TEST(moved.result_int() == 303u);
+  f.gw.run_until([&] { return !f.gw.twilio_api->updates().empty(); });
+  const auto& update = f.gw.twilio_api->updates().front();
+  BOOST_TEST(update.call_sid == call_sid);
+  BOOST_TEST(update.twiml.find("<Dial>+15550003333</Dial>") != std::string::npos, update.twiml);
+  // Twilio would now end the stream with `stop`; the stand-in does not, so the operator ends it.
+  BOOST_TEST(b.post("/console/live/" + call_sid + "/end", "").result_int() == 303u);
+  f.gw.run_until([&] { return done; });
+  f.gw.settle();
+  BOOST_TEST_REQUIRE(f.gw.server->flush_records(10s));
+  const auto record = call_record(f.gw, call_sid);
+  BOOST_TEST(record.at("transferred_to").as_string() == "+15550003333");
+  BOOST_TEST(record.at("outcome").as_string() == "transferred");
 }
 
 BOOST_AUTO_TEST_CASE(the_routes_page_shows_each_routes_hours_and_whether_it_is_open_now) {
