@@ -53,18 +53,23 @@ records::call_record placed_record(const records::outbound_call& row, const std:
 
 }  // namespace
 
-asio::awaitable<bool> on_database(outbound_services& s, std::function<void(records::call_store&)> work, const char* what) {
+asio::awaitable<bool> on_database(asio::thread_pool& pool, records::call_store& store,
+                                  std::function<void(records::call_store&)> work, const char* what) {
   auto task = [&]() -> asio::awaitable<void> {
-    work(s.records.store());
+    work(store);
     co_return;
   };
   try {
-    co_await asio::co_spawn(s.database_pool, task, asio::use_awaitable);
+    co_await asio::co_spawn(pool, task, asio::use_awaitable);
     co_return true;
   } catch (const records::store_error& e) {
     log(log_level::error, "call store unavailable", {{"step", what}, {"error", e.what()}});
     co_return false;
   }
+}
+
+asio::awaitable<bool> on_database(outbound_services& s, std::function<void(records::call_store&)> work, const char* what) {
+  co_return co_await on_database(s.database_pool, s.records.store(), std::move(work), what);
 }
 
 asio::awaitable<placement> place_call(records::outbound_call row, outbound_services& s, std::string status_query) {

@@ -50,7 +50,10 @@ struct placement {
 boost::asio::awaitable<placement> place_call(records::outbound_call row, outbound_services& s,
                                              std::string status_query = {});
 
-// Runs `work` on the database thread; false (logged with `what`) when the store is unavailable.
+// Runs `work` on the database thread (the store's calls may block); false (logged with `what`) when the store
+// is unavailable.
+boost::asio::awaitable<bool> on_database(boost::asio::thread_pool& pool, records::call_store& store,
+                                         std::function<void(records::call_store&)> work, const char* what);
 boost::asio::awaitable<bool> on_database(outbound_services& s, std::function<void(records::call_store&)> work,
                                          const char* what);
 

@@ -1,10 +1,10 @@
 #include "server/console/console_data.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "server/call_placement.hpp"
 #include "server/console/call_pages.hpp"
 #include "server/console/html.hpp"
 #include "server/routing.hpp"
@@ -19,21 +19,6 @@ using app::log;
 using app::log_level;
 
 namespace {
-
-// `work` on the database thread (the store's calls may block); false when the store failed (logged).
-asio::awaitable<bool> on_store(console_context& c, const std::function<void(records::call_store&)>& work, std::string_view what) {
-  auto task = [&]() -> asio::awaitable<void> {
-    work(c.store);
-    co_return;
-  };
-  try {
-    co_await asio::co_spawn(c.database_pool, task, asio::use_awaitable);
-    co_return true;
-  } catch (const records::store_error& e) {
-    log(log_level::error, "console: call store unavailable", {{"what", what}, {"error", e.what()}});
-    co_return false;
-  }
-}
 
 http_response store_down(const http_request& req, std::string_view title, const std::string& csrf) {
   return page(req, 503, message_page(title, "The call store is unavailable right now; try again in a moment.", csrf));
@@ -81,7 +66,7 @@ asio::awaitable<http_response> calls_view(const http_request& req, console_conte
   const std::function<void(records::call_store&)> search = [&](records::call_store& db) {
     listing.calls = db.search(listing.form.filter);
   };
-  if (!co_await on_store(c, search, "calls")) co_return store_down(req, "Calls", csrf);
+  if (!co_await on_database(c.database_pool, c.store, search, "calls")) co_return store_down(req, "Calls", csrf);
   co_return page(req, 200, calls_page(listing, csrf));
 }
 
@@ -91,7 +76,7 @@ asio::awaitable<http_response> call_view(const http_request& req, console_contex
   std::optional<records::call_record> record;
   const std::string sid(call_sid);
   const std::function<void(records::call_store&)> find = [&](records::call_store& db) { record = db.find(sid); };
-  if (!co_await on_store(c, find, "call")) co_return store_down(req, "Call", csrf);
+  if (!co_await on_database(c.database_pool, c.store, find, "call")) co_return store_down(req, "Call", csrf);
   if (!record) co_return page(req, 404, message_page("Call", "There is no such call.", csrf));
   const call_audio_links audio{!record->recording_path.empty(), !record->voicemail_path.empty()};
   co_return page(req, 200, call_page(*record, audio, csrf));
@@ -100,7 +85,7 @@ asio::awaitable<http_response> call_view(const http_request& req, console_contex
 asio::awaitable<http_response> campaigns_view(const http_request& req, console_context& c, const std::string& csrf) {
   std::vector<records::stored_campaign> stored;
   const std::function<void(records::call_store&)> list = [&](records::call_store& db) { stored = db.recent_campaigns(50); };
-  if (!co_await on_store(c, list, "campaigns")) co_return store_down(req, "Campaigns", csrf);
+  if (!co_await on_database(c.database_pool, c.store, list, "campaigns")) co_return store_down(req, "Campaigns", csrf);
   std::vector<campaign_row> rows;
   for (const auto& campaign : stored) {
     const std::string target = "/api/campaigns/" + campaign.id;
