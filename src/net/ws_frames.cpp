@@ -52,6 +52,45 @@ std::ptrdiff_t utf8_valid_prefix(std::string_view text, bool more_follows) {
   return static_cast<std::ptrdiff_t>(i);
 }
 
+void append_frame(std::string& out, ws_message::kind what, std::string_view payload, ws_fragment part,
+                  std::optional<std::uint32_t> mask_key, std::uint16_t close_code) {
+  using kind = ws_message::kind;
+  const bool continuation = part == ws_fragment::middle || part == ws_fragment::last;
+  const bool fin = part == ws_fragment::whole || part == ws_fragment::last;
+  const std::uint8_t opcode = continuation       ? op_continuation
+                              : what == kind::text   ? op_text
+                              : what == kind::binary ? op_binary
+                              : what == kind::close  ? op_close
+                              : what == kind::ping   ? op_ping
+                                                     : op_pong;
+  std::string body;
+  if (what == kind::close && close_code != 0) {
+    body += static_cast<char>(close_code >> 8);
+    body += static_cast<char>(close_code & 0xFF);
+  }
+  body += payload;
+  const std::uint64_t n = body.size();
+  const unsigned char mask_bit = mask_key ? 0x80 : 0;
+  out += static_cast<char>((fin ? 0x80 : 0) | opcode);
+  if (n < 126) {
+    out += static_cast<char>(mask_bit | n);
+  } else if (n < 65536) {
+    out += static_cast<char>(mask_bit | 126);
+    for (int shift = 8; shift >= 0; shift -= 8) out += static_cast<char>(n >> shift & 0xFF);
+  } else {
+    out += static_cast<char>(mask_bit | 127);
+    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>(n >> shift & 0xFF);
+  }
+  if (!mask_key) {
+    out += body;
+    return;
+  }
+  const unsigned char key[4] = {static_cast<unsigned char>(*mask_key >> 24), static_cast<unsigned char>(*mask_key >> 16),
+                                static_cast<unsigned char>(*mask_key >> 8), static_cast<unsigned char>(*mask_key)};
+  out.append(reinterpret_cast<const char*>(key), 4);
+  for (std::size_t i = 0; i < body.size(); ++i) out += static_cast<char>(body[i] ^ key[i % 4]);
+}
+
 std::size_t ws_frame_reader::fail(std::uint16_t code, std::string reason) {
   failure_ = ws_failure{code, std::move(reason)};
   return 0;

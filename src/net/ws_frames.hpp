@@ -1,4 +1,4 @@
-// Reading WebSocket frames without I/O (The WebSocket Protocol, RFC 6455, section 5): bytes in, whole
+// WebSocket frames without I/O (The WebSocket Protocol, RFC 6455, section 5). Reading: bytes in, whole
 // messages and control frames out, so that one read from a socket can deliver every frame it brought.
 //
 // It enforces what the RFC requires of the reading side, as Beast's websocket::stream does (a differential
@@ -54,6 +54,16 @@ class ws_frame_reader {
   std::string message_;            // the fragments so far
   std::size_t utf8_checked_ = 0;   // how much of message_ is known to be well-formed UTF-8
 };
+
+// Appends one frame (RFC 6455, section 5.2) to `out`, in the shortest length form: so that several messages
+// queued for a socket go out in one write. A client masks with `mask_key` (section 5.3: fresh and
+// unpredictable for each frame, the caller's CSPRNG); a server does not mask (nullopt). `what` close takes
+// the code in `close_code` (0: none) and the reason in `payload`.
+// A data message may go out in fragments (section 5.4): its first frame carries its kind, the others are
+// continuations, and the last has FIN.
+enum class ws_fragment { whole, first, middle, last };
+void append_frame(std::string& out, ws_message::kind what, std::string_view payload, ws_fragment part = ws_fragment::whole,
+                  std::optional<std::uint32_t> mask_key = std::nullopt, std::uint16_t close_code = 0);
 
 // Whether `text` is well-formed UTF-8, except for a sequence cut short at its end when `more_follows`
 // (a fragment of a text message may end inside a character): -1 when it is not, else how many leading bytes

@@ -1,6 +1,7 @@
 // libFuzzer: the WebSocket frame reader (net/ws_frames.hpp) over any bytes, as either role. The first byte
 // picks the role, the size bound and where the bytes are cut in two; what is read must not depend on the cut
-// (a socket delivers a frame in pieces wherever it likes), and what is read must be within the bounds.
+// (a socket delivers a frame in pieces wherever it likes), and what is read must be within the bounds. The
+// same bytes written as one frame by append_frame must read back exactly.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -48,5 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool data = a.what == ws_message::kind::text || a.what == ws_message::kind::binary;
     if (a.payload.size() > (data ? max : 125)) std::abort();  // the bound; a control frame's own (RFC 6455, 5.5)
   }
+  // The writer: the same bytes as one binary message, masked toward a server, read back exactly.
+  std::string frame;
+  const auto key = role == ws_role::server ? std::optional<std::uint32_t>(0x9e3779b9u * choice) : std::nullopt;
+  append_frame(frame, ws_message::kind::binary, bytes, ws_fragment::whole, key);
+  const auto back = read_in_pieces(frame, role, bytes.size(), frame.size() / 2);
+  if (back.failed || back.messages.size() != 1 || back.messages[0].payload != bytes) std::abort();
   return 0;
 }

@@ -1,7 +1,8 @@
 // The frame reader (net/ws_frames.hpp) against Beast, both sides, over loopback: the same bytes go to a Beast
 // websocket::stream through a real socket and to ws_frame_reader, and both must read the same messages and
 // control frames, and refuse the same frames with the same close code (Beast's close frame, read off the
-// wire). As a server Beast reads a client's masked frames; as a client, a server's unmasked ones.
+// wire). As a server Beast reads a client's masked frames; as a client, a server's unmasked ones. Beast also
+// reads what net::append_frame writes, batched as one write sends it.
 #include <openssl/sha.h>
 
 #include <boost/asio.hpp>
@@ -212,13 +213,39 @@ std::vector<std::pair<std::string, std::string>> cases(bool m) {
   };
 }
 
+// What net::append_frame writes, in one batch as one write would send it: masked toward a server.
+std::string written_batch(bool masked) {
+  const auto key = masked ? std::optional<std::uint32_t>(0x0badf00d) : std::nullopt;
+  using net::ws_fragment;
+  std::string out;
+  net::append_frame(out, kind::text, R"({"event":"media","media":{"payload":"fw=="}})", ws_fragment::whole, key);
+  net::append_frame(out, kind::text, "frag", ws_fragment::first, key);
+  net::append_frame(out, kind::ping, "in between", ws_fragment::whole, key);
+  net::append_frame(out, kind::text, "mented \xE2\x82", ws_fragment::middle, key);
+  net::append_frame(out, kind::text, "\xAC", ws_fragment::last, key);
+  net::append_frame(out, kind::binary, std::string(300, '\0'), ws_fragment::whole, key);
+  net::append_frame(out, kind::binary, std::string(70000, 'b'), ws_fragment::whole, key);
+  net::append_frame(out, kind::pong, "", ws_fragment::whole, key);
+  net::append_frame(out, kind::close, "call ended", ws_fragment::whole, key, 1000);
+  return out;
+}
+
 void compare(net::ws_role role) {
-  for (const auto& [name, frames] : cases(role == net::ws_role::server)) {
+  auto all = cases(role == net::ws_role::server);
+  all.emplace_back("the writer's frames, batched", written_batch(role == net::ws_role::server));
+  for (const auto& [name, frames] : all) {
     const auto beast = beast_reading(frames, role);
     const auto mine = ours(frames, role);
     BOOST_TEST(mine.events == beast.events, name);
     BOOST_TEST(mine.failed_with == beast.failed_with, name);
   }
+  // And Beast reads the writer's batch as it was written.
+  const auto beast = beast_reading(written_batch(role == net::ws_role::server), role);
+  const std::vector<std::string> expected{R"(text:{"event":"media","media":{"payload":"fw=="}})", "ping:in between",
+                                          "text:fragmented \xE2\x82\xAC", "binary:" + std::string(300, '\0'),
+                                          "binary:" + std::string(70000, 'b'), "pong:", "close:1000:call ended"};
+  BOOST_TEST(beast.events == expected);
+  BOOST_TEST(beast.failed_with == 0);
 }
 
 }  // namespace

@@ -169,4 +169,58 @@ BOOST_AUTO_TEST_CASE(nothing_is_read_after_a_failure) {
   BOOST_TEST(reader.failure()->reason == "a reserved opcode");
 }
 
+BOOST_AUTO_TEST_CASE(the_writer_makes_the_frames_of_rfc_6455_section_5_7) {
+  const auto bytes = [](std::initializer_list<int> b) {
+    std::string out;
+    for (int x : b) out += static_cast<char>(x);
+    return out;
+  };
+  std::string out;
+  append_frame(out, kind::text, "Hello");
+  BOOST_TEST(out == bytes({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}));  // a single-frame unmasked text message
+  out.clear();
+  append_frame(out, kind::text, "Hello", ws_fragment::whole, 0x37fa213d);
+  BOOST_TEST(out == bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));  // masked
+  out.clear();
+  append_frame(out, kind::text, "Hel", ws_fragment::first);
+  append_frame(out, kind::text, "lo", ws_fragment::last);
+  BOOST_TEST(out == bytes({0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f}));  // a fragmented one
+  out.clear();
+  append_frame(out, kind::ping, "Hello");
+  BOOST_TEST(out == bytes({0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f}));
+  out.clear();
+  append_frame(out, kind::binary, std::string(256, 'x'));
+  BOOST_TEST(out.substr(0, 4) == bytes({0x82, 0x7E, 0x01, 0x00}));
+  BOOST_TEST(out.size() == 4u + 256u);
+  out.clear();
+  append_frame(out, kind::binary, std::string(65536, 'x'));
+  BOOST_TEST(out.substr(0, 10) == bytes({0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0}));
+  out.clear();
+  append_frame(out, kind::close, "bye", ws_fragment::whole, std::nullopt, 1000);
+  BOOST_TEST(out == bytes({0x88, 0x05, 0x03, 0xE8, 'b', 'y', 'e'}));
+}
+
+BOOST_AUTO_TEST_CASE(what_the_writer_batches_the_reader_reads_back_in_either_role) {
+  for (const auto role : {ws_role::server, ws_role::client}) {
+    const auto key = role == ws_role::server ? std::optional<std::uint32_t>(0xa1b2c3d4) : std::nullopt;
+    std::string batch;
+    append_frame(batch, kind::text, "{\"event\":", ws_fragment::first, key);
+    append_frame(batch, kind::ping, "between", ws_fragment::whole, key);
+    append_frame(batch, kind::text, "\"media\"", ws_fragment::middle, key);
+    append_frame(batch, kind::text, "}", ws_fragment::last, key);
+    append_frame(batch, kind::binary, std::string(70000, '\x7f'), ws_fragment::whole, key);
+    append_frame(batch, kind::pong, "", ws_fragment::whole, key);
+    append_frame(batch, kind::close, "going", ws_fragment::whole, key, 1001);
+    const auto o = read_all(batch, role);
+    BOOST_TEST_REQUIRE(!o.failure.has_value());
+    BOOST_TEST_REQUIRE(o.messages.size() == 5u);
+    BOOST_TEST((o.messages[0].what == kind::ping));
+    BOOST_TEST(o.messages[1].payload == "{\"event\":\"media\"}");
+    BOOST_TEST(o.messages[2].payload == std::string(70000, '\x7f'));
+    BOOST_TEST((o.messages[3].what == kind::pong));
+    BOOST_TEST(o.messages[4].close_code == 1001);
+    BOOST_TEST(o.messages[4].payload == "going");
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
