@@ -135,7 +135,8 @@ asio::awaitable<bool> serve_audio(beast::tcp_stream& stream, const http_request&
 asio::awaitable<bool> live_events(beast::tcp_stream& stream, const http_request& req, console_context& c) {
   if (c.event_streams.fetch_add(1) >= max_event_streams) {
     c.event_streams.fetch_sub(1);
-    co_return co_await send(stream, reply(req, 503, "too many live views are open\n", "text/plain"), c.config);
+    auto busy = reply(req, 503, "too many live views are open\n", "text/plain");  // named (GCC 12: docs/gcc12-coroutines.md)
+    co_return co_await send(stream, std::move(busy), c.config);
   }
   struct release {
     std::atomic<unsigned>& n;
@@ -178,8 +179,10 @@ asio::awaitable<http_response> live_action(const http_request& req, console_cont
 }
 
 // An action the API carries out (pause a campaign, retry a webhook): done, then back to the page.
+// `back` and `title` are literals: no temporary is built for them in the caller's co_await (GCC 12:
+// docs/gcc12-coroutines.md).
 asio::awaitable<http_response> api_action(const http_request& req, console_context& c, std::string api_target,
-                                          std::string_view back, std::string_view title, const std::string& csrf) {
+                                          const char* back, const char* title, const std::string& csrf) {
   http_request api{http::verb::post, api_target, 11};
   api.set(http::field::authorization, "Bearer " + c.config.admin_token);
   api.prepare_payload();
