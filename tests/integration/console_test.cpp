@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "console_client.hpp"
+#include "server/console/console.hpp"
 #include "twilio-sim/simulator.hpp"
 #include "voicebridge/app/metrics.hpp"
 
@@ -192,6 +193,51 @@ BOOST_AUTO_TEST_CASE(a_live_call_is_listed_streamed_as_an_event_and_ended_by_its
   BOOST_TEST(call_record(gw, call_sid).at("end_reason").as_string() == "ended by operator");
   BOOST_TEST(b.post("/console/live/" + call_sid + "/end", "").result_int() == 404u);  // no longer live
   BOOST_TEST(contains(gw.logs.str(), "console: call ended by the operator"));
+}
+
+BOOST_AUTO_TEST_CASE(live_views_are_bounded_and_a_view_past_the_bound_is_told_so) {
+  gateway gw(console_config());
+  browser b{gw, gw.port, {}, {}};
+  b.sign_in();
+  // 32 live views held open (each has read its first event), then one more.
+  std::vector<std::unique_ptr<beast::tcp_stream>> open;
+  std::size_t ready = 0;
+  for (unsigned i = 0; i < server::console::max_event_streams; ++i) {
+    open.push_back(std::make_unique<beast::tcp_stream>(gw.io));
+    asio::co_spawn(gw.io, [&, s = open.back().get()]() -> asio::awaitable<void> {
+      s->expires_after(10s);
+      co_await s->async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw.port), asio::use_awaitable);
+      const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + b.cookie + "\r\n\r\n";
+      co_await asio::async_write(*s, asio::buffer(req), asio::use_awaitable);
+      std::array<char, 1024> buf;
+      std::string got;
+      while (got.find("event: calls") == std::string::npos) got.append(buf.data(), co_await s->async_read_some(asio::buffer(buf), asio::use_awaitable));
+      ++ready;
+    }, asio::detached);
+  }
+  gw.run_until([&] { return ready == server::console::max_event_streams; });
+  auto refused = b.get("/console/live/events");
+  BOOST_TEST(refused.result_int() == 503u);
+  BOOST_TEST(contains(refused.body(), "too many live views"));
+  // The browsers go: each view ends at its next write, and a new one is let in.
+  open.clear();
+  std::string status;
+  gw.run_until([&] {
+    status.clear();
+    asio::co_spawn(gw.io, [&]() -> asio::awaitable<void> {
+      beast::tcp_stream s(co_await asio::this_coro::executor);
+      s.expires_after(5s);
+      co_await s.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw.port), asio::use_awaitable);
+      const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + b.cookie + "\r\n\r\n";
+      co_await asio::async_write(s, asio::buffer(req), asio::use_awaitable);
+      std::array<char, 64> buf;
+      std::string got;
+      while (got.find("\r\n") == std::string::npos) got.append(buf.data(), co_await s.async_read_some(asio::buffer(buf), asio::use_awaitable));
+      status = got.substr(0, got.find("\r\n"));
+    }, asio::detached);
+    gw.run_until([&] { return !status.empty(); });
+    return status == "HTTP/1.1 200 OK";
+  });
 }
 
 BOOST_AUTO_TEST_CASE(the_console_lives_on_the_admin_listener_when_there_is_one_and_is_off_without_a_token) {
