@@ -121,6 +121,22 @@ BOOST_AUTO_TEST_CASE(a_live_call_is_transferred_from_its_page_over_twilios_rest_
   BOOST_TEST(record.at("outcome").as_string() == "transferred");
 }
 
+BOOST_AUTO_TEST_CASE(an_outbound_calls_page_shows_the_variables_it_was_placed_with) {
+  outbound_gateway f;
+  const auto placed = f.place(R"({"to":"+15557603001","from":"+15550001001","dynamic_variables":{"first_name":"<b>Ada</b>","visit":"Tuesday"}})");
+  BOOST_TEST_REQUIRE(placed.status == 201u, placed.body);
+  const auto call_sid = call_sid_of(placed);
+  f.wait_dialled(1);
+  BOOST_TEST_REQUIRE(f.gw.server->flush_records(10s));
+  browser b{f.gw, f.gw.port, {}, {}};
+  b.sign_in();
+  const auto page = b.get("/console/calls/" + call_sid);
+  BOOST_TEST(page.result_int() == 200u);
+  BOOST_TEST(contains(page.body(), "<dt>first_name</dt><dd>&lt;b&gt;Ada&lt;/b&gt;</dd>"));
+  BOOST_TEST(contains(page.body(), "<dt>visit</dt><dd>Tuesday</dd>"));
+  BOOST_TEST(contains(b.get("/console/calls?direction=outbound").body(), call_sid));
+}
+
 BOOST_AUTO_TEST_CASE(the_routes_page_shows_each_routes_hours_and_whether_it_is_open_now) {
   auto c = console_config();
   const auto dir = make_temp_dir();

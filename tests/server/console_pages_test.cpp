@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(escape_leaves_no_markup) {
 }
 
 BOOST_AUTO_TEST_CASE(a_calls_transcript_and_numbers_are_shown_as_text_never_as_markup) {
-  const auto html = call_page(hostile_call(), {true, false}, "csrf-token");
+  const auto html = call_page(hostile_call(), {true, false}, {}, "csrf-token");
   BOOST_TEST(!contains(html, "<script>alert"));
   BOOST_TEST(contains(html, "&lt;script&gt;alert(&apos;caller&apos;)&lt;/script&gt; &amp; more"));
   BOOST_TEST(contains(html, "+15551230000&quot;&gt;&lt;script&gt;"));
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(a_calls_transcript_and_numbers_are_shown_as_text_never_as_m
 }
 
 BOOST_AUTO_TEST_CASE(one_calls_page_has_its_facts_timeline_transcript_and_player) {
-  const auto html = call_page(hostile_call(), {true, false}, "csrf-token");
+  const auto html = call_page(hostile_call(), {true, false}, {}, "csrf-token");
   BOOST_TEST(contains(html, "<audio controls preload=\"metadata\" src=\"/console/calls/CA" + std::string(32, 'a') + "/recording\""));
   BOOST_TEST(!contains(html, "/voicemail\""));
   BOOST_TEST(contains(html, "640 ms after the stream began"));
@@ -74,6 +74,16 @@ BOOST_AUTO_TEST_CASE(one_calls_page_has_its_facts_timeline_transcript_and_player
   BOOST_TEST_REQUIRE(ended != std::string::npos);
   BOOST_TEST((agent < caller && caller < ended));
   BOOST_TEST(contains(html, "interrupted the agent 2 time(s)"));
+}
+
+BOOST_AUTO_TEST_CASE(an_outbound_calls_variables_and_campaign_are_shown_escaped) {
+  auto r = hostile_call();
+  r.direction = "outbound";
+  const auto html = call_page(r, {false, false}, {{"first_name", "<img src=x onerror=alert(1)>"}, {"campaign", "CP1"}}, "csrf-token");
+  BOOST_TEST(contains(html, "<dt>first_name</dt><dd>&lt;img src=x onerror=alert(1)&gt;</dd>"));
+  BOOST_TEST(contains(html, "<dt>Campaign</dt><dd><a href=\"/console/campaigns\">CP1</a></dd>"));
+  BOOST_TEST(!contains(html, "<h2>Audio</h2>"));
+  BOOST_TEST(!contains(call_page(hostile_call(), {}, {}, "csrf-token"), "<h2>Variables</h2>"));
 }
 
 BOOST_AUTO_TEST_CASE(the_calls_filter_reads_its_fields_and_keeps_numbers_out_of_addresses) {

@@ -91,10 +91,23 @@ std::string player(const records::call_record& r, std::string_view kind, std::st
          url + "\" data-kind=\"" + std::string(kind) + "\"></audio><a href=\"" + url + "\" download>Download WAV</a></figure>";
 }
 
+std::string variables_section(const call_variables& variables) {
+  if (variables.empty()) return {};
+  std::string out = "<section><h2>Variables</h2><dl class=\"facts variables\">";
+  for (const auto& [name, value] : variables) {
+    if (name == "campaign")
+      out += "<dt>Campaign</dt><dd><a href=\"/console/campaigns\">" + escape(value) + "</a></dd>";
+    else
+      out += "<dt>" + escape(name) + "</dt><dd>" + escape(value) + "</dd>";
+  }
+  return out + "</dl></section>";
+}
+
 }  // namespace
 
-std::string call_page(const records::call_record& r, call_audio_links audio, std::string_view csrf) {
-  std::string body = "<p><a href=\"/console/calls\">← All calls</a></p>" + facts(r);
+std::string call_page(const records::call_record& r, call_audio_links audio, const call_variables& variables,
+                      std::string_view csrf) {
+  std::string body = "<p><a href=\"/console/calls\">← All calls</a></p>" + facts(r) + variables_section(variables);
   if (audio.recording || audio.voicemail) {
     body += "<section><h2>Audio</h2>";
     if (audio.recording) body += player(r, "recording", "Recording (caller left, agent right)");

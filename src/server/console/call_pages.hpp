@@ -33,6 +33,10 @@ std::string calls_page(const calls_listing& listing, std::string_view csrf);
 struct call_audio_links {
   bool recording = false, voicemail = false;
 };
-std::string call_page(const records::call_record& record, call_audio_links audio, std::string_view csrf);
+// `variables`: an outbound call's dynamic variables as POST /api/calls or its campaign gave them ("campaign"
+// names the campaign).
+using call_variables = std::vector<std::pair<std::string, std::string>>;
+std::string call_page(const records::call_record& record, call_audio_links audio, const call_variables& variables,
+                      std::string_view csrf);
 
 }  // namespace voicebridge::server::console

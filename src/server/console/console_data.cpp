@@ -74,12 +74,17 @@ asio::awaitable<http_response> call_view(const http_request& req, console_contex
                                          const std::string& csrf) {
   if (!twilio::is_valid_sid(call_sid)) co_return page(req, 404, message_page("Call", "There is no such call.", csrf));
   std::optional<records::call_record> record;
+  call_variables variables;
   const std::string sid(call_sid);
-  const std::function<void(records::call_store&)> find = [&](records::call_store& db) { record = db.find(sid); };
+  const std::function<void(records::call_store&)> find = [&](records::call_store& db) {
+    record = db.find(sid);
+    if (record && record->direction == "outbound")
+      if (auto placed = db.find_outbound_by_call_sid(sid)) variables = std::move(placed->variables);
+  };
   if (!co_await on_database(c.database_pool, c.store, find, "call")) co_return store_down(req, "Call", csrf);
   if (!record) co_return page(req, 404, message_page("Call", "There is no such call.", csrf));
   const call_audio_links audio{!record->recording_path.empty(), !record->voicemail_path.empty()};
-  co_return page(req, 200, call_page(*record, audio, csrf));
+  co_return page(req, 200, call_page(*record, audio, variables, csrf));
 }
 
 asio::awaitable<http_response> campaigns_view(const http_request& req, console_context& c, const std::string& csrf) {
