@@ -19,6 +19,23 @@ namespace {
 
 bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
+// A browser's live view over `stream`: the request with the session cookie, then what the gateway sends, read
+// into `got` until `done(got)`. The stream stays open (the view goes on) until its owner closes it.
+asio::awaitable<void> open_live_view(beast::tcp_stream& stream, std::uint16_t port, std::string cookie, std::string& got,
+                                     std::function<bool(const std::string&)> done) {
+  stream.expires_after(10s);
+  co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+  const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n";
+  co_await asio::async_write(stream, asio::buffer(req), asio::use_awaitable);
+  std::array<char, 4096> buf;
+  while (!done(got)) got.append(buf.data(), co_await stream.async_read_some(asio::buffer(buf), asio::use_awaitable));
+}
+
+bool has_first_event(const std::string& got) {
+  const auto at = got.find("event: calls");
+  return at != std::string::npos && got.find("\n\n", at) != std::string::npos;
+}
+
 std::string place_call(gateway& gw, std::size_t frames = 40) {
   auto o = gw.caller(speech(frames, 5));
   auto s = gw.run(sim::run_call(o));
@@ -168,19 +185,9 @@ BOOST_AUTO_TEST_CASE(a_live_call_is_listed_streamed_as_an_event_and_ended_by_its
 
   // The first event of the live view's stream lists the call.
   std::string events;
-  asio::co_spawn(gw.io, [&]() -> asio::awaitable<void> {
-    beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_after(10s);
-    co_await stream.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw.port), asio::use_awaitable);
-    const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + b.cookie + "\r\n\r\n";
-    co_await asio::async_write(stream, asio::buffer(req), asio::use_awaitable);
-    std::array<char, 4096> buf;
-    while (!contains(events, "\n\n" "event: calls") || !contains(events.substr(events.find("event: calls")), "\n\n")) {
-      const auto n = co_await stream.async_read_some(asio::buffer(buf), asio::use_awaitable);
-      events.append(buf.data(), n);
-    }
-  }, asio::detached);
-  gw.run_until([&] { return contains(events, "event: calls") && contains(events.substr(events.find("event: calls")), "\n\n"); });
+  beast::tcp_stream view(gw.io);
+  asio::co_spawn(gw.io, open_live_view(view, gw.port, b.cookie, events, has_first_event), asio::detached);
+  gw.run_until([&] { return has_first_event(events); });
   BOOST_TEST(contains(events, "Content-Type: text/event-stream"));
   BOOST_TEST(contains(events, "\"call_sid\":\"" + call_sid + "\""));
 
@@ -201,21 +208,13 @@ BOOST_AUTO_TEST_CASE(live_views_are_bounded_and_a_view_past_the_bound_is_told_so
   b.sign_in();
   // 32 live views held open (each has read its first event), then one more.
   std::vector<std::unique_ptr<beast::tcp_stream>> open;
-  std::size_t ready = 0;
+  std::vector<std::string> got(server::console::max_event_streams);
   for (unsigned i = 0; i < server::console::max_event_streams; ++i) {
     open.push_back(std::make_unique<beast::tcp_stream>(gw.io));
-    asio::co_spawn(gw.io, [&, s = open.back().get()]() -> asio::awaitable<void> {
-      s->expires_after(10s);
-      co_await s->async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw.port), asio::use_awaitable);
-      const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + b.cookie + "\r\n\r\n";
-      co_await asio::async_write(*s, asio::buffer(req), asio::use_awaitable);
-      std::array<char, 1024> buf;
-      std::string got;
-      while (got.find("event: calls") == std::string::npos) got.append(buf.data(), co_await s->async_read_some(asio::buffer(buf), asio::use_awaitable));
-      ++ready;
-    }, asio::detached);
+    asio::co_spawn(gw.io, open_live_view(*open.back(), gw.port, b.cookie, got[i], has_first_event), asio::detached);
   }
-  gw.run_until([&] { return ready == server::console::max_event_streams; });
+  const auto ready = [&] { return static_cast<unsigned>(std::count_if(got.begin(), got.end(), has_first_event)); };
+  gw.run_until([&] { return ready() == server::console::max_event_streams; });
   auto refused = b.get("/console/live/events");
   BOOST_TEST(refused.result_int() == 503u);
   BOOST_TEST(contains(refused.body(), "too many live views"));
@@ -223,19 +222,12 @@ BOOST_AUTO_TEST_CASE(live_views_are_bounded_and_a_view_past_the_bound_is_told_so
   open.clear();
   std::string status;
   gw.run_until([&] {
-    status.clear();
-    asio::co_spawn(gw.io, [&]() -> asio::awaitable<void> {
-      beast::tcp_stream s(co_await asio::this_coro::executor);
-      s.expires_after(5s);
-      co_await s.async_connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), gw.port), asio::use_awaitable);
-      const std::string req = "GET /console/live/events HTTP/1.1\r\nHost: x\r\nCookie: " + b.cookie + "\r\n\r\n";
-      co_await asio::async_write(s, asio::buffer(req), asio::use_awaitable);
-      std::array<char, 64> buf;
-      std::string got;
-      while (got.find("\r\n") == std::string::npos) got.append(buf.data(), co_await s.async_read_some(asio::buffer(buf), asio::use_awaitable));
-      status = got.substr(0, got.find("\r\n"));
-    }, asio::detached);
-    gw.run_until([&] { return !status.empty(); });
+    std::string got_next;
+    beast::tcp_stream next(gw.io);
+    const auto status_line = [](const std::string& g) { return g.find("\r\n") != std::string::npos; };
+    asio::co_spawn(gw.io, open_live_view(next, gw.port, b.cookie, got_next, status_line), asio::detached);
+    gw.run_until([&] { return status_line(got_next); });
+    status = got_next.substr(0, got_next.find("\r\n"));
     return status == "HTTP/1.1 200 OK";
   });
 }
