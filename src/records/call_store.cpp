@@ -219,17 +219,10 @@ void call_store::save_status(const status_update& u) {
 }
 
 std::vector<call_record> call_store::recent(std::size_t limit, const std::optional<std::string>& route) {
-  std::lock_guard lock(mutex_);
-  migrate_locked();
-  if (route)
-    return to_records(db_->exec(
-        "SELECT call_sid, record, twilio_status, twilio_duration_s, outcome FROM calls WHERE route = $1"
-        " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $2",
-        {*route, std::to_string(limit)}));
-  return to_records(db_->exec(
-      "SELECT call_sid, record, twilio_status, twilio_duration_s, outcome FROM calls"
-      " ORDER BY COALESCE(started_at_ms, 0) DESC, call_sid LIMIT $1",
-      {std::to_string(limit)}));
+  call_filter filter;
+  filter.route = route;
+  filter.limit = limit;
+  return search(filter);
 }
 
 std::optional<call_record> call_store::find(const std::string& call_sid) {
