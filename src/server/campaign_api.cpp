@@ -94,12 +94,7 @@ asio::awaitable<response> show_campaign(const request& req, outbound_services& s
   };
   if (!co_await on_database(s, find, "campaign show")) co_return api_reply(req, 503, "the call store is unavailable", false);
   if (!campaign) co_return api_reply(req, 404, "no such campaign", false);
-  boost::system::error_code ec;
-  json::value settings = json::parse(campaign->settings_json, ec);
-  json::object body{{"id", campaign->id},     {"name", campaign->name},        {"route", campaign->route},
-                    {"from", campaign->from}, {"state", campaign->state},      {"settings", ec ? json::value() : settings},
-                    {"progress", progress_of(counts)}};
-  co_return api_reply(req, 200, json::serialize(body), true);
+  co_return api_reply(req, 200, json::serialize(campaign_view(*campaign, counts)), true);
 }
 
 asio::awaitable<response> change_campaign(const request& req, outbound_services& s, campaign_runner& runner,
@@ -152,6 +147,14 @@ bool is_outbound_request(const request& req) {
 }
 
 }  // namespace
+
+json::object campaign_view(const records::stored_campaign& campaign, const std::vector<records::campaign_count>& counts) {
+  boost::system::error_code ec;
+  json::value settings = json::parse(campaign.settings_json, ec);
+  return {{"id", campaign.id},     {"name", campaign.name},   {"route", campaign.route},
+          {"from", campaign.from}, {"state", campaign.state}, {"settings", ec ? json::value() : settings},
+          {"progress", progress_of(counts)}};
+}
 
 std::size_t body_limit_for(const request& header, const app::config& config) {
   const bool campaign_list = header.method() == http::verb::post && path_of(header) == "/api/campaigns";

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/object.hpp>
 #include <algorithm>
 #include <memory>
 
@@ -20,6 +21,9 @@
 namespace voicebridge::server {
 
 bool is_campaign_api(std::string_view target);
+
+// A campaign as GET /api/campaigns/{id} shows it (the console's Campaigns page too), from its row and counts.
+boost::json::object campaign_view(const records::stored_campaign& campaign, const std::vector<records::campaign_count>& counts);
 
 // The body bound of a request, from its header: a campaign's list (POST /api/campaigns with the admin
 // token) may be up to MAX_CAMPAIGN_BODY_BYTES; everything else, and any request without the token,

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 
 #include "server/calls_api.hpp"
+#include "server/http_replies.hpp"
 #include "server/console/console_assets.hpp"
 #include "server/console/console_data.hpp"
 #include "server/console/html.hpp"
@@ -40,8 +41,7 @@ clock_time now() { return std::chrono::system_clock::now(); }
 bool over_https(const http_request& req) { return beast::iequals(req["X-Forwarded-Proto"], "https"); }
 
 http_response reply(const http_request& req, unsigned status, std::string body, std::string_view type) {
-  http_response res{static_cast<http::status>(status), req.version()};
-  res.set(http::field::server, "voicebridge");
+  http_response res = text_response(status, std::move(body), req.version(), req.keep_alive());
   res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
@@ -50,9 +50,6 @@ http_response reply(const http_request& req, unsigned status, std::string body, 
     res.set("Content-Security-Policy", content_security_policy);
     res.set("X-Frame-Options", "DENY");
   }
-  res.body() = std::move(body);
-  res.keep_alive(req.keep_alive());
-  res.prepare_payload();
   return res;
 }
 
@@ -62,11 +59,11 @@ http_response see_other(const http_request& req, std::string_view location) {
   return res;
 }
 
+// Written within HTTP_TIMEOUT_MS; true when the connection serves the next request.
 asio::awaitable<bool> send(beast::tcp_stream& stream, http_response res, const app::config& config) {
   const bool keep_alive = res.keep_alive();
-  stream.expires_after(config.http_timeout);
-  auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
-  co_return !ec && keep_alive;
+  const bool written = co_await write_response(stream, std::move(res), config.http_timeout);
+  co_return written && keep_alive;
 }
 
 std::string client_address(beast::tcp_stream& stream) {
@@ -97,22 +94,23 @@ std::optional<twilio::form_params> form_of(const http_request& req) {
 asio::awaitable<http_response> sign_in(beast::tcp_stream& stream, const http_request& req, console_context& c) {
   const auto form = form_of(req);
   const std::string token = form ? std::string(form->get_or("token", "")) : std::string();
-  auto result = c.auth.sign_in(token, c.config.admin_token, client_address(stream), util::random_hex(16), now());
+  const std::string address = client_address(stream);
+  auto result = c.auth.sign_in(token, c.config.admin_token, address, util::random_hex(16), now());
   using kind = sign_in_result::kind;
   app::metrics().console_sign_ins.inc(result.what == kind::signed_in      ? "signed_in"
                                       : result.what == kind::rate_limited ? "rate_limited"
                                                                           : "wrong_token");
   if (result.what == kind::rate_limited) {
-    log(log_level::warn, "console sign-in refused: too many failures", {{"address", client_address(stream)}});
+    log(log_level::warn, "console sign-in refused: too many failures", {{"address", address}});
     auto res = page(req, 429, sign_in_page("Too many failed sign-ins. Try again later."));
     res.set(http::field::retry_after, std::to_string(result.retry_after.count()));
     co_return res;
   }
   if (result.what != kind::signed_in) {
-    log(log_level::warn, "console sign-in failed", {{"address", client_address(stream)}});
+    log(log_level::warn, "console sign-in failed", {{"address", address}});
     co_return page(req, 401, sign_in_page("That is not the admin token."));
   }
-  log(log_level::info, "console signed in", {{"address", client_address(stream)}});
+  log(log_level::info, "console signed in", {{"address", address}});
   auto res = see_other(req, "/console/calls");
   res.set(http::field::set_cookie, session_cookie(*result.session, over_https(req), now()));
   co_return res;
@@ -148,7 +146,8 @@ asio::awaitable<bool> live_events(beast::tcp_stream& stream, const http_request&
   asio::steady_timer tick(stream.get_executor());
   const auto until = std::chrono::steady_clock::now() + std::chrono::hours(1);
   while (!c.stopping && std::chrono::steady_clock::now() < until) {
-    out += live_event(live_rows(c.active, records::now_epoch_ms()), records::now_epoch_ms());
+    const auto at = records::now_epoch_ms();
+    out += live_event(live_rows(c.active, at), at);
     stream.expires_after(c.config.http_timeout);
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(out), use_tuple);
     if (ec) break;
@@ -183,9 +182,7 @@ asio::awaitable<http_response> live_action(const http_request& req, console_cont
 // docs/gcc12-coroutines.md).
 asio::awaitable<http_response> api_action(const http_request& req, console_context& c, std::string api_target,
                                           const char* back, const char* title, const std::string& csrf) {
-  http_request api{http::verb::post, api_target, 11};
-  api.set(http::field::authorization, "Bearer " + c.config.admin_token);
-  api.prepare_payload();
+  auto api = admin_api_request(http::verb::post, std::move(api_target), c.config);
   const auto answer = co_await c.api(std::move(api));
   if (answer.result_int() / 100 == 2) co_return see_other(req, back);
   co_return page(req, answer.result_int(), message_page(title, "Not done: " + answer.body(), csrf));

@@ -1,8 +1,9 @@
 // What each console page shows, loaded: from the call store (on its own thread), the calls in progress, the
-// routes in force, the API (campaigns, webhooks) and the metrics. The pages render it (call_pages,
+// routes in force, the API (webhooks; campaigns as it shows them) and the metrics. The pages render it (call_pages,
 // operations_pages).
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <string_view>
 #include <vector>
 
@@ -12,6 +13,9 @@
 #include "voicebridge/twilio/form.hpp"
 
 namespace voicebridge::server::console {
+
+// A request to the gateway's own API, as the console asks it: with the admin token.
+http_request admin_api_request(boost::beast::http::verb verb, std::string target, const app::config& config);
 
 // The query string's fields (empty when it has none or they are malformed: the page says so).
 twilio::form_params query_of(const http_request& req);
