@@ -24,18 +24,12 @@ constexpr std::uint64_t media_log_every = 250;
 // The loudest of 16 samples spread over a frame, each decoded from its base64 group in place: enough to tell
 // speech from silence, without decoding (or allocating) the whole frame 10 times a second for every call.
 int sampled_peak(std::string_view base64) {
-  const auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-  };
   constexpr std::size_t samples = 16;
   const std::size_t groups = base64.size() / 4;
   int peak = 0;
   for (std::size_t i = 0; i < samples && groups > 0; ++i) {
     const std::size_t at = i * groups / samples * 4;  // a group's first byte: its first two characters
-    const int high = value(base64[at]), low = value(base64[at + 1]);
+    const int high = util::base64_value(base64[at]), low = util::base64_value(base64[at + 1]);
     if (high < 0 || low < 0) continue;
     const auto code = static_cast<std::uint8_t>(high << 2 | low >> 4);
     peak = std::max(peak, std::abs(static_cast<int>(audio::mulaw_decode(code))));
@@ -105,9 +99,10 @@ void call_facts::agent_audio(std::string_view payload, bool recorded) {
     if (auto audio = util::base64_decode(payload)) recorder_->agent_audio(*audio);
   }
   ++frames_out_;
-  if (live_ && recorded) live_->agent_audio(util::base64_decoded_size(payload), records::now_epoch_ms());
+  const auto bytes = util::base64_decoded_size(payload);
+  if (live_ && recorded) live_->agent_audio(bytes, records::now_epoch_ms());
   metrics().frames_to_caller.inc();
-  metrics().bytes_to_caller.inc(util::base64_decoded_size(payload));
+  metrics().bytes_to_caller.inc(bytes);
 }
 
 void call_facts::agent_cleared() {

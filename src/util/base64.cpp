@@ -76,6 +76,8 @@ std::size_t padding_of(std::string_view text) {
 
 }  // namespace
 
+int base64_value(char c) { return std_reverse[static_cast<unsigned char>(c)]; }
+
 std::string base64_encode(std::span<const std::uint8_t> bytes) { return encode(bytes, std_alphabet, true); }
 
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {

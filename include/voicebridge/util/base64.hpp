@@ -18,6 +18,8 @@ inline std::string base64_encode(std::string_view bytes) {
 // Returns nullopt on any malformed input.
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
 
+// The 6 bits one character of the standard alphabet stands for; -1 for any other character (padding too).
+int base64_value(char c);
 // Cheap check for pass-through payloads: true iff base64_decode would succeed.
 bool is_valid_base64(std::string_view text);
 
