@@ -141,14 +141,20 @@ std::size_t ws_frame_reader::read(std::string_view bytes, std::vector<ws_message
     if (!control && length > max_message_ - std::min(max_message_, message_.size()))
       return used + fail(1009, "a message over the size limit");
     if (rest.size() - header < length) break;  // the payload is not all here yet
-    std::string payload(rest.substr(header, static_cast<std::size_t>(length)));
-    if (masked) {
-      const auto* key = reinterpret_cast<const unsigned char*>(rest.data() + header - 4);
-      for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(payload[i] ^ key[i % 4]);
-    }
+    // The payload, unmasked (section 5.3) as it is appended: a data frame's straight onto its message.
+    const std::string_view wire = rest.substr(header, static_cast<std::size_t>(length));
+    const auto* key = masked ? reinterpret_cast<const unsigned char*>(rest.data() + header - 4) : nullptr;
+    const auto append_unmasked = [&](std::string& to) {
+      const std::size_t from = to.size();
+      to += wire;
+      if (key)
+        for (std::size_t i = 0; i < wire.size(); ++i) to[from + i] = static_cast<char>(to[from + i] ^ key[i % 4]);
+    };
     used += header + static_cast<std::size_t>(length);
 
     if (control) {
+      std::string payload;
+      append_unmasked(payload);
       ws_message m;
       m.what = opcode == op_close ? ws_message::kind::close : opcode == op_ping ? ws_message::kind::ping : ws_message::kind::pong;
       if (opcode == op_close) {
@@ -172,7 +178,7 @@ std::size_t ws_frame_reader::read(std::string_view bytes, std::vector<ws_message
       message_.clear();
       utf8_checked_ = 0;
     }
-    message_ += payload;
+    append_unmasked(message_);
     if (message_kind_ == ws_message::kind::text && !text_so_far_ok(fin)) return used + fail(1007, "text that is not UTF-8");
     if (fin) {
       in_message_ = false;
