@@ -61,6 +61,7 @@ class conversation final : public session {
   void on_tool_call(const client_tool_call& t);
   void deliver_audio(std::string_view audio_base64, std::int64_t event_id);
   void forward_caller_audio(std::string_view payload);
+  void report_line(std::string_view role, const std::string& text);
 
   boost::asio::any_io_executor executor_;
   call::caller_link* caller_ = nullptr;  // null until attached (a pre-warmed conversation waiting for its call)
@@ -75,6 +76,9 @@ class conversation final : public session {
   // Vectors, not deques: both are drained once and then stay empty, and an empty std::deque holds 576 bytes.
   std::vector<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
   std::string early_transfer_;  // a number the agent asked to transfer to before the call adopted us
+  // Lines said before the call adopted us (a pre-warmed greeting's agent_response), as said: the call reports
+  // them to the other instances when it adopts us, or a fresh stream after a crash would not hear of them.
+  std::vector<std::pair<std::string, std::string>> early_lines_;
   initiation_client_data init_;
   interruption_filter filter_;
   std::unique_ptr<transcoder> transcoder_;  // only when the agent is not set to ulaw_8000 (not inline: most calls have none)

@@ -23,6 +23,8 @@ void conversation::attach(call::caller_link& caller, std::shared_ptr<call::calle
         {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"early_audio_chunks", early_audio_.size()}});
   for (auto& [audio, event_id] : early_audio_) deliver_audio(audio, event_id);
   early_audio_ = {};  // gone for good: give the memory back
+  for (const auto& [role, text] : early_lines_) caller_->said(role, text);
+  early_lines_ = {};
   if (!early_transfer_.empty()) caller_->transfer(std::exchange(early_transfer_, {}));  // after the audio before it
 }
 
@@ -98,18 +100,23 @@ void conversation::on_message(std::string_view text) {
                  },
                  [&](user_transcript& t) {
                    log(log_level::debug, "user transcript", {{"call_sid", call_sid_}, {"text", t.text}});
-                   if (caller_) caller_->said("user", t.text);
+                   report_line("user", t.text);
                    facts_.add_user_text(std::move(t.text), t.event_id);
                  },
                  [&](agent_response& r) {
                    log(log_level::debug, "agent response", {{"call_sid", call_sid_}, {"text", r.text}});
-                   if (caller_) caller_->said("agent", r.text);
+                   report_line("agent", r.text);
                    facts_.add_agent_text(std::move(r.text), r.event_id);
                  },
                  [&](agent_response_correction& c) { facts_.correct_agent_text(c.event_id, std::move(c.corrected)); },
                  [&](auto&) {},
              },
              *parsed);
+}
+
+void conversation::report_line(std::string_view role, const std::string& text) {
+  if (caller_) caller_->said(role, text);
+  else if (early_lines_.size() < settings_.max_buffered_messages) early_lines_.emplace_back(role, text);
 }
 
 void conversation::on_interruption(std::int64_t event_id) {
