@@ -9,6 +9,7 @@ namespace voicebridge::call {
 
 std::string_view label(refusal why) {
   switch (why) {
+    case refusal::bad_frame: return "bad_frame";
     case refusal::binary_frame: return "binary_frame";
     case refusal::invalid_message: return "invalid_message";
     case refusal::before_start: return "before_start";
@@ -25,12 +26,13 @@ std::string_view label(refusal why) {
 }
 
 bool is_protocol_violation(refusal why) {
-  return why == refusal::binary_frame || why == refusal::invalid_message || why == refusal::before_start ||
+  return why == refusal::bad_frame || why == refusal::binary_frame || why == refusal::invalid_message || why == refusal::before_start ||
          why == refusal::message_too_big;
 }
 
 std::uint16_t close_code_of(refusal why) {
   switch (why) {
+    case refusal::bad_frame: return close_code::protocol_error;
     case refusal::binary_frame:
     case refusal::unsupported_format: return close_code::unknown_data;
     case refusal::invalid_message: return close_code::bad_payload;

@@ -31,6 +31,7 @@ enum class call_phase {
 // Why the gateway refused to serve a stream. The first four are the stream breaking the protocol (the record
 // says protocol_error); the rest are credentials, format and capacity.
 enum class refusal {
+  bad_frame,  // a WebSocket frame that breaks RFC 6455 (an unmasked frame, a reserved opcode, ...)
   binary_frame,
   invalid_message,
   before_start,
@@ -55,7 +56,7 @@ bool served_by_gateway(std::string_view outcome);
 
 // WebSocket close codes (RFC 6455, section 7.4.1) the call closes with.
 namespace close_code {
-constexpr std::uint16_t normal = 1000, going_away = 1001, unknown_data = 1003, bad_payload = 1007,
+constexpr std::uint16_t normal = 1000, going_away = 1001, protocol_error = 1002, unknown_data = 1003, bad_payload = 1007,
                         policy_error = 1008, too_big = 1009, try_again_later = 1013;
 }
 
@@ -144,6 +145,11 @@ class call_state {
   call_step on_start_deadline();  // STREAM_AUTH_TIMEOUT passed: refused unless started
   call_step on_stop();
   call_step on_binary_frame() { return refuse(refusal::binary_frame, "binary frame"); }
+  // A frame the WebSocket reader failed on: text that is not UTF-8 is an invalid message (1007), anything
+  // else a protocol error (1002), as RFC 6455 section 7.4.1 names them.
+  call_step on_bad_frame(bool text_not_utf8) {
+    return text_not_utf8 ? refuse(refusal::invalid_message, "text not UTF-8") : refuse(refusal::bad_frame, "websocket protocol error");
+  }
   call_step on_invalid_message() { return refuse(refusal::invalid_message, "invalid message"); }
   call_step on_oversized_message() { return refuse(refusal::message_too_big, "message too big"); }
   enum class read_end { closed_by_twilio, timed_out, error };

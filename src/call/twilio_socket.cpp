@@ -2,10 +2,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <limits>
+#include <cstring>
 
+#include "net/error.hpp"
 #include "util/recycled_text.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -16,30 +18,21 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using app::log;
 using app::log_level;
+using kind = net::ws_message::kind;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-}
 
-asio::awaitable<message_read> read_twilio_message(twilio_ws& ws, beast::flat_buffer& buffer, std::size_t read_step,
-                                                 std::size_t max_message, const std::function<void()>& on_oversized) {
-  message_read read;
-  do {  // a message in steps of read_step: async_read would make room for 1536 bytes first
-    auto [ec, n] = co_await ws.async_read_some(buffer, read_step, use_tuple);
-    read.ec = ec;
-    // MAX_WS_MESSAGE_BYTES is enforced here rather than by Beast's read_message_max: Beast 1.81 fails such a
-    // read by sending 1009 and tearing the socket down at once, and its teardown drains one read only
-    // (websocket/impl/teardown.hpp keeps no count of what it read), so a peer still sending is reset and
-    // sees 1006. Here the close is the writer's ordinary close handshake, which drains what the peer sends
-    // until its close frame; the rest of the message is read and thrown away meanwhile.
-    if (buffer.size() > max_message) {
-      if (!read.oversized) on_oversized();
-      read.oversized = true;
-      buffer.consume(buffer.size());
-    }
-  } while (!read.ec && !ws.is_message_done());
-  co_return read;
-}
+// Room made for each read: a media message is about 370 bytes, `start` about 1 KiB.
+constexpr std::size_t read_step = 512;
+// A buffer grown past this for one big message (a `start` with many custom parameters) is given back after it.
+constexpr std::size_t kept_buffer = 4 * read_step;
+// At most this much of what is queued goes in one write: the write buffer is per call.
+constexpr std::size_t max_write = 16 * 1024;
+// Pongs owed past this (a ping flood) are not sent: a pong may answer only the latest ping (RFC 6455, 5.5.3).
+constexpr std::size_t max_controls = 1024;
+
+}  // namespace
 
 asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::request<beast::http::string_body>& upgrade,
                                            std::chrono::milliseconds handshake_timeout) {
@@ -48,7 +41,6 @@ asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::req
   timeouts.idle_timeout = websocket::stream_base::none();
   timeouts.keep_alive_pings = false;
   ws.set_option(timeouts);
-  ws.read_message_max(std::numeric_limits<std::size_t>::max());
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "voicebridge"); }));
   auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
@@ -58,14 +50,78 @@ asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::req
   co_return false;
 }
 
-twilio_socket::twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, std::size_t max_queue_bytes)
+twilio_socket::twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, const socket_limits& bounds)
     : ws_(ws),
       state_(state),
       limits_(limits),
-      out_(max_queue_bytes),
+      bounds_(bounds),
+      out_(bounds.max_queue_bytes),
+      // A message over MAX_WS_MESSAGE_BYTES is skipped, not fatal: the call answers it with its own close
+      // handshake, which reads on until Twilio's close frame, so that Twilio sees 1009 and not a reset.
+      reader_(net::ws_role::server, bounds.max_message, net::ws_oversized::skip),
       out_ready_(ws.get_executor(), asio::steady_timer::time_point::max()),
       watchdog_(ws.get_executor()),
       last_heard_(std::chrono::steady_clock::now()) {}
+
+// --- reading ---
+
+asio::awaitable<boost::system::error_code> twilio_socket::read(std::vector<net::ws_message>& messages) {
+  messages.clear();
+  for (;;) {
+    if (peer_closed_) co_return websocket::error::closed;
+    if (reader_.failure()) co_return net::error::ws_protocol_error;
+    const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
+    in_filled_ -= used;
+    if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
+    // RFC 6455, section 7.1.7: the connection fails. Nothing more can be read, so the socket goes as soon as
+    // the close frame the call answers with is out.
+    if (reader_.failure()) drop_after_close_ = true;
+    // Control frames are this socket's: what is left for the call is its data messages.
+    std::erase_if(messages, [this](net::ws_message& m) {
+      if (m.what == kind::text || m.what == kind::binary) return false;
+      on_control(m);
+      return true;
+    });
+    if (!messages.empty()) break;
+    if (peer_closed_ || reader_.failure()) continue;
+    if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
+    auto [ec, n] = co_await ws_.next_layer().async_read_some(asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_), use_tuple);
+    if (ec) co_return ec;
+    in_filled_ += n;
+    last_heard_ = std::chrono::steady_clock::now();
+  }
+  if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
+  co_return boost::system::error_code{};
+}
+
+void twilio_socket::reuse(std::string payload) {
+  if (payload.capacity() <= kept_buffer) reader_.reuse(std::move(payload));
+}
+
+void twilio_socket::on_control(net::ws_message& control) {
+  switch (control.what) {
+    case kind::ping: return queue_control(kind::pong, control.payload);  // RFC 6455, 5.5.2: the same payload
+    case kind::pong: return;  // the watchdog's answer: last_heard_ is set
+    case kind::close:
+      peer_closed_ = true;
+      out_ready_.cancel();  // a writer waiting for it (finish_close) goes on
+      if (state_.closing()) return;  // our own close is queued or out: this is its answer
+      // RFC 6455, section 5.5.1: answer with a close frame, echoing the code; nothing else is sent after it.
+      out_.clear();
+      answer_peer_close_ = true;
+      send_close(close_request{control.close_code, ""});
+      return;
+    default: return;
+  }
+}
+
+void twilio_socket::queue_control(kind what, std::string_view payload) {
+  if (controls_.size() > max_controls) return;
+  net::append_frame(controls_, what, payload);
+  out_ready_.cancel();
+}
+
+// --- writing ---
 
 void twilio_socket::send_text(std::string text) {
   if (!state_.closing()) queued(out_.push_text(std::move(text)));
@@ -95,39 +151,96 @@ void twilio_socket::no_more_writes() {
   out_ready_.cancel();
 }
 
+// Frames what is queued into wire_, up to max_write: the control frames owed, then the messages in order. Stops
+// at the close, which it hands back in `close` (the writer sends it on its own). True when it took anything.
+bool twilio_socket::take_writes(const std::string& stream_sid, std::optional<close_request>& close) {
+  wire_ += controls_;
+  controls_.clear();
+  while (wire_.size() < max_write) {
+    auto next = out_.take(stream_sid);
+    if (!next) break;
+    if (next->close) {
+      close = std::move(next->close);
+      break;
+    }
+    if (next->merged_chunks) app::metrics().coalesced_audio_chunks.inc(next->merged_chunks);
+    net::append_frame(wire_, kind::text, next->text);
+    util::recycle_text(std::move(next->text));
+  }
+  return !wire_.empty() || close;
+}
+
+// One write of wire_, bounded by the watchdog (which closes the socket under a write pending too long; here,
+// not in a coroutine of its own, which would be a frame per write). False when it failed.
+asio::awaitable<bool> twilio_socket::send_wire() {
+  if (wire_.empty()) co_return true;
+  write_started_ = std::chrono::steady_clock::now();
+  auto [ec, n] = co_await asio::async_write(ws_.next_layer(), asio::buffer(wire_), use_tuple);
+  write_started_.reset();
+  wire_.clear();
+  if (wire_.capacity() > max_write) wire_.shrink_to_fit();
+  if (ping_queued_) {
+    ping_queued_ = false;
+    state_.on_pong_or_ping_done();
+  }
+  if (!ec) co_return true;
+  state_.on_write_failed();
+  log(log_level::warn, "twilio stream write failed",
+      {{"call_sid", state_.call_sid()}, {"reason", state_.write_timed_out() ? "write timeout" : ec.message()}});
+  close_socket();
+  co_return false;
+}
+
 asio::awaitable<void> twilio_socket::write_loop(const std::string& stream_sid) {
   for (;;) {
-    auto next = out_.take(stream_sid);
-    if (!next) {
+    std::optional<close_request> close;
+    if (!take_writes(stream_sid, close)) {
       if (no_more_writes_) break;
       out_ready_.expires_at(asio::steady_timer::time_point::max());
       co_await out_ready_.async_wait(use_tuple);
       continue;
     }
-    if (next->close) {
-      if (before_close_) co_await before_close_();
-      const websocket::close_reason reason(static_cast<websocket::close_code>(next->close->code), next->close->reason);
-      co_await ws_.async_close(reason, use_tuple);
-      break;
+    if (close && !answer_peer_close_ && before_close_) {  // what came before the close leaves first
+      if (!co_await send_wire()) break;
+      co_await before_close_();
     }
-    if (next->merged_chunks) app::metrics().coalesced_audio_chunks.inc(next->merged_chunks);
-    // Bounded by the watchdog, which closes the socket under a write pending too long. (Here, not in a
-    // coroutine of its own: that would be a frame per frame.)
-    ws_.text(true);
-    write_started_ = std::chrono::steady_clock::now();
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(next->text), use_tuple);
-    write_started_.reset();
-    util::recycle_text(std::move(next->text));
-    if (ec) {
-      state_.on_write_failed();
-      log(log_level::warn, "twilio stream write failed",
-          {{"call_sid", state_.call_sid()}, {"reason", state_.write_timed_out() ? "write timeout" : ec.message()}});
-      close_socket();
+    if (close) net::append_frame(wire_, kind::close, close->reason, net::ws_fragment::whole, std::nullopt, close->code);
+    if (!co_await send_wire()) break;
+    if (close) {
+      co_await finish_close();
       break;
     }
   }
   no_more_writes_ = true;
   stop();  // ends the watchdog
+}
+
+// After our close frame: Twilio's, unless it came first, then the socket goes (RFC 6455, section 7.1.1: the
+// server closes the TCP connection first). Twilio's may never come: bounded by close_wait.
+asio::awaitable<void> twilio_socket::finish_close() {
+  const auto give_up = std::chrono::steady_clock::now() + bounds_.close_wait;
+  if (drop_after_close_) {
+    // The reader stopped at a frame it could not read, so it cannot see Twilio's close frame: stop sending and
+    // read until Twilio closes its side (as Beast's teardown does), so that our close frame is not lost to a
+    // reset. The timer drops the socket, which ends the read, if Twilio never does.
+    beast::error_code ignored;
+    ws_.next_layer().shutdown(asio::socket_base::shutdown_send, ignored);
+    asio::steady_timer limit(ws_.get_executor(), give_up);
+    limit.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) close_socket();
+    });
+    in_.resize(read_step);
+    for (;;) {
+      auto [ec, n] = co_await ws_.next_layer().async_read_some(asio::buffer(in_), use_tuple);
+      if (ec) break;
+    }
+    limit.cancel();
+  }
+  while (!peer_closed_ && !no_more_writes_ && std::chrono::steady_clock::now() < give_up) {
+    out_ready_.expires_at(give_up);
+    co_await out_ready_.async_wait(use_tuple);
+  }
+  close_socket();
 }
 
 // One timer per call watches the socket both ways (call_state::watch decides). Beast's own idle timer would
@@ -137,12 +250,12 @@ void twilio_socket::start_watchdog(std::shared_ptr<void> owner) {
   watchdog_.expires_after(state_.watch_interval());
   watchdog_.async_wait([this, owner = std::move(owner)](const boost::system::error_code& ec) mutable {
     if (ec || writer_done_) return;
-    watch(std::chrono::steady_clock::now(), owner);
+    watch(std::chrono::steady_clock::now());
     start_watchdog(std::move(owner));
   });
 }
 
-void twilio_socket::watch(std::chrono::steady_clock::time_point now, const std::shared_ptr<void>& owner) {
+void twilio_socket::watch(std::chrono::steady_clock::time_point now) {
   switch (state_.watch(now, last_heard_, write_started_)) {
     case watch_step::nothing: return;
     case watch_step::drop_for_write_timeout:
@@ -152,8 +265,8 @@ void twilio_socket::watch(std::chrono::steady_clock::time_point now, const std::
       limits_.hit("twilio_idle_timeout", state_.call_sid());
       return close_socket();
     case watch_step::ping:
-      ws_.async_ping({}, [this, owner](const beast::error_code&) { state_.on_pong_or_ping_done(); });
-      return;
+      ping_queued_ = true;
+      return queue_control(kind::ping, {});
   }
 }
 

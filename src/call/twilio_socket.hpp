@@ -1,9 +1,11 @@
-// The Twilio side of one call's socket: its single writer (Beast allows one outstanding write) draining the
-// call's outbound_queue, and the watchdog timer that bounds writes and idle callers. What to send and when to
-// give up are the call's state's decisions (call/call_state.hpp); this carries them out.
+// The Twilio side of one call's socket after Beast's handshake: its reader (every WebSocket frame one read from
+// the socket brought, parsed by net::ws_frame_reader), its single writer (what is queued, framed by
+// net::append_frame and sent in one write), the close handshake, pings and pongs, and the watchdog timer that
+// bounds writes and idle callers. Beast's stream did the framing until the profile showed its read and write
+// operations costing more than the rest of a frame's work (docs/performance.md); it still does the handshake.
+// What to send and when to give up are the call's state's decisions (call/call_state.hpp); this carries them out.
 #pragma once
 #include <functional>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,10 +16,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "call/call_state.hpp"
 #include "call/limit_log.hpp"
 #include "call/outbound_queue.hpp"
+#include "net/ws_frames.hpp"
 
 namespace voicebridge::call {
 
@@ -26,27 +30,29 @@ namespace voicebridge::call {
 using twilio_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
 
 // The server's WebSocket handshake on a Twilio Media Stream upgrade, bounded by `handshake_timeout`; false
-// (logged and counted) when it failed. The socket's own timer then bounds only the close: idle reads are the
-// call's watchdog's, and MAX_WS_MESSAGE_BYTES is the call's read loop's.
+// (logged and counted) when it failed. From then on the bytes are twilio_socket's.
 boost::asio::awaitable<bool> accept_twilio_socket(
     twilio_ws& ws, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
     std::chrono::milliseconds handshake_timeout);
 
-// Reads one whole message into `buffer` (empty), in steps of `read_step`, keeping at most `max_message` bytes:
-// past that, `on_oversized` is called once and the rest of the message is read and thrown away, so that the
-// caller's close is the writer's ordinary close handshake. Returns the read's error, and whether the message
-// was too big (then `buffer` holds nothing of it).
-struct message_read {
-  boost::beast::error_code ec;
-  bool oversized = false;
-};
-boost::asio::awaitable<message_read> read_twilio_message(twilio_ws& ws, boost::beast::flat_buffer& buffer,
-                                                         std::size_t read_step, std::size_t max_message,
-                                                         const std::function<void()>& on_oversized);
-
 class twilio_socket {
  public:
-  twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, std::size_t max_queue_bytes);
+  struct socket_limits {
+    std::size_t max_queue_bytes;           // MAX_OUTBOUND_QUEUE_BYTES
+    std::size_t max_message;               // MAX_WS_MESSAGE_BYTES
+    std::chrono::milliseconds close_wait;  // for Twilio's close frame after ours
+  };
+  twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, const socket_limits& bounds);
+
+  // The caller's next data messages (at least one), as many as one read from the socket completed; pings are
+  // answered and pongs noted here. A message over MAX_WS_MESSAGE_BYTES comes as `oversized`, without its bytes
+  // (the read goes on: the call refuses it with its own close handshake). Fails with websocket::error::closed
+  // after Twilio's close frame (answered by the writer), and with net::error::ws_protocol_error after a frame
+  // that breaks the protocol (read_failure() says how): the socket goes once the call's close frame is out.
+  boost::asio::awaitable<boost::system::error_code> read(std::vector<net::ws_message>& messages);
+  // A message's payload string, given back for the next message's bytes (no allocation per frame).
+  void reuse(std::string payload);
+  const std::optional<net::ws_failure>& read_failure() const { return reader_.failure(); }
 
   // What the call queues; dropped past MAX_OUTBOUND_QUEUE_BYTES (counted) and once the call is closing.
   void send_text(std::string text);
@@ -57,7 +63,6 @@ class twilio_socket {
   void before_close(std::function<boost::asio::awaitable<void>()> hook) { before_close_ = std::move(hook); }
   std::uint64_t dropped() const { return dropped_; }
 
-  void heard(std::chrono::steady_clock::time_point when) { last_heard_ = when; }  // news from the caller
   // The socket is gone (the reader ended): the writer ends once the queue is empty.
   void no_more_writes();
   // Writes what is queued, in order, until the close or a failure.
@@ -71,19 +76,34 @@ class twilio_socket {
 
  private:
   void queued(bool accepted);
-  void watch(std::chrono::steady_clock::time_point now, const std::shared_ptr<void>& owner);
+  void watch(std::chrono::steady_clock::time_point now);
+  void on_control(net::ws_message& control);
+  void queue_control(net::ws_message::kind what, std::string_view payload);
+  bool take_writes(const std::string& stream_sid, std::optional<close_request>& close);
+  boost::asio::awaitable<bool> send_wire();
+  boost::asio::awaitable<void> finish_close();
 
   twilio_ws& ws_;
   call_state& state_;
   limit_log& limits_;
+  socket_limits bounds_;
   outbound_queue out_;
+  net::ws_frame_reader reader_;
+  std::string in_;         // bytes read, not yet parsed: in_[0, in_filled_)
+  std::size_t in_filled_ = 0;
+  std::string wire_;       // the frames of the next write
+  std::string controls_;   // pongs and the watchdog's ping, framed, ahead of the next write's messages
+  bool ping_queued_ = false;
+  bool peer_closed_ = false;       // Twilio's close frame was read
+  bool answer_peer_close_ = false;  // the close queued is the answer to it (no before_close hook)
+  bool drop_after_close_ = false;   // the connection failed: the socket goes once our close frame is out
   boost::asio::steady_timer out_ready_;  // the writer's wake-up: cancelled when something is queued
   boost::asio::steady_timer watchdog_;
   bool no_more_writes_ = false;
   std::function<boost::asio::awaitable<void>()> before_close_;
   bool writer_done_ = false;
   std::optional<std::chrono::steady_clock::time_point> write_started_;  // of the write in progress
-  std::chrono::steady_clock::time_point last_heard_;                    // the caller's last message or control frame
+  std::chrono::steady_clock::time_point last_heard_;                    // the caller's last frame of any kind
   std::uint64_t dropped_ = 0;
 };
 

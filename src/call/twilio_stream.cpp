@@ -48,10 +48,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// A media message is about 370 bytes: reading in steps of 512 keeps the call's read buffer at that size (a
-// larger message grows it as needed).
-constexpr std::size_t read_step = 512;
-
 call_state_settings state_settings(const app::config& config, upgrade_auth auth) {
   call_state_settings s;
   s.stream_token_key = config.twilio_stream_token;
@@ -73,13 +69,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         config_(services.config),
         state_(state_settings(services.config, auth)),
         pending_(std::move(pending)),
-        socket_(ws, state_, limits_, config_.max_outbound_queue_bytes),
+        socket_(ws, state_, limits_, {config_.max_outbound_queue_bytes, config_.max_ws_message, config_.http_timeout}),
         starts_(ws.get_executor(), 1),
         began_(std::chrono::steady_clock::now()),
-        reports_(services.presence) {
-    // A pong (or any control frame) is news from the caller too: it answers the watchdog's ping.
-    ws_.control_callback([this](websocket::frame_type, beast::string_view) { socket_.heard(std::chrono::steady_clock::now()); });
-  }
+        reports_(services.presence) {}
 
   asio::awaitable<void> run() {
     socket_.start_watchdog(shared_from_this());
@@ -186,23 +179,22 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   }
 
   asio::awaitable<void> read_loop() {
-    beast::flat_buffer buffer;
-    const std::function<void()> refuse_oversized = [this] { carry_out(state_.on_oversized_message()); };
+    std::vector<net::ws_message> messages;
     for (;;) {
-      const auto read = co_await read_twilio_message(ws_, buffer, read_step, config_.max_ws_message, refuse_oversized);
-      if (read.ec) {
-        note_read_end(read.ec);
+      if (const auto ec = co_await socket_.read(messages)) {
+        if (const auto& failure = socket_.read_failure()) carry_out(state_.on_bad_frame(failure->close_code == 1007), failure->reason);
+        note_read_end(ec);
         break;
       }
-      socket_.heard(std::chrono::steady_clock::now());
-      if (!read.oversized) {  // (an oversized message was refused as it came)
-        if (!ws_.got_text())
+      for (auto& m : messages) {
+        if (m.oversized)
+          carry_out(state_.on_oversized_message());
+        else if (m.what != net::ws_message::kind::text)
           carry_out(state_.on_binary_frame());
         else if (!state_.closing())
-          on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
+          on_message(m.payload);
+        socket_.reuse(std::move(m.payload));
       }
-      buffer.consume(buffer.size());
-      if (buffer.capacity() > read_step) buffer.shrink_to_fit();  // after `start`: the rest are media-sized
     }
     // The socket is gone: nothing more will come from the caller.
     starts_.close();

@@ -14,6 +14,7 @@ class category final : public boost::system::error_category {
       case error::upgrade_refused: return "upgrade refused";
       case error::response_too_large: return "response over its size limit";
       case error::timed_out: return "timed out";
+      case error::ws_protocol_error: return "WebSocket protocol error";
     }
     return "unknown network error";
   }

@@ -13,6 +13,7 @@ enum class error {
   upgrade_refused,        // the WebSocket upgrade was answered with another HTTP status
   response_too_large,     // an HTTP body over the limit the caller set
   timed_out,              // the caller's deadline passed first
+  ws_protocol_error,      // the peer broke the WebSocket protocol (net::ws_frame_reader::failure() says how)
 };
 
 const boost::system::error_category& error_category();

@@ -1,5 +1,7 @@
 #include "net/ws_frames.hpp"
 
+#include <algorithm>
+
 #include "util/utf8.hpp"
 
 namespace voicebridge::net {
@@ -103,9 +105,21 @@ bool ws_frame_reader::text_so_far_ok(bool final_fragment) {
   return true;
 }
 
+// The payload of a skipped frame, as much of it as `bytes` holds; its message ends with its last frame.
+std::size_t ws_frame_reader::skip(std::string_view bytes) {
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(skip_left_, bytes.size()));
+  skip_left_ -= n;
+  if (skip_left_ == 0 && skip_fin_) in_message_ = skipping_message_ = skip_fin_ = false;
+  return n;
+}
+
 std::size_t ws_frame_reader::read(std::string_view bytes, std::vector<ws_message>& out) {
   std::size_t used = 0;
   while (!failure_) {
+    if (skip_left_ > 0 || skip_fin_) {
+      used += skip(bytes.substr(used));
+      if (skip_left_ > 0) break;
+    }
     const std::string_view rest = bytes.substr(used);
     if (rest.size() < 2) break;
     const auto b0 = static_cast<unsigned char>(rest[0]), b1 = static_cast<unsigned char>(rest[1]);
@@ -138,8 +152,18 @@ std::size_t ws_frame_reader::read(std::string_view bytes, std::vector<ws_message
         return used + fail(1002, "a length not in its shortest form");
       if (length_bytes == 8 && (length >> 63)) return used + fail(1002, "a length with its top bit set");
     }
-    if (!control && length > max_message_ - std::min(max_message_, message_.size()))
-      return used + fail(1009, "a message over the size limit");
+    if (!control && (skipping_message_ || length > max_message_ - std::min(max_message_, message_.size()))) {
+      if (oversized_ == ws_oversized::fail) return used + fail(1009, "a message over the size limit");
+      if (opcode != op_continuation) message_kind_ = opcode == op_text ? ws_message::kind::text : ws_message::kind::binary;
+      if (!skipping_message_) out.push_back({message_kind_, {}, 0, true});  // reported once, as it begins
+      in_message_ = skipping_message_ = true;
+      message_ = {};  // what was kept of it goes, memory and all
+      utf8_checked_ = 0;
+      used += header;
+      skip_left_ = length;
+      skip_fin_ = fin;
+      continue;
+    }
     if (rest.size() - header < length) break;  // the payload is not all here yet
     // The payload, unmasked (section 5.3) as it is appended: a data frame's straight onto its message.
     const std::string_view wire = rest.substr(header, static_cast<std::size_t>(length));

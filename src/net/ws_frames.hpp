@@ -24,7 +24,14 @@ struct ws_message {
   enum class kind { text, binary, ping, pong, close } what = kind::text;
   std::string payload;          // a close frame's reason, without its code
   std::uint16_t close_code = 0;  // a close frame's code; 0 when it carried none
+  bool oversized = false;        // a data message over the limit, skipped (ws_oversized::skip): no payload
 };
+
+// What a message over the size limit does: fail the connection (1009, as Beast does), or be skipped, reported
+// once as an `oversized` message, while the frames after it are read as usual. A server that answers 1009
+// with its own close handshake must go on reading until the peer's close frame: a peer still sending the big
+// message would otherwise be reset and see 1006, not 1009.
+enum class ws_oversized { fail, skip };
 
 struct ws_failure {
   std::uint16_t close_code = 1002;  // 1002 protocol error, 1007 not UTF-8, 1009 too big
@@ -33,7 +40,8 @@ struct ws_failure {
 
 class ws_frame_reader {
  public:
-  ws_frame_reader(ws_role role, std::size_t max_message) : role_(role), max_message_(max_message) {}
+  ws_frame_reader(ws_role role, std::size_t max_message, ws_oversized oversized = ws_oversized::fail)
+      : role_(role), max_message_(max_message), oversized_(oversized) {}
 
   // Reads the frames at the start of `bytes`, appending each complete message and control frame to `out`;
   // returns how many bytes it used. A frame cut short at the end is left unread: call again with those
@@ -41,13 +49,26 @@ class ws_frame_reader {
   std::size_t read(std::string_view bytes, std::vector<ws_message>& out);
   const std::optional<ws_failure>& failure() const { return failure_; }
   bool in_message() const { return in_message_; }  // between the first and the last frame of a message
+  // A message's payload string, handed back once used: the next message is read into its memory, so that a
+  // stream of messages costs no allocation each.
+  void reuse(std::string payload) {
+    if (!in_message_ && payload.capacity() > message_.capacity()) {
+      message_ = std::move(payload);
+      message_.clear();
+    }
+  }
 
  private:
   std::size_t fail(std::uint16_t code, std::string reason);
   bool text_so_far_ok(bool final_fragment);
+  std::size_t skip(std::string_view bytes);
 
   ws_role role_;
   std::size_t max_message_;
+  ws_oversized oversized_;
+  bool skipping_message_ = false;  // the current message is over the limit: its frames are skipped
+  std::uint64_t skip_left_ = 0;    // payload bytes of the frame being skipped not yet read
+  bool skip_fin_ = false;          // the frame being skipped is its message's last
   std::optional<ws_failure> failure_;
   bool in_message_ = false;  // a data frame without FIN was read: continuations follow
   ws_message::kind message_kind_ = ws_message::kind::text;

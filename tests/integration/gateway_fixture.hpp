@@ -16,6 +16,7 @@
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/server/gateway.hpp"
 #include "voicebridge/twilio/form.hpp"
+#include "voicebridge/twilio/media_messages.hpp"
 #include "voicebridge/twilio/signature.hpp"
 
 namespace voicebridge::testing {
@@ -185,6 +186,18 @@ inline asio::awaitable<http_result> signed_post(std::uint16_t port, const app::c
   std::string body = twilio::encode_form(form);  // named locals (GCC 12: docs/gcc12-coroutines.md)
   auto result = co_await http_call(port, http::verb::post, std::move(path), std::move(body), std::move(headers));
   co_return result;
+}
+
+// A `start` for `call_sid` without a stream token: for a socket whose upgrade was signed (stream_signature).
+inline std::string start_without_token(const std::string& call_sid) {
+  twilio::start_message s;
+  s.sequence_number = 1;
+  s.stream_sid = "MZ" + call_sid.substr(2);
+  s.call_sid = call_sid;
+  s.encoding = "audio/x-mulaw";
+  s.sample_rate = 8000;
+  s.channels = 1;
+  return twilio::serialize_start(s);
 }
 
 // A hand-driven Media Streams client for the cases the simulator will not produce.

@@ -159,6 +159,40 @@ BOOST_AUTO_TEST_CASE(a_message_over_the_bound_is_refused_as_soon_as_its_header_s
   BOOST_TEST(failure_code(frame({true, 2, std::string(70000, 'a')}).substr(0, 14 + 10), ws_role::server, 65536) == 1009);
 }
 
+// ws_oversized::skip: a message over the bound is reported once, at the frame that takes it over the bound, and
+// the rest of it skipped, whole or fragmented,
+// with control frames between its fragments still read, and the frames after it read as usual, however the
+// bytes are cut (a skipped payload need never be whole in the buffer).
+BOOST_AUTO_TEST_CASE(a_skipped_message_over_the_bound_leaves_the_frames_after_it_readable) {
+  const std::string bytes = text("before") + text(std::string(60, 'a'), false) + frame({true, 9, "ping"}) +
+                            frame({false, 0, std::string(50, 'b')}) + frame({true, 0, ""}) +
+                            frame({true, 2, std::string(300, 'c')}) + text("after") + frame({true, 8, "\x03\xe8"});
+  for (const std::size_t step : {bytes.size(), std::size_t{1}, std::size_t{7}}) {
+    ws_frame_reader reader(ws_role::server, 100, ws_oversized::skip);
+    std::vector<ws_message> got;
+    std::string pending;
+    for (std::size_t at = 0; at < bytes.size(); at += step) {
+      pending += bytes.substr(at, step);
+      pending.erase(0, reader.read(pending, got));
+    }
+    BOOST_TEST(!reader.failure().has_value());
+    BOOST_TEST(pending.empty());
+    BOOST_TEST_REQUIRE(got.size() == 6u, step);
+    BOOST_TEST((got[0].payload == "before" && !got[0].oversized));
+    BOOST_TEST((got[1].what == kind::ping && got[1].payload == "ping"));
+    BOOST_TEST((got[2].what == kind::text && got[2].oversized && got[2].payload.empty()));  // once it is over
+    BOOST_TEST((got[3].what == kind::binary && got[3].oversized));
+    BOOST_TEST((got[4].payload == "after" && !got[4].oversized));
+    BOOST_TEST((got[5].what == kind::close && got[5].close_code == 1000));
+    BOOST_TEST(!reader.in_message());
+  }
+  // Skipping changes no rule: a data frame inside the skipped message is still a protocol error.
+  ws_frame_reader reader(ws_role::server, 10, ws_oversized::skip);
+  std::vector<ws_message> got;
+  reader.read(text(std::string(20, 'a'), false) + text("x"), got);
+  BOOST_TEST(reader.failure()->close_code == 1002);
+}
+
 BOOST_AUTO_TEST_CASE(nothing_is_read_after_a_failure) {
   ws_frame_reader reader(ws_role::server, 1 << 20);
   std::vector<ws_message> got;
