@@ -65,33 +65,34 @@ twilio_socket::twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits
 
 // --- reading ---
 
-asio::awaitable<boost::system::error_code> twilio_socket::read(std::vector<net::ws_message>& messages) {
+std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::ws_message>& messages) {
   messages.clear();
-  for (;;) {
-    if (peer_closed_) co_return websocket::error::closed;
-    if (reader_.failure()) co_return net::error::ws_protocol_error;
-    const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
-    in_filled_ -= used;
-    if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
-    // RFC 6455, section 7.1.7: the connection fails. Nothing more can be read, so the socket goes as soon as
-    // the close frame the call answers with is out.
-    if (reader_.failure()) drop_after_close_ = true;
-    // Control frames are this socket's: what is left for the call is its data messages.
-    std::erase_if(messages, [this](net::ws_message& m) {
-      if (m.what == kind::text || m.what == kind::binary) return false;
-      on_control(m);
-      return true;
-    });
-    if (!messages.empty()) break;
-    if (peer_closed_ || reader_.failure()) continue;
-    if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
-    auto [ec, n] = co_await ws_.next_layer().async_read_some(asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_), use_tuple);
-    if (ec) co_return ec;
-    in_filled_ += n;
-    last_heard_ = std::chrono::steady_clock::now();
-  }
+  const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
+  in_filled_ -= used;
+  if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
+  // RFC 6455, section 7.1.7: the connection fails. Nothing more can be read, so the socket goes as soon as the
+  // close frame the call answers with is out.
+  if (reader_.failure()) drop_after_close_ = true;
+  // Control frames are this socket's: what is left for the call is its data messages.
+  std::erase_if(messages, [this](net::ws_message& m) {
+    if (m.what == kind::text || m.what == kind::binary) return false;
+    on_control(m);
+    return true;
+  });
   if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
-  co_return boost::system::error_code{};
+  if (peer_closed_) return websocket::error::closed;
+  if (reader_.failure()) return net::error::ws_protocol_error;
+  return std::nullopt;
+}
+
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socket::read_more() {
+  if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
+  return ws_.next_layer().async_read_some(asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_), use_tuple);
+}
+
+void twilio_socket::received(std::size_t n) {
+  in_filled_ += n;
+  last_heard_ = std::chrono::steady_clock::now();
 }
 
 void twilio_socket::reuse(std::string payload) {
@@ -171,11 +172,15 @@ bool twilio_socket::take_writes(const std::string& stream_sid, std::optional<clo
 }
 
 // One write of wire_, bounded by the watchdog (which closes the socket under a write pending too long; here,
-// not in a coroutine of its own, which would be a frame per write). False when it failed.
-asio::awaitable<bool> twilio_socket::send_wire() {
-  if (wire_.empty()) co_return true;
+// not in a coroutine of its own, which would be a frame per write). A plain function, not a coroutine: its
+// frame would be allocated at every write.
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socket::write_wire() {
   write_started_ = std::chrono::steady_clock::now();
-  auto [ec, n] = co_await asio::async_write(ws_.next_layer(), asio::buffer(wire_), use_tuple);
+  return asio::async_write(ws_.next_layer(), asio::buffer(wire_), use_tuple);
+}
+
+// After a write: false (the socket dropped) when it failed.
+bool twilio_socket::wrote(const boost::system::error_code& ec) {
   write_started_.reset();
   wire_.clear();
   if (wire_.capacity() > max_write) wire_.shrink_to_fit();
@@ -183,12 +188,12 @@ asio::awaitable<bool> twilio_socket::send_wire() {
     ping_queued_ = false;
     state_.on_pong_or_ping_done();
   }
-  if (!ec) co_return true;
+  if (!ec) return true;
   state_.on_write_failed();
   log(log_level::warn, "twilio stream write failed",
       {{"call_sid", state_.call_sid()}, {"reason", state_.write_timed_out() ? "write timeout" : ec.message()}});
   close_socket();
-  co_return false;
+  return false;
 }
 
 asio::awaitable<void> twilio_socket::write_loop(const std::string& stream_sid) {
@@ -201,11 +206,15 @@ asio::awaitable<void> twilio_socket::write_loop(const std::string& stream_sid) {
       continue;
     }
     if (close && !answer_peer_close_ && before_close_) {  // what came before the close leaves first
-      if (!co_await send_wire()) break;
+      if (!wire_.empty()) {
+        auto [ec, n] = co_await write_wire();
+        if (!wrote(ec)) break;
+      }
       co_await before_close_();
     }
     if (close) net::append_frame(wire_, kind::close, close->reason, net::ws_fragment::whole, std::nullopt, close->code);
-    if (!co_await send_wire()) break;
+    auto [ec, n] = co_await write_wire();
+    if (!wrote(ec)) break;
     if (close) {
       co_await finish_close();
       break;

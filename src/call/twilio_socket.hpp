@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "call/call_state.hpp"
@@ -44,12 +45,17 @@ class twilio_socket {
   };
   twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, const socket_limits& bounds);
 
-  // The caller's next data messages (at least one), as many as one read from the socket completed; pings are
-  // answered and pongs noted here. A message over MAX_WS_MESSAGE_BYTES comes as `oversized`, without its bytes
-  // (the read goes on: the call refuses it with its own close handshake). Fails with websocket::error::closed
-  // after Twilio's close frame (answered by the writer), and with net::error::ws_protocol_error after a frame
-  // that breaks the protocol (read_failure() says how): the socket goes once the call's close frame is out.
-  boost::asio::awaitable<boost::system::error_code> read(std::vector<net::ws_message>& messages);
+  // Reading, in three plain calls rather than a coroutine (whose frame would be allocated at every read):
+  // parse() puts the data messages of every complete frame read so far in `messages` (none, one or more);
+  // pings are answered and pongs noted here. A message over MAX_WS_MESSAGE_BYTES comes as `oversized`, without
+  // its bytes (the read goes on: the call refuses it with its own close handshake). The reading is over with
+  // websocket::error::closed after Twilio's close frame (answered by the writer), and with
+  // net::error::ws_protocol_error after a frame that breaks the protocol (read_failure() says how; the socket
+  // goes once the call's close frame is out). Otherwise read_more() reads what the socket has, and
+  // received() takes its count.
+  std::optional<boost::system::error_code> parse(std::vector<net::ws_message>& messages);
+  boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_more();
+  void received(std::size_t n);
   // A message's payload string, given back for the next message's bytes (no allocation per frame).
   void reuse(std::string payload);
   const std::optional<net::ws_failure>& read_failure() const { return reader_.failure(); }
@@ -80,7 +86,8 @@ class twilio_socket {
   void on_control(net::ws_message& control);
   void queue_control(net::ws_message::kind what, std::string_view payload);
   bool take_writes(const std::string& stream_sid, std::optional<close_request>& close);
-  boost::asio::awaitable<bool> send_wire();
+  boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> write_wire();
+  bool wrote(const boost::system::error_code& ec);
   boost::asio::awaitable<void> finish_close();
 
   twilio_ws& ws_;

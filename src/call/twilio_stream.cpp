@@ -181,11 +181,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   asio::awaitable<void> read_loop() {
     std::vector<net::ws_message> messages;
     for (;;) {
-      if (const auto ec = co_await socket_.read(messages)) {
-        if (const auto& failure = socket_.read_failure()) carry_out(state_.on_bad_frame(failure->close_code == 1007), failure->reason);
-        note_read_end(ec);
-        break;
-      }
+      const auto end = socket_.parse(messages);
       for (auto& m : messages) {
         if (m.oversized)
           carry_out(state_.on_oversized_message());
@@ -195,6 +191,17 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
           on_message(m.payload);
         socket_.reuse(std::move(m.payload));
       }
+      if (end) {
+        if (const auto& failure = socket_.read_failure()) carry_out(state_.on_bad_frame(failure->close_code == 1007), failure->reason);
+        note_read_end(*end);
+        break;
+      }
+      auto [ec, n] = co_await socket_.read_more();
+      if (ec) {
+        note_read_end(ec);
+        break;
+      }
+      socket_.received(n);
     }
     // The socket is gone: nothing more will come from the caller.
     starts_.close();

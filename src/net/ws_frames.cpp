@@ -1,6 +1,7 @@
 #include "net/ws_frames.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/utf8.hpp"
 
@@ -41,11 +42,38 @@ bool could_complete(std::string_view tail) {
   return true;
 }
 
+// Eight bytes at a time where eight remain: masking and the ASCII check run over every byte the caller sends.
+constexpr std::uint64_t high_bits = 0x8080808080808080ull;
+
+std::uint64_t load8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Section 5.3: byte i of a payload is XORed with byte i % 4 of the key (i counted from the payload's start).
+void apply_mask(char* data, std::size_t n, const char key[4]) {
+  char key8[8];
+  std::memcpy(key8, key, 4);
+  std::memcpy(key8 + 4, key, 4);
+  const std::uint64_t k = load8(key8);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint64_t w = load8(data + i) ^ k;
+    std::memcpy(data + i, &w, 8);
+  }
+  for (; i < n; ++i) data[i] ^= key[i % 4];
+}
+
 }  // namespace
 
 std::ptrdiff_t utf8_valid_prefix(std::string_view text, bool more_follows) {
   std::size_t i = 0;
   while (i < text.size()) {
+    if (i + 8 <= text.size() && (load8(text.data() + i) & high_bits) == 0) {
+      i += 8;
+      continue;
+    }
     const auto ascii = static_cast<unsigned char>(text[i]) < 0x80;
     const std::size_t n = ascii ? 1 : util::utf8_sequence_length(text.substr(i));
     if (n == 0) return more_follows && could_complete(text.substr(i)) ? static_cast<std::ptrdiff_t>(i) : -1;
@@ -65,13 +93,11 @@ void append_frame(std::string& out, ws_message::kind what, std::string_view payl
                               : what == kind::close  ? op_close
                               : what == kind::ping   ? op_ping
                                                      : op_pong;
-  std::string body;
-  if (what == kind::close && close_code != 0) {
-    body += static_cast<char>(close_code >> 8);
-    body += static_cast<char>(close_code & 0xFF);
-  }
-  body += payload;
-  const std::uint64_t n = body.size();
+  // The body is the payload, after a close frame's two-byte code: written straight after the header, with no
+  // copy of its own (this runs for every frame the gateway sends).
+  const bool with_code = what == kind::close && close_code != 0;
+  const char code_bytes[2] = {static_cast<char>(close_code >> 8), static_cast<char>(close_code & 0xFF)};
+  const std::uint64_t n = payload.size() + (with_code ? 2 : 0);
   const unsigned char mask_bit = mask_key ? 0x80 : 0;
   out += static_cast<char>((fin ? 0x80 : 0) | opcode);
   if (n < 126) {
@@ -83,14 +109,13 @@ void append_frame(std::string& out, ws_message::kind what, std::string_view payl
     out += static_cast<char>(mask_bit | 127);
     for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>(n >> shift & 0xFF);
   }
-  if (!mask_key) {
-    out += body;
-    return;
-  }
-  const unsigned char key[4] = {static_cast<unsigned char>(*mask_key >> 24), static_cast<unsigned char>(*mask_key >> 16),
-                                static_cast<unsigned char>(*mask_key >> 8), static_cast<unsigned char>(*mask_key)};
-  out.append(reinterpret_cast<const char*>(key), 4);
-  for (std::size_t i = 0; i < body.size(); ++i) out += static_cast<char>(body[i] ^ key[i % 4]);
+  const std::uint32_t k = mask_key.value_or(0);
+  const char key[4] = {static_cast<char>(k >> 24), static_cast<char>(k >> 16), static_cast<char>(k >> 8), static_cast<char>(k)};
+  if (mask_key) out.append(key, 4);
+  const std::size_t body_at = out.size();
+  if (with_code) out.append(code_bytes, 2);
+  out += payload;
+  if (mask_key) apply_mask(out.data() + body_at, n, key);
 }
 
 std::size_t ws_frame_reader::fail(std::uint16_t code, std::string reason) {
@@ -167,12 +192,11 @@ std::size_t ws_frame_reader::read(std::string_view bytes, std::vector<ws_message
     if (rest.size() - header < length) break;  // the payload is not all here yet
     // The payload, unmasked (section 5.3) as it is appended: a data frame's straight onto its message.
     const std::string_view wire = rest.substr(header, static_cast<std::size_t>(length));
-    const auto* key = masked ? reinterpret_cast<const unsigned char*>(rest.data() + header - 4) : nullptr;
+    const char* key = masked ? rest.data() + header - 4 : nullptr;
     const auto append_unmasked = [&](std::string& to) {
       const std::size_t from = to.size();
       to += wire;
-      if (key)
-        for (std::size_t i = 0; i < wire.size(); ++i) to[from + i] = static_cast<char>(to[from + i] ^ key[i % 4]);
+      if (key) apply_mask(to.data() + from, wire.size(), key);
     };
     used += header + static_cast<std::size_t>(length);
 
