@@ -25,7 +25,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Room made for each read: a media message is about 370 bytes, `start` about 1 KiB.
 constexpr std::size_t read_step = 512;
-// A buffer grown past this for one big message (a `start` with many custom parameters) is given back after it.
+// A buffer grown past this (a `start` with many custom parameters, a backlog written in one go) is given back
+// after it: what a call keeps between frames is what a frame needs.
 constexpr std::size_t kept_buffer = 4 * read_step;
 // At most this much of what is queued goes in one write: the write buffer is per call.
 constexpr std::size_t max_write = 16 * 1024;
@@ -171,9 +172,9 @@ bool twilio_socket::take_writes(const std::string& stream_sid, std::optional<clo
   return !wire_.empty() || close;
 }
 
-// One write of wire_, bounded by the watchdog (which closes the socket under a write pending too long; here,
-// not in a coroutine of its own, which would be a frame per write). A plain function, not a coroutine: its
-// frame would be allocated at every write.
+// One write of wire_, bounded by the watchdog (which closes the socket under a write pending too long): no
+// timer per write. A plain function returning Asio's operation, not a coroutine, whose frame would be
+// allocated at every write.
 asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socket::write_wire() {
   write_started_ = std::chrono::steady_clock::now();
   return asio::async_write(ws_.next_layer(), asio::buffer(wire_), use_tuple);
@@ -183,7 +184,7 @@ asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socke
 bool twilio_socket::wrote(const boost::system::error_code& ec) {
   write_started_.reset();
   wire_.clear();
-  if (wire_.capacity() > max_write) wire_.shrink_to_fit();
+  if (wire_.capacity() > kept_buffer) wire_ = {};  // a backlog's batch: its memory is not kept for every call
   if (ping_queued_) {
     ping_queued_ = false;
     state_.on_pong_or_ping_done();
