@@ -50,6 +50,7 @@ class conversation final : public session {
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
   void expire_unless_adopted(std::function<bool()> expire);
+  void watch_silence();
   bool fail(const std::string& reason);
   conversation_facts facts() const;
 
@@ -73,6 +74,7 @@ class conversation final : public session {
   boost::asio::steady_timer goodbye_;
   boost::asio::steady_timer done_;            // wakes run() when a pre-warmed conversation ends
   boost::asio::steady_timer adopt_deadline_;  // a pre-warmed conversation's wait for its call
+  boost::asio::steady_timer silence_;         // AGENT_IDLE_TIMEOUT_MS: one timer per conversation, not per read
   // Vectors, not deques: both are drained once and then stay empty, and an empty std::deque holds 576 bytes.
   std::vector<std::pair<std::string, std::int64_t>> early_audio_;  // agent audio before the call adopted us
   std::string early_transfer_;  // a number the agent asked to transfer to before the call adopted us

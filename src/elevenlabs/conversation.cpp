@@ -40,7 +40,8 @@ conversation::conversation(const asio::any_io_executor& executor, const agent_se
       out_(executor, settings.max_buffered_messages),
       goodbye_(executor),
       done_(executor, asio::steady_timer::time_point::max()),
-      adopt_deadline_(executor) {
+      adopt_deadline_(executor),
+      silence_(executor) {
   init_.dynamic_variables = std::move(variables);
   init_.config_override_json = settings.config_override_json;
 }
@@ -124,6 +125,7 @@ asio::awaitable<bool> conversation::serve(const std::function<void(bool)>* on_re
   log(log_level::info, "agent connected",
       {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"prewarm", prewarmed_ ? "true" : "false"},
        {"connect_ms", std::chrono::duration_cast<std::chrono::milliseconds>(connect_time).count()}});
+  watch_silence();
   // The reader and the writer: as `&&` does (the first exception cancels the other and is rethrown), without
   // the frame `&&` adds.
   auto [order, read_error, write_error] =
@@ -131,6 +133,7 @@ asio::awaitable<bool> conversation::serve(const std::function<void(bool)>* on_re
                                                        asio::co_spawn(executor_, writer(), asio::deferred))
           .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
   (void)order;
+  silence_.cancel();
   if (read_error) std::rethrow_exception(read_error);
   if (write_error) std::rethrow_exception(write_error);
   metrics().agent_close_codes.inc(close_code_ < 0 ? "none" : std::to_string(close_code_));
@@ -138,6 +141,20 @@ asio::awaitable<bool> conversation::serve(const std::function<void(bool)>* on_re
       {{"call_sid", call_sid_}, {"conversation_id", conversation_id_}, {"close_code", close_code_},
        {"close_reason", close_reason_}, {"barge_ins", barge_ins_}});
   co_return true;
+}
+
+// AGENT_IDLE_TIMEOUT_MS: nothing from the agent for that long (it pings every few seconds) drops its socket,
+// and the reader says why. One timer per conversation, woken once per timeout, where Beast's idle timer is
+// re-armed at every read and write. A plain handler: no coroutine frame of its own.
+void conversation::watch_silence() {
+  silence_.expires_at(last_received_ + settings_.idle_timeout);
+  silence_.async_wait([alive = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = alive.lock();
+    if (ec || !self) return;
+    auto& c = static_cast<conversation&>(*self);
+    if (steady_clock::now() - c.last_received_ >= c.settings_.idle_timeout) return c.ws_.drop();
+    c.watch_silence();  // heard from since: look again at the new deadline
+  });
 }
 
 bool conversation::fail(const std::string& reason) {
@@ -181,7 +198,8 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
   log(log_level::debug, "agent handshake",
       {{"call_sid", call_sid_}, {"host", address.host}, {"port", address.port}, {"target", target}});
   const net::header_list no_headers;
-  if (auto ec = co_await ws_.connect(address, target, no_headers, settings_.idle_timeout)) {
+  const std::chrono::milliseconds own_clock{0};  // the idle bound is watch_silence()'s
+  if (auto ec = co_await ws_.connect(address, target, no_headers, own_clock)) {
     refusal_ = refusal_of_upgrade(ws_.upgrade_status());
     co_return fail(ws_.failure(ec));
   }
@@ -237,8 +255,7 @@ asio::awaitable<void> conversation::reader() {
         close_reason_ = ws_.reason().reason.c_str();
       } else {
         close_code_ = -1;
-        // Beast's idle timeout ends whichever operation looks first (with caller audio flowing, often the
-        // writer's, and this read then sees only an abort): our own clock says whether it was the silence.
+        // watch_silence() dropped the socket, or it failed: the clock says which.
         const bool silent = steady_clock::now() - last_received_ >= settings_.idle_timeout;
         if (silent) limits_.hit("agent_idle_timeout", call_sid_);
         close_reason_ = silent ? "agent silent past AGENT_IDLE_TIMEOUT_MS" : ec.message();

@@ -35,7 +35,7 @@ namespace {
 template <class WebSocket>
 void configure(WebSocket& ws, std::chrono::milliseconds idle_timeout, const header_list& headers) {
   auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-  timeouts.idle_timeout = idle_timeout;
+  timeouts.idle_timeout = idle_timeout.count() > 0 ? websocket::stream_base::duration(idle_timeout) : websocket::stream_base::none();
   ws.set_option(timeouts);
   ws.read_message_max(16 << 20);
   ws.auto_fragment(false);
@@ -125,6 +125,12 @@ websocket::close_reason ws_client::reason() const {
   if (streams_->tls) return streams_->tls->reason();
   if (streams_->plain) return streams_->plain->reason();
   return {};
+}
+
+void ws_client::drop() {
+  error_code ignored;
+  if (streams_->tls) beast::get_lowest_layer(*streams_->tls).close(ignored);
+  if (streams_->plain) beast::get_lowest_layer(*streams_->plain).close(ignored);
 }
 
 bool ws_client::is_open() const {

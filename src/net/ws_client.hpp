@@ -33,7 +33,8 @@ class ws_client {
 
   // TCP, TLS (when the address says so), upgrade to `target` with `headers`; text messages from then on.
   // Unbounded: the caller races it with a deadline. `idle_timeout`: nothing received for that long closes
-  // the socket (every operation then fails).
+  // the socket (every operation then fails); zero: no such bound here (Beast's idle timer is re-armed at
+  // every operation, a cost per message), the caller keeps its own clock and drop()s the socket.
   boost::asio::awaitable<boost::system::error_code> connect(const service_address& address, const std::string& target,
                                                             const header_list& headers,
                                                             std::chrono::milliseconds idle_timeout);
@@ -59,6 +60,8 @@ class ws_client {
   // The peer's close frame, after a read failed with websocket::error::closed.
   boost::beast::websocket::close_reason reason() const;
   bool is_open() const;
+  // Closes the socket at once: every pending operation fails.
+  void drop();
 
  private:
   struct streams;
