@@ -71,9 +71,7 @@ std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::w
   const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
   in_filled_ -= used;
   if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
-  // RFC 6455, section 7.1.7: the connection fails. Nothing more can be read, so the socket goes as soon as the
-  // close frame the call answers with is out.
-  if (reader_.failure()) drop_after_close_ = true;
+  if (reader_.failure()) closing_.on_read_failed();
   // Control frames are this socket's: what is left for the call is its data messages.
   std::erase_if(messages, [this](net::ws_message& m) {
     if (m.what == kind::text || m.what == kind::binary) return false;
@@ -81,7 +79,7 @@ std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::w
     return true;
   });
   if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
-  if (peer_closed_) return websocket::error::closed;
+  if (closing_.peer_closed()) return websocket::error::closed;
   if (reader_.failure()) return net::error::ws_protocol_error;
   return std::nullopt;
 }
@@ -105,12 +103,9 @@ void twilio_socket::on_control(net::ws_message& control) {
     case kind::ping: return queue_control(kind::pong, control.payload);  // RFC 6455, 5.5.2: the same payload
     case kind::pong: return;  // the watchdog's answer: last_heard_ is set
     case kind::close:
-      peer_closed_ = true;
       out_ready_.cancel();  // a writer waiting for it (finish_close) goes on
-      if (state_.closing()) return;  // our own close is queued or out: this is its answer
-      // RFC 6455, section 5.5.1: answer with a close frame, echoing the code; nothing else is sent after it.
-      out_.clear();
-      answer_peer_close_ = true;
+      if (!closing_.on_peer_close(state_.closing())) return;
+      out_.clear();  // nothing is sent after the answer
       send_close(close_request{control.close_code, ""});
       return;
     default: return;
@@ -206,7 +201,7 @@ asio::awaitable<void> twilio_socket::write_loop(const std::string& stream_sid) {
       co_await out_ready_.async_wait(use_tuple);
       continue;
     }
-    if (close && !answer_peer_close_ && before_close_) {  // what came before the close leaves first
+    if (close && !closing_.answering() && before_close_) {  // what came before the close leaves first
       if (!wire_.empty()) {
         auto [ec, n] = co_await write_wire();
         if (!wrote(ec)) break;
@@ -225,30 +220,38 @@ asio::awaitable<void> twilio_socket::write_loop(const std::string& stream_sid) {
   stop();  // ends the watchdog
 }
 
-// After our close frame: Twilio's, unless it came first, then the socket goes (RFC 6455, section 7.1.1: the
-// server closes the TCP connection first). Twilio's may never come: bounded by close_wait.
+// After our close frame, as the handshake says (net/ws_close.hpp); Twilio's close frame may never come, so
+// every wait is bounded by close_wait. The socket goes at the end: the server closes TCP first (RFC 6455,
+// section 7.1.1).
 asio::awaitable<void> twilio_socket::finish_close() {
   const auto give_up = std::chrono::steady_clock::now() + bounds_.close_wait;
-  if (drop_after_close_) {
-    // The reader stopped at a frame it could not read, so it cannot see Twilio's close frame: stop sending and
-    // read until Twilio closes its side (as Beast's teardown does), so that our close frame is not lost to a
-    // reset. The timer drops the socket, which ends the read, if Twilio never does.
-    beast::error_code ignored;
-    ws_.next_layer().shutdown(asio::socket_base::shutdown_send, ignored);
-    asio::steady_timer limit(ws_.get_executor(), give_up);
-    limit.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) close_socket();
-    });
-    in_.resize(read_step);
-    for (;;) {
-      auto [ec, n] = co_await ws_.next_layer().async_read_some(asio::buffer(in_), use_tuple);
-      if (ec) break;
+  switch (closing_.after_our_close()) {
+    case net::ws_close_handshake::then::drop: break;
+    case net::ws_close_handshake::then::await_peer_close:
+      // The reader reads on; Twilio's close frame (or the reader's end) wakes this wait.
+      while (!closing_.peer_closed() && !no_more_writes_ && std::chrono::steady_clock::now() < give_up) {
+        out_ready_.expires_at(give_up);
+        co_await out_ready_.async_wait(use_tuple);
+      }
+      break;
+    case net::ws_close_handshake::then::drain_then_drop: {
+      // The reader stopped at a frame it could not read: stop sending and read until Twilio closes its side (as
+      // Beast's teardown does), so that our close frame is not lost to a reset. The timer drops the socket,
+      // which ends the read, if Twilio never does.
+      beast::error_code ignored;
+      ws_.next_layer().shutdown(asio::socket_base::shutdown_send, ignored);
+      asio::steady_timer limit(ws_.get_executor(), give_up);
+      limit.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) close_socket();
+      });
+      in_.resize(read_step);
+      for (;;) {
+        auto [ec, n] = co_await ws_.next_layer().async_read_some(asio::buffer(in_), use_tuple);
+        if (ec) break;
+      }
+      limit.cancel();
+      break;
     }
-    limit.cancel();
-  }
-  while (!peer_closed_ && !no_more_writes_ && std::chrono::steady_clock::now() < give_up) {
-    out_ready_.expires_at(give_up);
-    co_await out_ready_.async_wait(use_tuple);
   }
   close_socket();
 }

@@ -22,6 +22,7 @@
 #include "call/call_state.hpp"
 #include "call/limit_log.hpp"
 #include "call/outbound_queue.hpp"
+#include "net/ws_close.hpp"
 #include "net/ws_frames.hpp"
 
 namespace voicebridge::call {
@@ -101,9 +102,7 @@ class twilio_socket {
   std::string wire_;       // the frames of the next write
   std::string controls_;   // pongs and the watchdog's ping, framed, ahead of the next write's messages
   bool ping_queued_ = false;
-  bool peer_closed_ = false;       // Twilio's close frame was read
-  bool answer_peer_close_ = false;  // the close queued is the answer to it (no before_close hook)
-  bool drop_after_close_ = false;   // the connection failed: the socket goes once our close frame is out
+  net::ws_close_handshake closing_;
   boost::asio::steady_timer out_ready_;  // the writer's wake-up: cancelled when something is queued
   boost::asio::steady_timer watchdog_;
   bool no_more_writes_ = false;
