@@ -27,8 +27,8 @@
 
 namespace voicebridge::call {
 
-// The bare socket under the WebSocket: its own timer bounds the handshake and the close, the call's watchdog
-// idle reads and writes; a basic_stream would add two idle timers and a layer to every operation.
+// The bare socket under the WebSocket: Beast's timer bounds the handshake, the call's watchdog idle reads and
+// writes, and close_wait the close; a basic_stream would add two idle timers and a layer to every operation.
 using twilio_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
 
 // The server's WebSocket handshake on a Twilio Media Stream upgrade, bounded by `handshake_timeout`; false
