@@ -145,10 +145,11 @@ class call_state {
   call_step on_start_deadline();  // STREAM_AUTH_TIMEOUT passed: refused unless started
   call_step on_stop();
   call_step on_binary_frame() { return refuse(refusal::binary_frame, "binary frame"); }
-  // A frame the WebSocket reader failed on: text that is not UTF-8 is an invalid message (1007), anything
-  // else a protocol error (1002), as RFC 6455 section 7.4.1 names them.
-  call_step on_bad_frame(bool text_not_utf8) {
-    return text_not_utf8 ? refuse(refusal::invalid_message, "text not UTF-8") : refuse(refusal::bad_frame, "websocket protocol error");
+  // A frame the WebSocket reader failed on, with the close code it named: text that is not UTF-8 is an invalid
+  // message (1007), anything else a protocol error (1002), as RFC 6455 section 7.4.1 names them.
+  call_step on_bad_frame(std::uint16_t reader_code) {
+    return reader_code == close_code::bad_payload ? refuse(refusal::invalid_message, "text not UTF-8")
+                                                   : refuse(refusal::bad_frame, "websocket protocol error");
   }
   call_step on_invalid_message() { return refuse(refusal::invalid_message, "invalid message"); }
   call_step on_oversized_message() { return refuse(refusal::message_too_big, "message too big"); }

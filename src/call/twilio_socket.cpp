@@ -72,12 +72,14 @@ std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::w
   in_filled_ -= used;
   if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
   if (reader_.failure()) closing_.on_read_failed();
-  // Control frames are this socket's: what is left for the call is its data messages.
-  std::erase_if(messages, [this](net::ws_message& m) {
-    if (m.what == kind::text || m.what == kind::binary) return false;
-    on_control(m);
-    return true;
-  });
+  // Control frames are this socket's, answered in the order they came; what is left for the call is its data
+  // messages, in theirs.
+  std::size_t kept = 0;
+  for (auto& m : messages) {
+    if (m.what != kind::text && m.what != kind::binary) on_control(m);
+    else if (&m != &messages[kept++]) messages[kept - 1] = std::move(m);
+  }
+  messages.resize(kept);
   if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
   if (closing_.peer_closed()) return websocket::error::closed;
   if (reader_.failure()) return net::error::ws_protocol_error;

@@ -192,7 +192,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         socket_.reuse(std::move(m.payload));
       }
       if (end) {
-        if (const auto& failure = socket_.read_failure()) carry_out(state_.on_bad_frame(failure->close_code == 1007), failure->reason);
+        if (const auto& failure = socket_.read_failure()) carry_out(state_.on_bad_frame(failure->close_code), failure->reason);
         note_read_end(*end);
         break;
       }

@@ -191,10 +191,10 @@ BOOST_AUTO_TEST_CASE(a_protocol_violation_after_start_is_recorded_as_protocol_er
   call_state big(settings());
   check_refused(big.on_oversized_message(), refusal::message_too_big, close_code::too_big);
   call_state framing(settings());
-  check_refused(framing.on_bad_frame(false), refusal::bad_frame, close_code::protocol_error);
+  check_refused(framing.on_bad_frame(close_code::protocol_error), refusal::bad_frame, close_code::protocol_error);
   BOOST_TEST(is_protocol_violation(refusal::bad_frame));
   call_state text(settings());
-  check_refused(text.on_bad_frame(true), refusal::invalid_message, close_code::bad_payload);
+  check_refused(text.on_bad_frame(close_code::bad_payload), refusal::invalid_message, close_code::bad_payload);
   BOOST_TEST((limit_of(refusal::message_too_big) == std::optional<std::string_view>("ws_message_size")));
 }
 
