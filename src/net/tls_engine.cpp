@@ -31,7 +31,7 @@ unsigned char* byte_queue::prepare(std::size_t bytes) {
   if (capacity_ - held >= bytes) {
     std::memmove(data_.get(), data_.get() + begin_, held);
   } else {
-    const std::size_t capacity = std::max(held + bytes, capacity_ * 2);
+    const std::size_t capacity = std::max({held + bytes, capacity_ * 2, kept_bytes});
     auto grown = std::make_unique_for_overwrite<unsigned char[]>(capacity);
     if (held) std::memcpy(grown.get(), data_.get() + begin_, held);
     data_ = std::move(grown);
