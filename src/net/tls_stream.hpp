@@ -2,14 +2,16 @@
 // wss:// (instead of Asio's ssl::stream, which keeps ~70 KiB of buffers per connection; see tls_engine.hpp).
 //
 // Operations follow Asio's ssl::stream: one read and one write may be outstanding at once, besides the
-// handshake and the shutdown, which run alone. Reading the socket is the readers' and writing it the writers',
-// but a TLS read may have to send (an alert, a key update's answer) and a write may find a reader's output
-// still queued: an operation that needs the socket's side another holds waits for it (a timer that is only
-// armed then), so the socket never has two reads or two writes in flight.
+// handshake and the shutdown, which run alone. Reading the socket is the reader's and writing it the writer's,
+// but a TLS read may have something to send (an alert; OpenSSL answers a key update with the next write) and a
+// write may find a reader's output still on its way: an operation that needs the side of the socket another
+// holds waits for it (on a timer armed only then), so the socket never has two reads or two writes in flight.
 //
 // Include from .cpp files only: it brings Asio's composition machinery.
 #pragma once
+#include <boost/asio/append.hpp>
 #include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/role.hpp>
@@ -109,7 +111,7 @@ class tls_stream {
     tls_stream& stream;
     Operation operation;
     enum class need { call, send, send_then_finish, receive } next = need::call;
-    enum class awaiting { nothing, socket_read, socket_write, turn } at = awaiting::nothing;
+    enum class awaiting { nothing, posted, socket_read, socket_write, turn } at = awaiting::nothing;
     step result{};
 
     template <class Self>
@@ -117,8 +119,12 @@ class tls_stream {
       tls_engine& engine = stream.engine_;
       switch (std::exchange(at, awaiting::nothing)) {
         case awaiting::nothing:
-          if (operation.empty()) return self.complete(error_code{}, 0);
+          if (operation.empty()) {  // nothing to do, but never done inside the initiating call (Asio's rule)
+            at = awaiting::posted;
+            return boost::asio::post(stream.get_executor(), boost::asio::append(std::move(self), error_code{}, 0));
+          }
           break;
+        case awaiting::posted: return self.complete(error_code{}, 0);
         case awaiting::socket_read:
           stream.reading_ = false;
           stream.wake_waiters();
