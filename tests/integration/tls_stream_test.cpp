@@ -83,6 +83,15 @@ struct engine_pair {
         server(server_ctx.native_handle(), net::tls_engine::role::server) {}
 };
 
+// Two engines that trust each other, past their handshake.
+struct connected_engines {
+  test_pki pki;
+  engine_pair engines{pki, pki.dir + "/ca.pem"};
+  net::tls_engine& client = engines.client;
+  net::tls_engine& server = engines.server;
+  connected_engines() { BOOST_REQUIRE(!handshake(client, server).client); }
+};
+
 // `text` through `writer` into `reader`, written in as many records as it takes and read back whole.
 std::string send_through(net::tls_engine& writer, net::tls_engine& reader, const std::string& text) {
   std::size_t written = 0;
@@ -109,12 +118,7 @@ std::string send_through(net::tls_engine& writer, net::tls_engine& reader, const
 
 BOOST_AUTO_TEST_SUITE(tls_engine_in_memory)
 
-BOOST_AUTO_TEST_CASE(records_both_ways_key_updates_and_close_notify) {
-  test_pki pki;
-  engine_pair engines(pki, pki.dir + "/ca.pem");
-  net::tls_engine& client = engines.client;
-  net::tls_engine& server = engines.server;
-  BOOST_REQUIRE(!handshake(client, server).client);
+BOOST_FIXTURE_TEST_CASE(records_both_ways_key_updates_and_close_notify, connected_engines) {
   BOOST_TEST(SSL_version(client.native_handle()) == TLS1_3_VERSION);
 
   for (std::size_t size : {1u, 160u, 1000u, 16384u, 16385u, 100000u}) {
@@ -153,12 +157,7 @@ BOOST_AUTO_TEST_CASE(an_untrusted_certificate_fails_the_handshake_and_alerts_the
   BOOST_TEST(failed.server.message().find("unknown ca") != std::string::npos, failed.server.message());
 }
 
-BOOST_AUTO_TEST_CASE(a_record_cut_short_is_a_truncated_stream) {
-  test_pki pki;
-  engine_pair engines(pki, pki.dir + "/ca.pem");
-  net::tls_engine& client = engines.client;
-  net::tls_engine& server = engines.server;
-  BOOST_REQUIRE(!handshake(client, server).client);
+BOOST_FIXTURE_TEST_CASE(a_record_cut_short_is_a_truncated_stream, connected_engines) {
   send_through(client, server, "settle");  // the server's session tickets, read
   const std::string text(3000, 'x');
   BOOST_REQUIRE(!server.write(asio::buffer(text)).ec);
