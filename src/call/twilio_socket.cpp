@@ -15,6 +15,7 @@
 namespace voicebridge::call {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
 namespace websocket = beast::websocket;
 using app::log;
 using app::log_level;
@@ -35,8 +36,9 @@ constexpr std::size_t max_controls = 1024;
 
 }  // namespace
 
-asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::request<beast::http::string_body>& upgrade,
+asio::awaitable<bool> accept_twilio_socket(tcp::socket& socket, const beast::http::request<beast::http::string_body>& upgrade,
                                            std::chrono::milliseconds handshake_timeout) {
+  websocket::stream<tcp::socket> ws(std::move(socket));
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = handshake_timeout;
   timeouts.idle_timeout = websocket::stream_base::none();
@@ -45,14 +47,16 @@ asio::awaitable<bool> accept_twilio_socket(twilio_ws& ws, const beast::http::req
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "voicebridge"); }));
   auto [ec] = co_await ws.async_accept(upgrade, use_tuple);
+  // Beast reads nothing past the request it is given, so nothing of Twilio's stays in its buffers.
+  socket = std::move(ws.next_layer());
   if (!ec) co_return true;
   if (ec == beast::error::timeout) app::metrics().limit_hits.inc("handshake_timeout");
   log(log_level::warn, "twilio stream handshake failed", {{"error", ec.message()}});
   co_return false;
 }
 
-twilio_socket::twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, const socket_limits& bounds)
-    : ws_(ws),
+twilio_socket::twilio_socket(tcp::socket& socket, call_state& state, limit_log& limits, const socket_limits& bounds)
+    : socket_(socket),
       state_(state),
       limits_(limits),
       bounds_(bounds),
@@ -60,8 +64,8 @@ twilio_socket::twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits
       // A message over MAX_WS_MESSAGE_BYTES is skipped, not fatal: the call answers it with its own close
       // handshake, which reads on until Twilio's close frame, so that Twilio sees 1009 and not a reset.
       reader_(net::ws_role::server, bounds.max_message, net::ws_oversized::skip),
-      out_ready_(ws.get_executor(), asio::steady_timer::time_point::max()),
-      watchdog_(ws.get_executor()),
+      out_ready_(socket.get_executor(), asio::steady_timer::time_point::max()),
+      watchdog_(socket.get_executor()),
       last_heard_(std::chrono::steady_clock::now()) {}
 
 // --- reading ---
@@ -88,7 +92,7 @@ std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::w
 
 asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socket::read_more() {
   if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
-  return ws_.next_layer().async_read_some(asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_), use_tuple);
+  return socket_.async_read_some(asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_), use_tuple);
 }
 
 void twilio_socket::received(std::size_t n) {
@@ -174,7 +178,7 @@ bool twilio_socket::take_writes(const std::string& stream_sid, std::optional<clo
 // allocated at every write.
 asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socket::write_wire() {
   write_started_ = std::chrono::steady_clock::now();
-  return asio::async_write(ws_.next_layer(), asio::buffer(wire_), use_tuple);
+  return asio::async_write(socket_, asio::buffer(wire_), use_tuple);
 }
 
 // After a write: false (the socket dropped) when it failed.
@@ -241,14 +245,14 @@ asio::awaitable<void> twilio_socket::finish_close() {
       // Beast's teardown does), so that our close frame is not lost to a reset. The timer drops the socket,
       // which ends the read, if Twilio never does.
       beast::error_code ignored;
-      ws_.next_layer().shutdown(asio::socket_base::shutdown_send, ignored);
-      asio::steady_timer limit(ws_.get_executor(), give_up);
+      socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+      asio::steady_timer limit(socket_.get_executor(), give_up);
       limit.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) close_socket();
       });
       in_.resize(read_step);
       for (;;) {
-        auto [ec, n] = co_await ws_.next_layer().async_read_some(asio::buffer(in_), use_tuple);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_), use_tuple);
         if (ec) break;
       }
       limit.cancel();
@@ -292,7 +296,7 @@ void twilio_socket::stop() {
 
 void twilio_socket::close_socket() {
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).close(ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace voicebridge::call

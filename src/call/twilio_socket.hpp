@@ -27,14 +27,12 @@
 
 namespace voicebridge::call {
 
-// The bare socket under the WebSocket: Beast's timer bounds the handshake, the call's watchdog idle reads and
-// writes, and close_wait the close; a basic_stream would add two idle timers and a layer to every operation.
-using twilio_ws = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
-
-// The server's WebSocket handshake on a Twilio Media Stream upgrade, bounded by `handshake_timeout`; false
-// (logged and counted) when it failed. From then on the bytes are twilio_socket's.
+// The server's WebSocket handshake on a Twilio Media Stream upgrade, by Beast, bounded by `handshake_timeout`;
+// false (logged and counted) when it failed. From then on the bytes are twilio_socket's: Beast's stream (about
+// 2.5 KiB per call) goes with the handshake, and `socket` is the bare socket again, its frames ours. The call's
+// watchdog bounds idle reads and writes, and close_wait the close.
 boost::asio::awaitable<bool> accept_twilio_socket(
-    twilio_ws& ws, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
+    boost::asio::ip::tcp::socket& socket, const boost::beast::http::request<boost::beast::http::string_body>& upgrade,
     std::chrono::milliseconds handshake_timeout);
 
 class twilio_socket {
@@ -44,7 +42,7 @@ class twilio_socket {
     std::size_t max_message;               // MAX_WS_MESSAGE_BYTES
     std::chrono::milliseconds close_wait;  // for Twilio's close frame after ours
   };
-  twilio_socket(twilio_ws& ws, call_state& state, limit_log& limits, const socket_limits& bounds);
+  twilio_socket(boost::asio::ip::tcp::socket& socket, call_state& state, limit_log& limits, const socket_limits& bounds);
 
   // Reading, in three plain calls rather than a coroutine (whose frame would be allocated at every read):
   // parse() puts the data messages of every complete frame read so far in `messages` (none, one or more);
@@ -91,7 +89,7 @@ class twilio_socket {
   bool wrote(const boost::system::error_code& ec);
   boost::asio::awaitable<void> finish_close();
 
-  twilio_ws& ws_;
+  boost::asio::ip::tcp::socket& socket_;
   call_state& state_;
   limit_log& limits_;
   socket_limits bounds_;

@@ -39,6 +39,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using app::log;
 using app::log_level;
@@ -59,18 +60,18 @@ call_state_settings state_settings(const app::config& config, upgrade_auth auth)
   return s;
 }
 
-// The I/O shell of a call: a reader, one writer (Beast allows one outstanding write), the agent's loop and a
+// The I/O shell of a call: a reader, one writer (frames must not interleave), the agent's loop and a
 // watchdog timer. What each of them does next is call_state's decision (call/call_state.hpp).
 class twilio_call final : public caller_link, public std::enable_shared_from_this<twilio_call> {
  public:
-  twilio_call(twilio_ws& ws, upgrade_auth auth, pending_streams::ticket pending, stream_services& services)
-      : ws_(ws),
+  twilio_call(tcp::socket& socket, upgrade_auth auth, pending_streams::ticket pending, stream_services& services)
+      : tcp_(socket),
         services_(services),
         config_(services.config),
         state_(state_settings(services.config, auth)),
         pending_(std::move(pending)),
-        socket_(ws, state_, limits_, {config_.max_outbound_queue_bytes, config_.max_ws_message, config_.http_timeout}),
-        starts_(ws.get_executor(), 1),
+        socket_(socket, state_, limits_, {config_.max_outbound_queue_bytes, config_.max_ws_message, config_.http_timeout}),
+        starts_(socket.get_executor(), 1),
         began_(std::chrono::steady_clock::now()),
         reports_(services.presence) {}
 
@@ -78,7 +79,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     socket_.start_watchdog(shared_from_this());
     // One group of three rather than nested `&&`s, whose every level is a coroutine frame more per call. As
     // with `&&`, an exception in one cancels the others and is rethrown.
-    const auto executor = ws_.get_executor();
+    const auto executor = tcp_.get_executor();
     auto [order, e1, e2, e3] =
         co_await asio::experimental::make_parallel_group(asio::co_spawn(executor, read_loop(), asio::deferred),
                                                          asio::co_spawn(executor, socket_.write_loop(stream_sid_), asio::deferred),
@@ -134,7 +135,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
       return;
     }
     state_.begin_transfer();
-    asio::co_spawn(ws_.get_executor(), redirect_to(shared_from_this(), number), app::report_escape("transfer"));
+    asio::co_spawn(tcp_.get_executor(), redirect_to(shared_from_this(), number), app::report_escape("transfer"));
   }
 
   static asio::awaitable<void> redirect_to(std::shared_ptr<twilio_call> self, std::string number) {
@@ -277,10 +278,10 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     const auto* amd = start.parameter(twilio::machine_detection_parameter);
     if (amd && *amd == "true") open_machine_gate();
     if (route_->voicemail_only) {
-      agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), agent_side(), route_->fallback, state_.call_sid());
+      agent_ = std::make_unique<voicemail_agent>(tcp_.get_executor(), agent_side(), route_->fallback, state_.call_sid());
     } else {
-      agent_ = route_->agents.adopt(start, ws_.get_executor(), agent_link());  // opened at the webhook?
-      if (!agent_) agent_ = route_->agents.make(start_, ws_.get_executor(), agent_side());
+      agent_ = route_->agents.adopt(start, tcp_.get_executor(), agent_link());  // opened at the webhook?
+      if (!agent_) agent_ = route_->agents.make(start_, tcp_.get_executor(), agent_side());
     }
     starts_.push(true);
   }
@@ -288,7 +289,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   // An outbound call placed with machine detection: until Twilio's verdict the agent hears the callee, but
   // what it says waits in the gate (call/machine_gate.hpp); a machine ends it for the route's message.
   void open_machine_gate() {
-    gate_ = std::make_unique<machine_gate>(ws_.get_executor(), *this, machine_detection_of(*route_), state_.call_sid(), [this] {
+    gate_ = std::make_unique<machine_gate>(tcp_.get_executor(), *this, machine_detection_of(*route_), state_.call_sid(), [this] {
       if (agent_) agent_->on_caller_hangup();  // its run ends; agent_loop leaves the message
     });
     gate_->start(services_.machine_verdicts, std::shared_ptr<machine_gate>(shared_from_this(), gate_.get()));
@@ -320,7 +321,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   void register_call() {
     pending_.release();
     tell_presence();
-    const auto on_strand = [weak = weak_from_this(), executor = ws_.get_executor()](auto work) {
+    const auto on_strand = [weak = weak_from_this(), executor = tcp_.get_executor()](auto work) {
       asio::post(executor, [weak, work = std::move(work)] {
         if (auto c = weak.lock()) work(*c);
       });
@@ -341,7 +342,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
     if (!reports_.on()) return;
     socket_.before_close([this] { return reports_.closing(state_.closing_state()); });
     if (facts_.record().reconnects > 0)
-      reports_.earlier_transcript(ws_.get_executor(), [weak = weak_from_this()](auto lines) {
+      reports_.earlier_transcript(tcp_.get_executor(), [weak = weak_from_this()](auto lines) {
         if (auto c = weak.lock()) c->resume(std::move(lines));
       });
   }
@@ -363,7 +364,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 
   // The agent, its retries and the fallback, as call_state decides after each attempt.
   asio::awaitable<void> agent_loop() {
-    asio::steady_timer deadline(ws_.get_executor());
+    asio::steady_timer deadline(tcp_.get_executor());
     deadline.expires_after(config_.stream_auth_timeout);
     auto first = co_await (starts_.pop() || deadline.async_wait(use_tuple));
     if (first.index() == 1) {
@@ -385,9 +386,9 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         metrics().agent_retries.inc(busy ? "rate_limited" : "unreachable");
         log(log_level::warn, busy ? "agent busy (429): trying again after a backoff" : "agent unreachable: trying once more",
             {{"call_sid", state_.call_sid()}, {"wait_ms", step.wait.count()}});
-        agent_ = route_->agents.make(start_, ws_.get_executor(), agent_side());
+        agent_ = route_->agents.make(start_, tcp_.get_executor(), agent_side());
         if (step.wait.count() > 0) {
-          asio::steady_timer backoff(ws_.get_executor(), step.wait);
+          asio::steady_timer backoff(tcp_.get_executor(), step.wait);
           co_await backoff.async_wait(use_tuple);
         }
         step = state_.on_backoff_done(end);
@@ -401,7 +402,7 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
         log(log_level::warn, "agent failed the caller: fallback prompt and voicemail",
             {{"call_sid", state_.call_sid()}, {"reason", step.fallback_reason}});
         clear_audio();  // a failed agent's queued audio would delay the prompt
-        agent_ = std::make_unique<voicemail_agent>(ws_.get_executor(), agent_side(), route_->fallback,
+        agent_ = std::make_unique<voicemail_agent>(tcp_.get_executor(), agent_side(), route_->fallback,
                                                    state_.call_sid());
         step = state_.on_fallback_end(co_await agent_->run());
         if (machine_answered()) co_return co_await leave_message();
@@ -418,12 +419,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   asio::awaitable<void> leave_message() {
     agent_->describe(facts_.record());
     auto message = gate_->leaves_message() ? route_->machine_message : nullptr;
-    agent_ = std::make_unique<machine_message_agent>(ws_.get_executor(), *this, std::move(message));
+    agent_ = std::make_unique<machine_message_agent>(tcp_.get_executor(), *this, std::move(message));
     co_await agent_->run();
     agent_->describe(facts_.record());
   }
 
-  twilio_ws& ws_;
+  tcp::socket& tcp_;  // the call's socket to Twilio, under socket_
   stream_services& services_;
   const app::config& config_;
   call_state state_;
@@ -447,12 +448,12 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
 asio::awaitable<void> serve_twilio_stream(beast::tcp_stream stream, http::request<http::string_body> upgrade,
                                           upgrade_auth auth, pending_streams::ticket pending, stream_services& services) {
   const auto& config = services.config;
-  twilio_ws ws(beast::tcp_stream(std::move(stream)).release_socket());
-  const bool accepted = co_await accept_twilio_socket(ws, upgrade, config.http_timeout);
+  tcp::socket socket = beast::tcp_stream(std::move(stream)).release_socket();
+  const bool accepted = co_await accept_twilio_socket(socket, upgrade, config.http_timeout);
   upgrade = {};  // this frame lives as long as the call
   if (!accepted) co_return;
   log(log_level::debug, "twilio stream accepted", {{"auth", auth == upgrade_auth::twilio_signature ? "signature" : "pending"}});
-  auto call = std::make_shared<twilio_call>(ws, auth, std::move(pending), services);
+  auto call = std::make_shared<twilio_call>(socket, auth, std::move(pending), services);
   struct finish_on_exit {  // also when run() throws
     twilio_call& call;
     ~finish_on_exit() { call.finish(); }
