@@ -1,6 +1,11 @@
 #include "net/connect.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -38,25 +43,29 @@ asio::awaitable<error_code> connect_tcp(tcp::socket& socket, const std::string& 
   co_return ec;
 }
 
-namespace {
-template <class NextLayer>
-asio::awaitable<error_code> client_handshake(beast::ssl_stream<NextLayer>& stream, const std::string& host, step& failed) {
-  failed = step::tls_handshake;
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) co_return asio::ssl::error::stream_truncated;
-  stream.set_verify_callback(asio::ssl::host_name_verification(host));
-  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
-  if (!ec) failed = step::none;
-  co_return ec;
+boost::system::error_code expect_host(SSL* ssl, const std::string& host) {
+  error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  ERR_clear_error();
+  bool ok = false;
+  if (not_an_address) {
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    ok = SSL_set_tlsext_host_name(ssl, host.c_str()) && SSL_set1_host(ssl, host.c_str());
+  } else {
+    ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  }
+  if (ok) return {};
+  if (const auto library_error = ERR_get_error()) return {static_cast<int>(library_error), asio::error::get_ssl_category()};
+  return asio::ssl::error::unexpected_result;
 }
-}  // namespace
 
 asio::awaitable<error_code> tls_client_handshake(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& host,
                                                  step& failed) {
-  return client_handshake(stream, host, failed);
-}
-asio::awaitable<error_code> tls_client_handshake(beast::ssl_stream<tcp::socket>& stream, const std::string& host,
-                                                 step& failed) {
-  return client_handshake(stream, host, failed);
+  failed = step::tls_handshake;
+  if (auto ec = expect_host(stream.native_handle(), host)) co_return ec;
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (!ec) failed = step::none;
+  co_return ec;
 }
 
 std::shared_ptr<asio::ssl::context> make_client_tls_context() {

@@ -17,10 +17,12 @@ boost::asio::awaitable<boost::system::error_code> connect_tcp(boost::beast::tcp_
 boost::asio::awaitable<boost::system::error_code> connect_tcp(boost::asio::ip::tcp::socket& socket,
                                                               const std::string& host, const std::string& port,
                                                               step& failed);
-// SNI, and the certificate must name `host` (the chain is checked against the context's trust store).
+// Before a client's TLS handshake: SNI (a DNS name only, RFC 6066 section 3), and the name the server's
+// certificate must carry (a DNS name, or an IP address in its subjectAltName), which OpenSSL checks with the
+// chain against the context's trust store. For every TLS client here: net::tls_stream's and Asio's.
+boost::system::error_code expect_host(SSL* ssl, const std::string& host);
+// expect_host, then the handshake.
 boost::asio::awaitable<boost::system::error_code> tls_client_handshake(
     boost::beast::ssl_stream<boost::beast::tcp_stream>& stream, const std::string& host, step& failed);
-boost::asio::awaitable<boost::system::error_code> tls_client_handshake(
-    boost::beast::ssl_stream<boost::asio::ip::tcp::socket>& stream, const std::string& host, step& failed);
 
 }  // namespace voicebridge::net

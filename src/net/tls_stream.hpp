@@ -16,8 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
-#include <string>
-
 #include "net/tls_engine.hpp"
 
 namespace voicebridge::net {
@@ -35,10 +33,8 @@ class tls_stream {
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   next_layer_type& next_layer() { return socket_; }
   const tls_engine& engine() const { return engine_; }
-
-  // A client's server name: sent as SNI (a DNS name only, RFC 6066 section 3), and what the certificate must
-  // name (a DNS name, or an IP address in its subjectAltName). The chain is checked as the context says.
-  boost::system::error_code expect_host(const std::string& host);
+  // For the client's server name before the handshake (net::expect_host).
+  SSL* native_handle() { return engine_.native_handle(); }
 
   template <class Token>
   auto async_handshake(Token&& token) {

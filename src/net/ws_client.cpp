@@ -85,7 +85,7 @@ asio::awaitable<error_code> ws_client::connect(const service_address& address, c
   auto& ws = *streams_->tls;
   if (auto ec = co_await connect_tcp(beast::get_lowest_layer(ws), address.host, address.port, failed_)) co_return ec;
   failed_ = step::tls_handshake;
-  if (auto ec = ws.next_layer().expect_host(address.host)) co_return ec;
+  if (auto ec = expect_host(ws.next_layer().native_handle(), address.host)) co_return ec;
   if (auto [ec, ignored] = co_await ws.next_layer().async_handshake(use_tuple); ec) co_return ec;
   configure(ws, idle_timeout, headers);
   failed_ = step::upgrade;
