@@ -155,9 +155,10 @@ void load_webhook_settings(const Get& get, config& c) {
 
 unsigned config::io_threads() const { return threads ? threads : std::max(1u, std::thread::hardware_concurrency()); }
 
-std::string config::stream_url() const {
+std::string config::stream_url(std::optional<unsigned> call_context) const {
   std::string path(stream_path);
   if (instance_id_configured) path += "/" + instance_id;
+  if (call_context) path += std::string("/") + std::string(call_context_prefix) + std::to_string(*call_context);
   return stream_url_for(path);
 }
 
@@ -171,10 +172,33 @@ bool is_instance_id(std::string_view text) {
          text.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
 }
 
-bool is_stream_path(std::string_view path) {
-  if (path == stream_path) return true;
-  if (!path.starts_with(stream_path) || path.size() < stream_path.size() + 2 || path[stream_path.size()] != '/') return false;
-  return is_instance_id(path.substr(stream_path.size() + 1));
+std::optional<stream_path_parts> parse_stream_path(std::string_view path) {
+  if (!path.starts_with(stream_path)) return std::nullopt;
+  path.remove_prefix(stream_path.size());
+  stream_path_parts parts;
+  if (path.empty()) return parts;
+  if (path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  const auto slash = path.find('/');
+  std::string_view instance = path.substr(0, slash);
+  std::string_view context = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  // A single segment may be either: an instance key never holds the '_' of io_<N>.
+  const bool context_only = slash == std::string_view::npos && instance.starts_with(call_context_prefix);
+  if (context_only) {
+    std::swap(instance, context);
+  } else {
+    if (!is_instance_id(instance)) return std::nullopt;
+    parts.instance = instance;
+  }
+  if (slash == std::string_view::npos && !context_only) return parts;
+  if (!context.starts_with(call_context_prefix)) return std::nullopt;
+  const auto digits = context.substr(call_context_prefix.size());
+  unsigned index = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+  if (digits.empty() || digits.size() > 4 || ec != std::errc() || end != digits.data() + digits.size())
+    return std::nullopt;
+  parts.call_context = index;
+  return parts;
 }
 
 bool is_webhook_url(std::string_view text) {

@@ -1,5 +1,5 @@
 // Twilio's answering-machine verdicts on their way from the AMD webhook (an HTTP session) to the call they
-// belong to (its own strand). Thread-safe. A verdict that comes before its call's stream has started is kept
+// belong to (its own io thread). Thread-safe. A verdict that comes before its call's stream has started is kept
 // for a while, so that a call that listens later still gets it; kept verdicts are bounded in number and age.
 #pragma once
 #include <chrono>
@@ -14,7 +14,7 @@ namespace voicebridge::call {
 
 class amd_results {
  public:
-  // Called with the raw AnsweredBy, on the thread that delivers it: it posts to the call's strand.
+  // Called with the raw AnsweredBy, on the thread that delivers it: it posts to the call's executor.
   using listener = std::function<void(const std::string& answered_by)>;
   using clock = std::chrono::steady_clock;
   static constexpr std::size_t max_kept = 1024;

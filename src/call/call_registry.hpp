@@ -1,4 +1,4 @@
-// The calls in progress, so that a drain can end them all. Thread-safe: each call runs on its own strand,
+// The calls in progress, so that a drain can end them all. Thread-safe: each call runs on one io thread,
 // and a registered closer posts the hang-up there.
 #pragma once
 #include <boost/asio/cancellation_type.hpp>
@@ -74,7 +74,7 @@ class call_registry {
       if (call.live && call.live->call_sid == call_sid) return call.live;
     return nullptr;
   }
-  // Asks every call to end; they finish on their own strands.
+  // Asks every call to end; they finish on their own io threads.
   void close_all(boost::asio::cancellation_type how) {
     std::vector<closer> closers;
     {

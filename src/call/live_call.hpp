@@ -1,6 +1,6 @@
 // What the operator console shows of a call in progress, and what it may ask of it (end it, transfer it).
-// The call updates the two times from its own strand as audio passes; the console reads them from any
-// thread, so they are atomics, and its requests are posted to the call's strand by `end` and `transfer`.
+// The call updates the two times from its own io thread as audio passes; the console reads them from any
+// thread, so they are atomics, and its requests are posted to the call's executor by `end` and `transfer`.
 #pragma once
 #include <algorithm>
 #include <atomic>

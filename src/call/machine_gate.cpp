@@ -40,7 +40,7 @@ void machine_gate::start(amd_results& results, const std::weak_ptr<machine_gate>
         {{"call_sid", gate->call_sid_}, {"timeout_ms", gate->state_.settings().timeout.count()}});
     gate->carry_out(step);
   });
-  // The webhook's thread hands the verdict to the call's strand.
+  // The webhook's thread hands the verdict to the call's executor.
   listening_ = results.listen(call_sid_, [self, executor = executor_](const std::string& raw) {
     asio::post(executor, [self, raw] {
       if (auto gate = self.lock()) gate->on_verdict(raw);

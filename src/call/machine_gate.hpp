@@ -22,7 +22,7 @@ amd_settings machine_detection_of(const call_route& route);
 class machine_gate final : public caller_link {
  public:
   // `to_twilio`: the stream. `on_machine`: a machine or fax verdict: the call ends its agent and then
-  // leaves the message (or just hangs up), on the call's strand.
+  // leaves the message (or just hangs up), on the call's executor.
   machine_gate(const boost::asio::any_io_executor& executor, caller_link& to_twilio, amd_settings settings,
                std::string call_sid, std::function<void()> on_machine);
 

@@ -1,5 +1,5 @@
 // The pre-call webhook's answers on their way from its request (a coroutine beside the voice webhook) to
-// the call's agent conversation (its own strand, maybe on another thread), which waits for one before it
+// the call's agent conversation (its own io thread, maybe another), which waits for one before it
 // sends its initiation data, until the request's deadline at most. Thread-safe; entries are bounded in
 // number and age (a call whose stream never came leaves one behind).
 #pragma once
@@ -49,7 +49,7 @@ class precall_answers {
       it->second.answer = std::move(answer);
       wake.swap(it->second.waiters);
     }
-    for (auto& w : wake) w();  // outside the lock: they post to their strands
+    for (auto& w : wake) w();  // outside the lock: they post to their executors
   }
 
   struct look {

@@ -317,20 +317,20 @@ class twilio_call final : public caller_link, public std::enable_shared_from_thi
   }
 
   // From its authenticated start the call counts as active (MAX_CALLS, the drain, the gauge), and no longer
-  // as pending. The drain's closer runs on the call's strand, where it cannot race the call's own end.
+  // as pending. The drain's closer runs on the call's executor, where it cannot race the call's own end.
   void register_call() {
     pending_.release();
     tell_presence();
-    const auto on_strand = [weak = weak_from_this(), executor = tcp_.get_executor()](auto work) {
+    const auto on_call_thread = [weak = weak_from_this(), executor = tcp_.get_executor()](auto work) {
       asio::post(executor, [weak, work = std::move(work)] {
         if (auto c = weak.lock()) work(*c);
       });
     };
     auto live = facts_.go_live(
-        route_->name, [on_strand] { on_strand([](twilio_call& c) { c.end_by_operator(); }); },
-        [on_strand](std::string number) { on_strand([number](twilio_call& c) { c.transfer(number); }); });
-    registration_.emplace(services_.active, [on_strand](asio::cancellation_type how) {
-      on_strand([how](twilio_call& c) { c.end_for_drain(how); });
+        route_->name, [on_call_thread] { on_call_thread([](twilio_call& c) { c.end_by_operator(); }); },
+        [on_call_thread](std::string number) { on_call_thread([number](twilio_call& c) { c.transfer(number); }); });
+    registration_.emplace(services_.active, [on_call_thread](asio::cancellation_type how) {
+      on_call_thread([how](twilio_call& c) { c.end_for_drain(how); });
     }, route_->name, std::move(live));
   }
 

@@ -10,9 +10,8 @@
 #include <mutex>
 
 #include "app/report_escape.hpp"
-#include "call/strand_bridge.hpp"
+#include "call/executor_bridge.hpp"
 #include "elevenlabs/conversation.hpp"
-#include "net/call_executor.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
 #include "voicebridge/twilio/media_messages.hpp"
@@ -26,13 +25,13 @@ using app::metrics;
 
 namespace {
 
-// A pre-warmed conversation adopted by a call: it runs on its own strand, the call on another.
+// A pre-warmed conversation adopted by a call: on the call's io thread, or on another (call/executor_bridge.hpp).
 class adopted_agent final : public call::agent {
  public:
   adopted_agent(std::shared_ptr<session> session, asio::any_io_executor session_executor,
                 const asio::any_io_executor& call_executor, std::weak_ptr<call::caller_link> caller)
       : bridge_(session, session_executor, session_executor == call_executor), session_(std::move(session)) {
-    auto link = std::make_shared<call::caller_on_strand>(call_executor, std::move(caller), bridge_.direct());
+    auto link = std::make_shared<call::caller_on_executor>(call_executor, std::move(caller), bridge_.direct());
     asio::dispatch(session_executor, [s = session_, link] { s->attach(*link, link); });
   }
 
@@ -43,9 +42,9 @@ class adopted_agent final : public call::agent {
   void on_context(const std::string& text) override { bridge_.on_context(text); }
 
   asio::awaitable<call::agent_end> run() override {
-    // The conversation's run() on its own strand; this coroutine resumes on the call's. Once it returned,
+    // The conversation's run() on its own executor; this coroutine resumes on the call's. Once it returned,
     // the conversation does nothing more and may be read from here.
-    // (With one io thread both are the io_context: no hop, and no co_spawn frames.)
+    // (On one io thread, as the stream's URL arranges: no hop, and no co_spawn frames.)
     call::agent_end end{};
     if (bridge_.direct()) {
       end = co_await session_->run();
@@ -64,7 +63,7 @@ class adopted_agent final : public call::agent {
     co_return end;
   }
 
-  call::agent_on_strand bridge_;
+  call::agent_on_executor bridge_;
   std::shared_ptr<session> session_;
 };
 
@@ -95,14 +94,11 @@ struct prewarm_pool::impl {
     std::shared_ptr<session> conversation;
     asio::any_io_executor executor;
   };
-  asio::io_context& io;
   const agent_settings& settings;
-  unsigned io_threads;
   mutable std::mutex mutex;
   std::map<std::string, entry> pending;
 
-  impl(asio::io_context& io_, const agent_settings& settings_, unsigned io_threads_)
-      : io(io_), settings(settings_), io_threads(io_threads_) {}
+  explicit impl(const agent_settings& settings_) : settings(settings_) {}
 
   // Removes this call's entry if it still holds `conversation`; false when a call took it first.
   bool remove(const std::string& call_sid, const session* conversation) {
@@ -114,8 +110,7 @@ struct prewarm_pool::impl {
   }
 };
 
-prewarm_pool::prewarm_pool(asio::io_context& io, const agent_settings& settings, unsigned io_threads)
-    : impl_(std::make_shared<impl>(io, settings, io_threads)) {}
+prewarm_pool::prewarm_pool(const agent_settings& settings) : impl_(std::make_shared<impl>(settings)) {}
 
 prewarm_pool::~prewarm_pool() {
   std::map<std::string, impl::entry> left;
@@ -126,8 +121,8 @@ prewarm_pool::~prewarm_pool() {
   for (auto& [sid, e] : left) asio::dispatch(e.executor, [c = e.conversation] { c->close(); });
 }
 
-void prewarm_pool::open(const std::string& call_sid, dynamic_variables variables) {
-  auto executor = net::call_executor(impl_->io, impl_->io_threads);
+void prewarm_pool::open(const std::string& call_sid, dynamic_variables variables,
+                        const asio::any_io_executor& executor) {
   std::shared_ptr<session> conversation;
   {
     std::lock_guard lock(impl_->mutex);
@@ -170,6 +165,8 @@ std::unique_ptr<call::agent> prewarm_pool::adopt(const twilio::start_message& st
     impl_->pending.erase(it);
   }
   metrics().prewarms.inc("hit");
+  // The stream should have come to the io thread its URL named (net/call_contexts.hpp); each hop costs.
+  if (found.executor != call_executor) metrics().prewarms.inc("adopted_across_threads");
   return std::make_unique<adopted_agent>(found.conversation, found.executor, call_executor, std::move(caller));
 }
 

@@ -55,18 +55,19 @@ dynamic_variables call_variables(const std::vector<std::pair<std::string, std::s
 std::unique_ptr<call::agent> make_agent(const boost::asio::any_io_executor& executor, call::caller_link& caller,
                                         const agent_settings& settings, const twilio::start_message& start);
 
-// Conversations opened while the phone rings (at the accepted webhook), each on a strand of its own: signed
-// URL, connect, handshake, initiation data, metadata; pings are answered and the agent's first audio is
-// kept until the call's stream starts and adopts it. Thread-safe.
+// Conversations opened while the phone rings (at the accepted webhook), each on the executor it is given
+// (the io thread its call's stream is to run on): signed URL, connect, handshake, initiation data, metadata;
+// pings are answered and the agent's first audio is kept until the call's stream starts and adopts it.
+// Thread-safe.
 class prewarm_pool {
  public:
-  prewarm_pool(boost::asio::io_context& io, const agent_settings& settings, unsigned io_threads);
+  explicit prewarm_pool(const agent_settings& settings);
   ~prewarm_pool();  // pending conversations are closed with 1000
   prewarm_pool(const prewarm_pool&) = delete;
   prewarm_pool& operator=(const prewarm_pool&) = delete;
 
   // Opens one for this call, unless one is pending already (Twilio retried the webhook).
-  void open(const std::string& call_sid, dynamic_variables variables);
+  void open(const std::string& call_sid, dynamic_variables variables, const boost::asio::any_io_executor& executor);
   // At the authenticated `start`: the pending conversation for this call, bound to `caller` (which lives on
   // `call_executor`); nullptr when there is none (never opened, expired, failed, or opened by another
   // instance), and the call then connects as without pre-warm. Should the adopted connection fail before

@@ -220,7 +220,7 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
 
 // The pre-call webhook runs beside the connection (server/precall.cpp): by now it has often answered; if
 // not, the initiation waits for it until its deadline (PRECALL_TIMEOUT_MS after the voice webhook), then
-// goes with the route's defaults. Woken from the answering thread through a timer on this strand.
+// goes with the route's defaults. Woken from the answering thread through a timer on this executor.
 asio::awaitable<void> conversation::await_precall_answer() {
   if (!settings_.precalls) co_return;
   auto wake = std::make_shared<asio::steady_timer>(executor_);

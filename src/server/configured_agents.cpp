@@ -81,7 +81,7 @@ std::shared_ptr<asio::ssl::context> tls_for(const std::string& base_url) {
   return base_url.starts_with("https://") ? net::make_client_tls_context() : nullptr;
 }
 
-configured_agents::configured_agents(asio::io_context& io, const app::config& config, asio::thread_pool& disk,
+configured_agents::configured_agents(const app::config& config, asio::thread_pool& disk,
                                      const elevenlabs::dynamic_variables& route_variables,
                                      call::precall_answers* precalls)
     : config_(config),
@@ -104,7 +104,7 @@ configured_agents::configured_agents(asio::io_context& io, const app::config& co
       pipeline_(pipeline_settings(config)) {
   agent_.route_variables = route_variables;
   agent_.precalls = precalls;
-  if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) prewarms_.emplace(io, agent_, config.io_threads());
+  if (config.mode() == app::agent_mode::elevenlabs_agent && config.prewarm) prewarms_.emplace(agent_);
 }
 
 std::unique_ptr<call::agent> configured_agents::adopt(const twilio::start_message& start, const asio::any_io_executor& executor,
@@ -128,8 +128,9 @@ std::unique_ptr<call::agent> configured_agents::make(const twilio::start_message
 }
 
 void configured_agents::prewarm(const std::string& call_sid,
-                                const std::vector<std::pair<std::string, std::string>>& call_parameters) {
-  if (prewarms_) prewarms_->open(call_sid, elevenlabs::call_variables(call_parameters, agent_));
+                                const std::vector<std::pair<std::string, std::string>>& call_parameters,
+                                const asio::any_io_executor& executor) {
+  if (prewarms_) prewarms_->open(call_sid, elevenlabs::call_variables(call_parameters, agent_), executor);
 }
 
 }  // namespace voicebridge::server

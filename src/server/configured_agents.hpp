@@ -1,7 +1,7 @@
 // The agent each call gets, as configured (AGENT_MODE, LOCAL_AGENT, PREWARM): the server's agent_factory, and
 // the prompts it loads at start-up. The one place that knows every kind of agent, so that call/ knows none.
 #pragma once
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
@@ -26,7 +26,7 @@ class configured_agents final : public call::agent_factory {
   // variable when one cannot be loaded. `config` is a route's settings (it must outlive this object) and
   // `route_variables` its dynamic variables.
   // `precalls`: the pre-call webhook's answers, which the agent's initiation waits for (nullptr: none).
-  configured_agents(boost::asio::io_context& io, const app::config& config, boost::asio::thread_pool& disk,
+  configured_agents(const app::config& config, boost::asio::thread_pool& disk,
                     const elevenlabs::dynamic_variables& route_variables = {}, call::precall_answers* precalls = nullptr);
 
   std::unique_ptr<call::agent> adopt(const twilio::start_message& start, const boost::asio::any_io_executor& executor,
@@ -34,8 +34,10 @@ class configured_agents final : public call::agent_factory {
   std::unique_ptr<call::agent> make(const twilio::start_message& start, const boost::asio::any_io_executor& executor,
                                     call::caller_link& caller) override;
 
-  // The accepted voice webhook: the conversation starts getting ready while Twilio opens the stream.
-  void prewarm(const std::string& call_sid, const std::vector<std::pair<std::string, std::string>>& call_parameters);
+  // The accepted voice webhook: the conversation starts getting ready, on `executor` (where the call's stream
+  // will run), while Twilio opens the stream.
+  void prewarm(const std::string& call_sid, const std::vector<std::pair<std::string, std::string>>& call_parameters,
+               const boost::asio::any_io_executor& executor);
   // When the agent cannot answer: the fallback prompt, the tone, the caller's message.
   const call::voicemail_settings& fallback() const { return fallback_; }
   // What an answering machine is left on an outbound call (8 kHz mu-law); nullptr: none is configured.

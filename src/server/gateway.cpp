@@ -27,13 +27,17 @@ twilio::rest_settings rest_settings(const app::config& config) {
 
 }  // namespace
 
-gateway::impl::impl(asio::io_context& io_, app::config cfg)
+gateway::impl::impl(asio::io_context& io_, app::config cfg, std::vector<asio::io_context*> more_io)
     : io(io_),
       config(std::move(cfg)),
+      contexts([&] {
+        more_io.insert(more_io.begin(), &io_);
+        return std::move(more_io);
+      }()),
       acceptor(io_),
       admin_acceptor(io_),
       admitted(config.prewarm_timeout),
-      routes(io_, config, disk_pool, &precalls),
+      routes(config, disk_pool, &precalls),
       records(records::open_configured_store(config), config.state_dir / "records.spool",
               {[this](const std::string& route) {
                  return !postcall_settings(*routes.table(), config, route).postcall_webhook_url.empty();
@@ -44,13 +48,14 @@ gateway::impl::impl(asio::io_context& io_, app::config cfg)
               config.database_url.empty() ? records::call_audio_home::local_disk : records::call_audio_home::also_in_store),
       services{config, completed, active, admitted, routes, records, disk_pool, rest_settings(config), machine_verdicts,
                shared.get()},
-      webhooks{config, routes, active, admitted, records, machine_verdicts},
+      webhooks{config, routes, active, admitted, records, machine_verdicts, contexts},
       outbound{config, routes, active, records, database_pool, webhooks, rest_settings(config)},
       campaigns(std::make_shared<campaign_runner>(io_.get_executor(), outbound, instance)),
       deliveries(std::make_shared<webhook_sender>(asio::make_strand(io_), outbound, instance, webhook_tls)) {
   webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
   webhooks.precalls = &precalls;
   webhooks.shared = shared.get();
+  if (shared) shared->call_contexts = &contexts;
   if (shared)
     shared->on_fresh_stream = [this](const std::string& call_sid, const fresh_stream& stream) {
       webhooks.prewarm_fresh_stream(call_sid, stream);
@@ -78,7 +83,8 @@ void gateway::impl::start_deliveries_if_wanted() {
 }
 
 
-gateway::gateway(asio::io_context& io, app::config config) : impl_(std::make_shared<impl>(io, std::move(config))) {}
+gateway::gateway(asio::io_context& io, app::config config, std::vector<asio::io_context*> more_io)
+    : impl_(std::make_shared<impl>(io, std::move(config), std::move(more_io))) {}
 
 gateway::~gateway() {
   stop_accepting();

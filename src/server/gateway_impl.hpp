@@ -20,7 +20,7 @@
 #include "call/completed_calls.hpp"
 #include "call/twilio_stream.hpp"
 #include "records/record_writer.hpp"
-#include "net/call_executor.hpp"
+#include "net/call_contexts.hpp"
 #include "server/calls_api.hpp"
 #include "server/configured_agents.hpp"
 #include "server/console/console.hpp"
@@ -48,9 +48,9 @@ enum class listener_kind { main, admin };
 struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
   using request = boost::beast::http::request<boost::beast::http::string_body>;
   using response = boost::beast::http::response<boost::beast::http::string_body>;
-  boost::asio::io_context& io;
+  boost::asio::io_context& io;  // the listeners, the signals' and the stores' completions; calls too
   app::config config;
-  const unsigned io_threads = config.io_threads();  // resolved once, not at every accept
+  net::call_contexts contexts;  // where connections and calls run: `io`, then one io_context per other io thread
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::ip::tcp::acceptor admin_acceptor;
   call::completed_calls completed;
@@ -86,7 +86,7 @@ struct gateway::impl : std::enable_shared_from_this<gateway::impl> {
                                    records::now_epoch_ms()};
 
 
-  impl(boost::asio::io_context& io_, app::config cfg);
+  impl(boost::asio::io_context& io_, app::config cfg, std::vector<boost::asio::io_context*> more_io);
   ~impl();
   void start_deliveries_if_wanted();
 

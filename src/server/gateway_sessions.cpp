@@ -32,10 +32,11 @@ std::uint16_t gateway::impl::open_listener(const std::shared_ptr<impl>& self, tc
 }
 
 // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
-// Each connection gets the executor of a call (call_executor): its coroutines never run at once.
+// Connections are spread over the io threads in turn (net/call_contexts.hpp); a stream whose URL names another
+// moves there at its upgrade.
 asio::awaitable<void> gateway::impl::listen(std::shared_ptr<impl> self, tcp::acceptor& acceptor, listener_kind kind) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(net::call_executor(self->io, self->io_threads), use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(self->contexts.at(self->contexts.next()), use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE and friends: log, count, and keep serving the calls we have; a short pause, or a full
@@ -90,7 +91,8 @@ asio::awaitable<void> gateway::impl::serve(beast::tcp_stream stream, listener_ki
     request req = parser.release();
     if (kind == listener_kind::main && beast::websocket::is_upgrade(req)) {
       auto self = shared_from_this();  // named (GCC 12: docs/gcc12-coroutines.md)
-      co_await upgrade_to_stream(std::move(stream), std::move(req), config, pending, services, draining, std::move(self));
+      co_await upgrade_to_stream(std::move(stream), std::move(req), config, pending, services, contexts, draining,
+                                 std::move(self));
       co_return;
     }
     if (kind == listener_kind::main && is_outbound_api(req)) {

@@ -29,7 +29,7 @@ std::string read_file(const std::filesystem::path& file, const std::string& what
 // One route table with each route's agents, built once and then only read (from any thread).
 class route_generation {
  public:
-  route_generation(boost::asio::io_context& io, boost::asio::thread_pool& disk, route_table table,
+  route_generation(boost::asio::thread_pool& disk, route_table table,
                    call::precall_answers* precalls)
       : table_(std::move(table)) {
     for (const auto& r : table_.routes()) {
@@ -44,7 +44,7 @@ class route_generation {
         e->settings.system_prompt = read_file(*r.system_prompt_file, "ROUTES_FILE: route " + r.name + ": system_prompt_file");
       // Throws app::config_error for a prompt that cannot be loaded: named by the route too.
       try {
-        e->agents = std::make_unique<configured_agents>(io, e->settings, disk, r.dynamic_variables, precalls);
+        e->agents = std::make_unique<configured_agents>(e->settings, disk, r.dynamic_variables, precalls);
       } catch (const app::config_error& error) {
         throw app::config_error("ROUTES_FILE: route " + r.name + ": " + error.what());
       }
@@ -78,9 +78,8 @@ class route_generation {
   std::vector<std::unique_ptr<entry>> entries_;  // one per route, in the table's order
 };
 
-routing::routing(boost::asio::io_context& io, const app::config& base, boost::asio::thread_pool& disk,
-                 call::precall_answers* precalls)
-    : io_(io), base_(base), disk_(disk), precalls_(precalls), current_(load()) {
+routing::routing(const app::config& base, boost::asio::thread_pool& disk, call::precall_answers* precalls)
+    : base_(base), disk_(disk), precalls_(precalls), current_(load()) {
   const auto& routes = current_->table().routes();
   log(log_level::info, "routes loaded",
       {{"file", base.routes_file.empty() ? "(none: the environment is the one route)" : base.routes_file.string()},
@@ -91,11 +90,11 @@ routing::~routing() = default;
 
 std::shared_ptr<route_generation> routing::load() const {
   if (base_.routes_file.empty())
-    return std::make_shared<route_generation>(io_, disk_, route_table::single(base_), precalls_);
+    return std::make_shared<route_generation>(disk_, route_table::single(base_), precalls_);
   const std::string text = read_file(base_.routes_file, "ROUTES_FILE");
   auto table = route_table::parse(text, base_, app::process_environment());
   if (!table) throw app::config_error(table.error().message + " (" + base_.routes_file.string() + ")");
-  return std::make_shared<route_generation>(io_, disk_, std::move(*table), precalls_);
+  return std::make_shared<route_generation>(disk_, std::move(*table), precalls_);
 }
 
 std::optional<std::string> routing::reload() {

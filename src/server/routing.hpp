@@ -4,7 +4,6 @@
 // name. A call holds its generation for as long as it runs, and so does a call between its webhook and its
 // stream, so that a reload changes only what new calls get.
 #pragma once
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <map>
@@ -38,8 +37,7 @@ class routing final : public call::route_finder {
   // The routes file (ROUTES_FILE), or the environment as the one route; throws app::config_error with one
   // line naming the file, the route and the key.
   // `precalls`: where the pre-call webhook's answers wait for the agents (nullptr: nowhere).
-  routing(boost::asio::io_context& io, const app::config& base, boost::asio::thread_pool& disk,
-          call::precall_answers* precalls = nullptr);
+  routing(const app::config& base, boost::asio::thread_pool& disk, call::precall_answers* precalls = nullptr);
   ~routing() override;
 
   // Reads and checks the routes file again: new calls get the new routes. On an error the routes in force
@@ -66,7 +64,6 @@ class routing final : public call::route_finder {
   std::shared_ptr<route_generation> load() const;
   static std::optional<route_choice> granted(const std::shared_ptr<route_generation>& generation, std::string_view grant);
 
-  boost::asio::io_context& io_;
   const app::config& base_;
   boost::asio::thread_pool& disk_;
   call::precall_answers* precalls_;

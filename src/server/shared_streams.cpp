@@ -220,7 +220,8 @@ twilio::http_answer shared_streams::decide(const std::string& call_sid, bool dra
   if (decision.what == kind::apologise) return twilio::answer_stream_ended(false, config_);
   // The same route and parameters as the lost stream's, and the count: the new stream's record shows it.
   fresh = fresh_stream_for(*stream);
-  auto stream_url = draining ? config_.stream_url_for(app::stream_path) : config_.stream_url();
+  if (!draining && call_contexts) fresh->call_context = call_contexts->next_to_name();
+  auto stream_url = draining ? config_.stream_url_for(app::stream_path) : config_.stream_url(fresh->call_context);
   return twilio::answer_connect_stream(call_sid, fresh->grant, fresh->parameters, std::move(stream_url), config_,
                                        std::chrono::system_clock::now());
 }

@@ -16,6 +16,7 @@
 
 #include "call/stream_presence.hpp"
 #include "records/call_store.hpp"
+#include "net/call_contexts.hpp"
 #include "server/stream_end.hpp"
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
@@ -48,6 +49,8 @@ class shared_streams final : public call::stream_presence {
   // A fresh stream to this instance was just answered (on the request's executor): the gateway pre-warms
   // the route's agent while Twilio opens it. Set before start().
   std::function<void(const std::string& call_sid, const fresh_stream& stream)> on_fresh_stream;
+  // Where calls run: a fresh stream's URL names the io thread that its pre-warm takes. Set before start().
+  net::call_contexts* call_contexts = nullptr;
 
   // Beats every `beat` (instances table) and, each time, counts the live streams of the other instances per
   // route: what the voice webhook's admission adds to its own (MAX_CALLS and a route's max_calls hold across

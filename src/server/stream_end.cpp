@@ -29,7 +29,7 @@ stream_end_decision decide_stream_end(const std::optional<records::call_stream>&
 }
 
 fresh_stream fresh_stream_for(const records::call_stream& stream) {
-  fresh_stream fresh{stream.route, {}};
+  fresh_stream fresh{stream.route, {}, std::nullopt};
   for (const auto& [name, value] : stream.parameters) {
     if (name == twilio::route_parameter) fresh.grant = value;
     else fresh.parameters.emplace_back(name, value);

@@ -28,6 +28,7 @@ stream_end_decision decide_stream_end(const std::optional<records::call_stream>&
 struct fresh_stream {
   std::string grant;
   std::vector<std::pair<std::string, std::string>> parameters;
+  std::optional<unsigned> call_context;  // the io thread its URL names (net/call_contexts.hpp)
 };
 fresh_stream fresh_stream_for(const records::call_stream& stream);
 

@@ -1,6 +1,8 @@
 #include "server/stream_upgrade.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <unistd.h>
 
 #include "app/report_escape.hpp"
 #include "server/http_replies.hpp"
@@ -15,15 +17,58 @@ using app::log;
 using app::log_level;
 using app::metrics;
 
+namespace {
+
+// The io_context `stream` is on, or another the call's URL names.
+asio::io_context* named_context(beast::tcp_stream& stream, std::optional<unsigned> named, net::call_contexts& contexts) {
+  // A name this process does not have (a stream sent here from an instance with more threads) is only a hint.
+  if (!named || *named >= contexts.size()) return nullptr;
+  asio::io_context& there = contexts.at(*named);
+  asio::execution_context& here = asio::query(stream.get_executor(), asio::execution::context);
+  return &here == &there ? nullptr : &there;
+}
+
+// The same connection, on another io_context, into `moved`, before anything is pending on it; false (the
+// socket closed) should the new context refuse it.
+bool move_to(beast::tcp_stream& stream, asio::io_context& context, std::optional<beast::tcp_stream>& moved) {
+  beast::error_code ec;
+  const auto protocol = stream.socket().local_endpoint(ec).protocol();
+  if (ec) return false;
+  const auto descriptor = stream.socket().release(ec);
+  if (ec) return false;
+  asio::ip::tcp::socket socket(context);
+  socket.assign(protocol, descriptor, ec);
+  if (ec) {
+    ::close(descriptor);
+    return false;
+  }
+  moved.emplace(std::move(socket));
+  return true;
+}
+
+// The call outlives this HTTP exchange: it runs as a coroutine of its own, so that the HTTP session's frames
+// and buffers are freed now rather than kept for the length of the call. The completion handler holds the
+// server for as long as the call runs.
+void spawn_call(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req, call::upgrade_auth auth,
+                call::pending_streams::ticket ticket, call::stream_services& services, std::shared_ptr<void> owner) {
+  const auto executor = stream.get_executor();
+  asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), auth, std::move(ticket), services),
+                 [owner = std::move(owner), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
+}
+
+}  // namespace
+
 asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::request<beast::http::string_body> req,
                                         const app::config& config, call::pending_streams& pending,
-                                        call::stream_services& services, bool draining, std::shared_ptr<void> owner) {
+                                        call::stream_services& services, net::call_contexts& contexts, bool draining,
+                                        std::shared_ptr<void> owner) {
   const std::string_view path = req.target().substr(0, req.target().find('?'));
-  if (!app::is_stream_path(path)) {
+  const auto parts = app::parse_stream_path(path);
+  if (!parts) {
     co_await write_response(stream, text_response(404, "not found\n", req.version(), false), config.http_timeout);
     co_return;
   }
-  if (draining && config.instance_id_configured && config.stream_url_for(path) != config.stream_url()) {
+  if (draining && config.instance_id_configured && parts->instance != config.instance_id) {
     metrics().rejected_streams.inc("draining");
     log(log_level::info, "stream refused: draining, and its call was answered elsewhere", {{"path", path}});
     co_await write_response(stream, text_response(503, "draining\n", req.version(), false), config.http_timeout);
@@ -61,12 +106,19 @@ asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::r
     co_await write_response(stream, text_response(503, "too many pending streams\n", req.version(), false), config.http_timeout);
     co_return;
   }
-  // The call outlives this HTTP exchange: it runs as a coroutine of its own, so that the HTTP session's
-  // frames and buffers are freed now rather than kept for the length of the call. The completion handler
-  // holds the server for as long as the call runs.
-  const auto executor = stream.get_executor();
-  asio::co_spawn(executor, call::serve_twilio_stream(std::move(stream), std::move(req), auth, std::move(ticket), services),
-                 [owner = std::move(owner), report = app::report_escape("call")](std::exception_ptr e) { report(e); });
+  // The call runs where its pre-warmed conversation does: the socket moves to the io thread its URL names
+  // (the webhook chose it), so that every frame of the call stays on that thread.
+  std::optional<beast::tcp_stream> call_stream;
+  if (auto* there = named_context(stream, parts->call_context, contexts)) {
+    if (!move_to(stream, *there, call_stream)) {
+      metrics().rejected_streams.inc("not_moved");
+      log(log_level::error, "stream dropped: its socket could not move to the io thread its URL names");
+      co_return;
+    }
+  } else {
+    call_stream.emplace(std::move(stream));
+  }
+  spawn_call(std::move(*call_stream), std::move(req), auth, std::move(ticket), services, std::move(owner));
 }
 
 }  // namespace voicebridge::server

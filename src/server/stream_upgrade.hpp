@@ -1,6 +1,7 @@
 // Twilio's upgrade to the Media Streams WebSocket, before the call: the path, the gateway's credentials, the
 // upgrade's own signature when it carries one, and a place in the pending-stream budget; then the call runs
-// as a coroutine of its own (call/twilio_stream.hpp), holding `owner` (the gateway) for as long as it runs.
+// as a coroutine of its own (call/twilio_stream.hpp), holding `owner` (the gateway) for as long as it runs, on
+// the io thread the path names (net/call_contexts.hpp), or on the one that accepted the socket.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -10,6 +11,7 @@
 
 #include "call/pending_streams.hpp"
 #include "call/twilio_stream.hpp"
+#include "net/call_contexts.hpp"
 #include "voicebridge/app/config.hpp"
 
 namespace voicebridge::server {
@@ -19,7 +21,7 @@ namespace voicebridge::server {
 boost::asio::awaitable<void> upgrade_to_stream(boost::beast::tcp_stream stream,
                                                boost::beast::http::request<boost::beast::http::string_body> req,
                                                const app::config& config, call::pending_streams& pending,
-                                               call::stream_services& services, bool draining,
-                                               std::shared_ptr<void> owner);
+                                               call::stream_services& services, net::call_contexts& contexts,
+                                               bool draining, std::shared_ptr<void> owner);
 
 }  // namespace voicebridge::server

@@ -75,19 +75,22 @@ twilio::http_answer twilio_webhooks::connect(const twilio::form_params& params, 
   // What the agent is told before the stream's `start` (the pre-warm) is what the `start` will carry.
   auto told = twilio::call_parameters(params);
   told.insert(told.end(), extra.begin(), extra.end());
-  auto answer = twilio::answer_voice_webhook(params, config, choice.grant, now, std::move(extra));
+  // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready, on the io
+  // thread that the stream's URL names: the call then runs on that one thread (net/call_contexts.hpp).
+  const bool prewarm = !route.voicemail_only && route.settings.prewarm;
+  const auto context = prewarm ? call_contexts.next_to_name() : std::nullopt;
+  auto answer = twilio::answer_voice_webhook(params, config, choice.grant, now, std::move(extra), context);
   if (answer.status != 200) return answer;
   routes.hold_for_stream(call_sid, choice.route);
   start_precall(params, route, told, outbound);
-  // While Twilio sets up the call's media and opens the stream, the agent conversation gets ready.
-  if (!route.voicemail_only && route.settings.prewarm) choice.agents->prewarm(call_sid, std::move(told));
+  if (prewarm) choice.agents->prewarm(call_sid, std::move(told), call_contexts.at(context.value_or(0)).get_executor());
   return answer;
 }
 
 void twilio_webhooks::prewarm_fresh_stream(const std::string& call_sid, const fresh_stream& stream) {
   auto choice = routes.choose_granted(stream.grant);
   if (!choice || choice->route->voicemail_only || !choice->route->settings.prewarm) return;
-  choice->agents->prewarm(call_sid, stream.parameters);
+  choice->agents->prewarm(call_sid, stream.parameters, call_contexts.at(stream.call_context.value_or(0)).get_executor());
 }
 
 void twilio_webhooks::start_precall(const twilio::form_params& params, const call::call_route& route,

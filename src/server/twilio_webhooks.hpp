@@ -10,6 +10,7 @@
 #include "call/admission.hpp"
 #include "call/amd_results.hpp"
 #include "call/call_registry.hpp"
+#include "net/call_contexts.hpp"
 #include "records/record_writer.hpp"
 #include "server/precall.hpp"
 #include "server/routing.hpp"
@@ -37,6 +38,7 @@ struct twilio_webhooks {
   call::admission& admitted;
   records::record_writer& records;
   call::amd_results& machine_verdicts;
+  net::call_contexts& call_contexts;  // the io thread of each pre-warmed conversation, named in its stream's URL
   std::function<void(campaign_call_end)> on_campaign_call_end;  // set by the gateway: its campaign runner
   // The pre-call webhook (server/precall.hpp): its answers, and the gateway's way to send one beside the call.
   call::precall_answers* precalls = nullptr;

@@ -9,7 +9,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -55,9 +59,49 @@ std::chrono::microseconds heartbeat_interval() {
   return interval;
 }
 
-// A timer on the shared io_context: when it fires late, every call on that loop was delayed as much.
-// A loop stuck for good stops the WATCHDOG=1 pings, and systemd restarts the service.
-asio::awaitable<void> heartbeat(const server::gateway& server) {
+// The io threads after the first (run_service's own): one io_context each, run by that thread alone
+// (net/call_contexts.hpp), kept running while idle until stopped.
+class more_io_threads {
+ public:
+  explicit more_io_threads(unsigned count) {
+    for (unsigned i = 0; i < count; ++i) {
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+      idle_.push_back(asio::make_work_guard(*contexts_.back()));
+    }
+  }
+  ~more_io_threads() { stop(); }
+  more_io_threads(const more_io_threads&) = delete;
+  more_io_threads& operator=(const more_io_threads&) = delete;
+
+  std::vector<asio::io_context*> contexts() const {
+    std::vector<asio::io_context*> all;
+    for (const auto& c : contexts_) all.push_back(c.get());
+    return all;
+  }
+  void start() {
+    for (auto& c : contexts_) threads_.emplace_back([&io = *c] { io.run(); });
+  }
+  // Their loops end (what is queued there is destroyed with the contexts) and their threads are joined.
+  void stop() {
+    idle_.clear();
+    for (auto& c : contexts_) c->stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_;
+  std::vector<std::thread> threads_;
+};
+
+// When each io thread's heartbeat last fired (steady clock ticks).
+using beat_times = std::vector<std::atomic<std::chrono::steady_clock::rep>>;
+
+// A timer on each io thread's loop: when it fires late, every call on that loop was delayed as much. The first
+// thread's pings systemd (WATCHDOG=1) while every loop beats: one stuck for good stops the pings, and systemd
+// restarts the service.
+asio::awaitable<void> heartbeat(const server::gateway& server, beat_times& beats, std::size_t index) {
   const auto interval = heartbeat_interval();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto next = std::chrono::steady_clock::now() + interval;
@@ -68,6 +112,12 @@ asio::awaitable<void> heartbeat(const server::gateway& server) {
     const auto now = std::chrono::steady_clock::now();
     metrics().event_loop_lag_seconds.observe(std::max(now - next, std::chrono::steady_clock::duration::zero()));
     next = std::max(next + interval, now);
+    beats[index].store(now.time_since_epoch().count(), std::memory_order_relaxed);
+    if (index != 0) continue;
+    const auto stuck = std::any_of(beats.begin(), beats.end(), [&](const auto& beat) {
+      return now - std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(beat.load())) > 4 * interval;
+    });
+    if (stuck) continue;
     const auto calls = server.active_calls();
     if (calls != last_calls) {
       last_calls = calls;
@@ -112,10 +162,17 @@ int run_service(const config& config) {
   // A file size limit must fail the write (recordings: counted, logged, the call goes on), not kill every call.
   ::signal(SIGXFSZ, SIG_IGN);
   const unsigned threads = config.io_threads();
-  asio::io_context io(static_cast<int>(threads));
-  server::gateway server(io, config);
+  // One io_context per io thread (net/call_contexts.hpp): this thread runs `io`.
+  asio::io_context io(1);
+  more_io_threads more_io(threads - 1);
+  server::gateway server(io, config, more_io.contexts());
   server.start();
-  asio::co_spawn(io, heartbeat(server), report_escape("heartbeat"));
+  beat_times beats(threads);
+  for (auto& beat : beats) beat.store(std::chrono::steady_clock::now().time_since_epoch().count());
+  asio::co_spawn(io, heartbeat(server, beats, 0), report_escape("heartbeat"));
+  const auto contexts = more_io.contexts();
+  for (std::size_t i = 0; i < contexts.size(); ++i)
+    asio::co_spawn(*contexts[i], heartbeat(server, beats, i + 1), report_escape("heartbeat"));
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool draining = false;
@@ -147,10 +204,9 @@ int run_service(const config& config) {
 
   notify_systemd("READY=1\nSTATUS=0 active calls, " + std::to_string(threads) + " threads");
   log(log_level::info, "ready", {{"threads", threads}});
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  more_io.start();
   io.run();
-  for (auto& t : pool) t.join();
+  more_io.stop();
   reloads.join();
   return 0;
 }

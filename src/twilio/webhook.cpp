@@ -73,7 +73,8 @@ std::vector<std::pair<std::string, std::string>> call_parameters(const form_para
 
 http_answer answer_voice_webhook(const form_params& params, const app::config& config, std::string_view route,
                                  std::chrono::system_clock::time_point now,
-                                 std::vector<std::pair<std::string, std::string>> extra) {
+                                 std::vector<std::pair<std::string, std::string>> extra,
+                                 std::optional<unsigned> call_context) {
   const std::string call_sid(params.get_or("CallSid", ""));
   if (!is_valid_sid(call_sid)) {
     log(log_level::warn, "voice webhook refused: missing or malformed CallSid");
@@ -90,7 +91,7 @@ http_answer answer_voice_webhook(const form_params& params, const app::config& c
       return text_answer(400, "parameter '" + name + "' holds a control character or bytes that are not UTF-8\n");
     }
   }
-  auto answer = answer_connect_stream(call_sid, route, std::move(parameters), config.stream_url(), config, now);
+  auto answer = answer_connect_stream(call_sid, route, std::move(parameters), config.stream_url(call_context), config, now);
   log(log_level::info, "voice webhook accepted",
       {{"call_sid", call_sid}, {"route", route}, {"from", params.get_or("From", "")}, {"to", params.get_or("To", "")},
        {"direction", params.get_or("Direction", "")}, {"call_status", params.get_or("CallStatus", "")}});

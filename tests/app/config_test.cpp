@@ -47,6 +47,33 @@ BOOST_AUTO_TEST_CASE(an_instance_id_keys_the_stream_path_and_a_bad_one_is_refuse
     BOOST_TEST(!is_stream_path(not_one), not_one);
 }
 
+BOOST_AUTO_TEST_CASE(a_stream_path_may_name_the_io_thread_of_its_call) {
+  const auto keyed = load_config(env({{"PUBLIC_BASE_URL", "https://gw.example.test"}, {"INSTANCE_ID", "vb1"}}));
+  BOOST_TEST(keyed.stream_url(2u) == "wss://gw.example.test/ws/twilio/stream/vb1/io_2");
+  const auto plain = load_config(env({{"PUBLIC_BASE_URL", "https://gw.example.test"}}));
+  BOOST_TEST(plain.stream_url(0u) == "wss://gw.example.test/ws/twilio/stream/io_0");
+
+  const auto both = parse_stream_path("/ws/twilio/stream/vb1/io_3");
+  BOOST_REQUIRE(both);
+  BOOST_TEST(both->instance == "vb1");
+  BOOST_TEST(both->call_context.value_or(99) == 3u);
+  const auto context_only = parse_stream_path("/ws/twilio/stream/io_12");
+  BOOST_REQUIRE(context_only);
+  BOOST_TEST(context_only->instance.empty());
+  BOOST_TEST(context_only->call_context.value_or(99) == 12u);
+  const auto instance_only = parse_stream_path("/ws/twilio/stream/vb1");
+  BOOST_REQUIRE(instance_only);
+  BOOST_TEST(!instance_only->call_context);
+  const auto bare = parse_stream_path("/ws/twilio/stream");
+  BOOST_REQUIRE(bare);
+  BOOST_TEST((bare->instance.empty() && !bare->call_context));
+  for (const char* not_one :
+       {"/ws/twilio/stream/io_", "/ws/twilio/stream/io_x", "/ws/twilio/stream/io_-1", "/ws/twilio/stream/io_12345",
+        "/ws/twilio/stream/io_1/vb1", "/ws/twilio/stream//io_1", "/ws/twilio/stream/vb1/io_1/", "/ws/twilio/stream/vb1/",
+        "/ws/twilio/stream/vb1/io_1x", "/ws/twilio/stream/vb1/io_ 1", "/ws/twilio/stream/io_1/"})
+    BOOST_TEST(!is_stream_path(not_one), not_one);
+}
+
 BOOST_AUTO_TEST_CASE(defaults_need_no_environment) {
   const auto c = load_config(env({}));
   BOOST_TEST(c.port == 8080);

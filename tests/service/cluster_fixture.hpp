@@ -66,7 +66,9 @@ class cluster {
                             {"PORT", std::to_string(ports_.at(static_cast<std::size_t>(n - 1)))},
                             {"DATABASE_URL", pg_.url()},
                             {"ADMIN_TOKEN", cluster_admin_token},
-                            {"THREADS", "1"}});
+                            // Two io threads: the stream URLs name one (/vbN/io_K), and HAProxy must still
+                            // route on the instance's key.
+                            {"THREADS", "2"}});
     for (const auto& [k, v] : extra_) env[k] = v;
     auto process = std::make_unique<gateway_process>(env);
     if (gateways_.size() >= static_cast<std::size_t>(n)) gateways_[static_cast<std::size_t>(n - 1)] = std::move(process);

@@ -214,7 +214,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(service_threads)
 
-// Several io threads, calls on strands, the agent client included: every call byte-exact both ways.
+// Several io threads, one io_context each, the agent client included: every call byte-exact both ways, and
+// each call's stream run on the io thread of its pre-warmed conversation (its URL named it).
 // (Under the ThreadSanitizer build this is the data-race check of the multi-threaded server.)
 BOOST_AUTO_TEST_CASE(twenty_calls_over_four_threads_are_byte_exact_and_metrics_pass_promtool) {
   client_loop client;
@@ -263,6 +264,8 @@ BOOST_AUTO_TEST_CASE(twenty_calls_over_four_threads_are_byte_exact_and_metrics_p
   BOOST_TEST(body.find("voicebridge_caller_frames_total{direction=\"in\"} 1000\n") != std::string::npos);
   BOOST_TEST(body.find("voicebridge_active_calls 0\n") != std::string::npos);
   BOOST_TEST(body.find("voicebridge_agent_connect_seconds_count 20\n") != std::string::npos);
+  BOOST_TEST(body.find("voicebridge_prewarms_total{result=\"hit\"} 20\n") != std::string::npos);
+  BOOST_TEST(body.find("adopted_across_threads") == std::string::npos);
 
   if (std::system("command -v promtool >/dev/null") != 0) {
     BOOST_TEST_MESSAGE("promtool not installed: exposition checked by the metrics_format unit test only");

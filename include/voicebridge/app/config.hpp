@@ -168,8 +168,9 @@ struct config {
 
   std::filesystem::path recordings_dir() const { return state_dir / "recordings"; }
 
-  // Derived: wss://host/ws/twilio/stream[/INSTANCE_ID] (ws:// for an http base URL, for local runs).
-  std::string stream_url() const;
+  // Derived: wss://host/ws/twilio/stream[/INSTANCE_ID][/io_N] (ws:// for an http base URL, for local runs).
+  // `call_context`: the io thread that holds the call's pre-warmed conversation, where its stream should run.
+  std::string stream_url(std::optional<unsigned> call_context = std::nullopt) const;
   // The URL Twilio signed for a stream that asked for `path` (this instance's, or another's: a stream the load
   // balancer sent elsewhere is served all the same).
   std::string stream_url_for(std::string_view path) const;
@@ -194,10 +195,17 @@ config load_config(const env_lookup& env, const std::vector<std::string>& args =
 inline constexpr std::string_view voice_webhook_path = "/api/twilio/voice/inbound";
 inline constexpr std::string_view stream_ended_path = "/api/twilio/voice/stream-ended";
 inline constexpr std::string_view stream_path = "/ws/twilio/stream";
+inline constexpr std::string_view call_context_prefix = "io_";
 // An instance key: 1-32 of [a-z0-9-], as in a DNS label (a pod or host name serves).
 bool is_instance_id(std::string_view text);
-// /ws/twilio/stream, or /ws/twilio/stream/<instance key>.
-bool is_stream_path(std::string_view path);
+// A stream's path: /ws/twilio/stream, then the instance key that answered its webhook (several instances),
+// then io_<N>, the io thread that holds its pre-warmed conversation (several threads). Each is optional.
+struct stream_path_parts {
+  std::string_view instance;  // empty: none named
+  std::optional<unsigned> call_context;
+};
+std::optional<stream_path_parts> parse_stream_path(std::string_view path);
+inline bool is_stream_path(std::string_view path) { return parse_stream_path(path).has_value(); }
 inline constexpr std::string_view health_path = "/healthz";
 inline constexpr std::string_view metrics_path = "/metrics";
 inline constexpr std::string_view status_callback_path = "/api/twilio/voice/status";

@@ -91,7 +91,9 @@ struct gateway_metrics {
   histogram agent_connect_seconds;
   histogram first_agent_audio_seconds;  // from the stream's `start` to the first agent audio sent to Twilio
   histogram first_agent_audio_from_webhook_seconds;  // pre-warmed calls: from the webhook instead
-  labelled_counter prewarms;  // by result: opened, hit, miss, expired, failed, failed_after_adoption
+  // by result: opened, hit, miss, expired, failed, failed_after_adoption, adopted_across_threads (of the hits:
+  // the stream ran on another io thread than its conversation)
+  labelled_counter prewarms;
   counter barge_ins;
   labelled_counter agent_close_codes;  // by WebSocket close code ("none" when the socket just dropped)
   labelled_counter rejected_streams;   // by reason

@@ -19,7 +19,9 @@ namespace voicebridge::server {
 
 class gateway {
  public:
-  gateway(boost::asio::io_context& io, app::config config);
+  // `io` and each of `more_io` must be run by one thread each (and outlive the gateway). Connections and calls
+  // are spread over them, each call on one; `io` also has the listeners and the gateway's own work.
+  gateway(boost::asio::io_context& io, app::config config, std::vector<boost::asio::io_context*> more_io = {});
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;

@@ -35,10 +35,12 @@ std::vector<std::pair<std::string, std::string>> call_parameters(const form_para
 
 // TwiML that connects the call to our Media Stream, with the route the gateway chose for it and a per-call
 // stream token (bound to the call and the route) in <Parameter>s, then `extra` ones (an outbound call's
-// direction and variables: each within Twilio's size limit, checked by whoever made them).
+// direction and variables: each within Twilio's size limit, checked by whoever made them). `call_context`: the
+// io thread the stream should run on (config::stream_url).
 http_answer answer_voice_webhook(const form_params& params, const app::config& config, std::string_view route,
                                  std::chrono::system_clock::time_point now,
-                                 std::vector<std::pair<std::string, std::string>> extra = {});
+                                 std::vector<std::pair<std::string, std::string>> extra = {},
+                                 std::optional<unsigned> call_context = std::nullopt);
 
 // <Connect action><Stream url="stream_url"> (this instance's, or any instance's), with a fresh stream token
 // for (call, route) and the route in <Parameter>s, then `parameters` (each already checked: XML text within

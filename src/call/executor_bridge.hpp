@@ -1,10 +1,9 @@
-// A call and an agent on different strands: a conversation pre-warmed during the webhook lives on a strand
-// of its own, while the Twilio stream that adopts it was accepted on another. Each side's calls into the
-// other are dispatched onto the other's strand (in order, FIFO), so each object is only ever touched from
-// its own strand and neither needs a lock.
-// With one io thread there are no strands: both sides run on the io_context itself, and each call is made
-// directly (as dispatch would make it), without dispatch's type-erased function object and a copy of each
-// frame.
+// A call and an agent on different io threads: a conversation pre-warmed during the webhook lives on the io
+// thread its stream's URL named, and a stream that reached another one (its URL named none, or a thread this
+// process does not have) adopts it there. Each side's calls into the other are dispatched onto the other's
+// executor (in order, FIFO), so each object is only ever touched from its own thread and neither needs a lock.
+// On one io thread, as nearly every call is (net/call_contexts.hpp), each call is made directly (as dispatch
+// would make it), without dispatch's type-erased function object and a copy of each frame.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -14,10 +13,10 @@
 
 namespace voicebridge::call {
 
-// The caller as seen from the agent's strand. Holds the call weakly: audio for a call that has ended is dropped.
-class caller_on_strand final : public caller_link {
+// The caller as seen from the agent's thread. Holds the call weakly: audio for a call that has ended is dropped.
+class caller_on_executor final : public caller_link {
  public:
-  caller_on_strand(boost::asio::any_io_executor call_executor, std::weak_ptr<caller_link> caller, bool direct)
+  caller_on_executor(boost::asio::any_io_executor call_executor, std::weak_ptr<caller_link> caller, bool direct)
       : executor_(std::move(call_executor)), caller_(std::move(caller)), direct_(direct) {}
 
   void send_audio(std::string_view payload) override {
@@ -57,11 +56,11 @@ class caller_on_strand final : public caller_link {
   bool direct_;
 };
 
-// The agent as seen from the call's strand: events are handed to the agent's strand; the agent holds itself
+// The agent as seen from the call's thread: events are handed to the agent's executor; the agent holds itself
 // alive while they are in flight.
-class agent_on_strand {
+class agent_on_executor {
  public:
-  agent_on_strand(std::shared_ptr<agent> target, boost::asio::any_io_executor agent_executor, bool direct)
+  agent_on_executor(std::shared_ptr<agent> target, boost::asio::any_io_executor agent_executor, bool direct)
       : target_(std::move(target)), executor_(std::move(agent_executor)), direct_(direct) {}
 
   void on_caller_audio(std::string_view payload) {
