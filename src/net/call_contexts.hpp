@@ -4,6 +4,7 @@
 // io_context and a strand per call, two threads cost a third more CPU per call than one (issue #23).
 #pragma once
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <atomic>
 #include <cassert>
 #include <optional>
@@ -33,5 +34,10 @@ class call_contexts {
   std::vector<boost::asio::io_context*> contexts_;
   std::atomic<unsigned> next_{0};
 };
+
+// The same connection on `context`, before anything is pending on it; nullopt (the socket closed) should that
+// context refuse it.
+std::optional<boost::asio::ip::tcp::socket> move_socket(boost::asio::ip::tcp::socket& socket,
+                                                        boost::asio::io_context& context);
 
 }  // namespace voicebridge::net

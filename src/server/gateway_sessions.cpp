@@ -33,10 +33,11 @@ std::uint16_t gateway::impl::open_listener(const std::shared_ptr<impl>& self, tc
 
 // Static and holding `self`, as the sessions do: the server object may be destroyed while this waits.
 // Connections are spread over the io threads in turn (net/call_contexts.hpp); a stream whose URL names another
-// moves there at its upgrade.
+// moves there at its upgrade. Each is accepted on the listener's own io_context and moved after: an accept
+// still pending when the loops stop then holds no socket of a context destroyed before it.
 asio::awaitable<void> gateway::impl::listen(std::shared_ptr<impl> self, tcp::acceptor& acceptor, listener_kind kind) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(self->contexts.at(self->contexts.next()), use_tuple);
+    auto [ec, accepted] = co_await acceptor.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE and friends: log, count, and keep serving the calls we have; a short pause, or a full
@@ -47,8 +48,11 @@ asio::awaitable<void> gateway::impl::listen(std::shared_ptr<impl> self, tcp::acc
       co_await pause.async_wait(use_tuple);
       continue;
     }
-    socket.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
-    asio::co_spawn(socket.get_executor(), session(std::move(socket), self, kind), app::report_escape("connection"));
+    accepted.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
+    auto& there = self->contexts.at(self->contexts.next());
+    auto socket = &there == &self->io ? std::optional(std::move(accepted)) : net::move_socket(accepted, there);
+    if (!socket) continue;  // closed: the peer sees its connection refused
+    asio::co_spawn(socket->get_executor(), session(std::move(*socket), self, kind), app::report_escape("connection"));
   }
 }
 

@@ -1,8 +1,6 @@
 #include "server/stream_upgrade.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <unistd.h>
 
 #include "app/report_escape.hpp"
 #include "server/http_replies.hpp"
@@ -26,24 +24,6 @@ asio::io_context* named_context(beast::tcp_stream& stream, std::optional<unsigne
   asio::io_context& there = contexts.at(*named);
   asio::execution_context& here = asio::query(stream.get_executor(), asio::execution::context);
   return &here == &there ? nullptr : &there;
-}
-
-// The same connection, on another io_context, into `moved`, before anything is pending on it; false (the
-// socket closed) should the new context refuse it.
-bool move_to(beast::tcp_stream& stream, asio::io_context& context, std::optional<beast::tcp_stream>& moved) {
-  beast::error_code ec;
-  const auto protocol = stream.socket().local_endpoint(ec).protocol();
-  if (ec) return false;
-  const auto descriptor = stream.socket().release(ec);
-  if (ec) return false;
-  asio::ip::tcp::socket socket(context);
-  socket.assign(protocol, descriptor, ec);
-  if (ec) {
-    ::close(descriptor);
-    return false;
-  }
-  moved.emplace(std::move(socket));
-  return true;
 }
 
 // The call outlives this HTTP exchange: it runs as a coroutine of its own, so that the HTTP session's frames
@@ -110,11 +90,13 @@ asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::r
   // (the webhook chose it), so that every frame of the call stays on that thread.
   std::optional<beast::tcp_stream> call_stream;
   if (auto* there = named_context(stream, parts->call_context, contexts)) {
-    if (!move_to(stream, *there, call_stream)) {
+    auto moved = net::move_socket(stream.socket(), *there);
+    if (!moved) {
       metrics().rejected_streams.inc("not_moved");
       log(log_level::error, "stream dropped: its socket could not move to the io thread its URL names");
       co_return;
     }
+    call_stream.emplace(std::move(*moved));
   } else {
     call_stream.emplace(std::move(stream));
   }

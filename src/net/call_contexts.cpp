@@ -1,0 +1,23 @@
+#include "net/call_contexts.hpp"
+
+#include <unistd.h>
+
+namespace voicebridge::net {
+
+std::optional<boost::asio::ip::tcp::socket> move_socket(boost::asio::ip::tcp::socket& socket,
+                                                        boost::asio::io_context& context) {
+  boost::system::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return std::nullopt;
+  const auto descriptor = socket.release(ec);
+  if (ec) return std::nullopt;
+  boost::asio::ip::tcp::socket moved(context);
+  moved.assign(protocol, descriptor, ec);
+  if (ec) {
+    ::close(descriptor);
+    return std::nullopt;
+  }
+  return moved;
+}
+
+}  // namespace voicebridge::net
