@@ -131,7 +131,7 @@ void gateway::end_calls(bool terminal) {
 }
 
 asio::awaitable<bool> gateway::calls_ended(std::chrono::steady_clock::time_point deadline) {
-  // A concurrent channel: the last call ends on its own strand, maybe on another thread. Its one slot keeps a
+  // A concurrent channel: the last call ends on its own io thread, maybe another one. Its one slot keeps a
   // wake-up sent before this waits.
   auto ended = std::make_shared<asio::experimental::concurrent_channel<void(boost::system::error_code)>>(
       co_await asio::this_coro::executor, 1);

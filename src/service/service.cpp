@@ -164,11 +164,11 @@ int run_service(const config& config) {
   const unsigned threads = config.io_threads();
   // One io_context per io thread (net/call_contexts.hpp): this thread runs `io`.
   asio::io_context io(1);
+  beat_times beats(threads);  // before the threads: their heartbeats write it until they are joined
+  for (auto& beat : beats) beat.store(std::chrono::steady_clock::now().time_since_epoch().count());
   more_io_threads more_io(threads - 1);
   server::gateway server(io, config, more_io.contexts());
   server.start();
-  beat_times beats(threads);
-  for (auto& beat : beats) beat.store(std::chrono::steady_clock::now().time_since_epoch().count());
   asio::co_spawn(io, heartbeat(server, beats, 0), report_escape("heartbeat"));
   const auto contexts = more_io.contexts();
   for (std::size_t i = 0; i < contexts.size(); ++i)

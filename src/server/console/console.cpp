@@ -1,5 +1,5 @@
 // The console's requests: who is signed in, which page, and the actions (each through the API or the call's
-// own strand). The pages themselves are rendered elsewhere (call_pages, operations_pages) from what this
+// own io thread). The pages themselves are rendered elsewhere (call_pages, operations_pages) from what this
 // file loads (console_data.cpp).
 #include "server/console/console.hpp"
 
