@@ -1,7 +1,7 @@
 // Where calls run. One io_context per io thread (THREADS, one per core by default), each run by its thread
 // alone: a call's coroutines (its Twilio stream, its agent, a pre-warmed conversation) all live on one
-// context, so they never run at once without a strand, and its frames never cross threads. With one shared
-// io_context and a strand per call, two threads cost a third more CPU per call than one (issue #23).
+// context, so they never run at once, with no strand, and its frames never cross threads. With one shared
+// io_context and a strand per call, two threads cost 27 % more CPU per call than one (issue #23).
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
