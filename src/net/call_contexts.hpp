@@ -35,8 +35,8 @@ class call_contexts {
   std::atomic<unsigned> next_{0};
 };
 
-// The same connection on `context`, before anything is pending on it; nullopt (the socket closed) should that
-// context refuse it.
+// The connection (taken from `socket`) on `context`, before anything is pending on it: as it is when it is
+// there already; nullopt (the socket closed) should that context refuse it.
 std::optional<boost::asio::ip::tcp::socket> move_socket(boost::asio::ip::tcp::socket& socket,
                                                         boost::asio::io_context& context);
 

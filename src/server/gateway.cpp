@@ -55,11 +55,12 @@ gateway::impl::impl(asio::io_context& io_, app::config cfg, std::vector<asio::io
   webhooks.on_campaign_call_end = [this](campaign_call_end end) { campaigns->call_ended(std::move(end), shared_from_this()); };
   webhooks.precalls = &precalls;
   webhooks.shared = shared.get();
-  if (shared) shared->call_contexts = &contexts;
-  if (shared)
+  if (shared) {
+    shared->call_contexts = &contexts;
     shared->on_fresh_stream = [this](const std::string& call_sid, const fresh_stream& stream) {
       webhooks.prewarm_fresh_stream(call_sid, stream);
     };
+  }
   webhooks.webhook_tls = webhook_tls;
   webhooks.ask_precall = [this](precall_request request, signed_post post) {
     // On a strand of its own: the request and its deadline race in one coroutine.

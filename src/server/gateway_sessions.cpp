@@ -49,8 +49,7 @@ asio::awaitable<void> gateway::impl::listen(std::shared_ptr<impl> self, tcp::acc
       continue;
     }
     accepted.set_option(tcp::no_delay(true), ec);  // 20 ms audio frames must not wait for Nagle
-    auto& there = self->contexts.at(self->contexts.next());
-    auto socket = &there == &self->io ? std::optional(std::move(accepted)) : net::move_socket(accepted, there);
+    auto socket = net::move_socket(accepted, self->contexts.at(self->contexts.next()));
     if (!socket) continue;  // closed: the peer sees its connection refused
     asio::co_spawn(socket->get_executor(), session(std::move(*socket), self, kind), app::report_escape("connection"));
   }

@@ -16,11 +16,14 @@
 
 #include "call/stream_presence.hpp"
 #include "records/call_store.hpp"
-#include "net/call_contexts.hpp"
 #include "server/stream_end.hpp"
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/webhook.hpp"
+
+namespace voicebridge::net {
+class call_contexts;
+}
 
 namespace voicebridge::server {
 

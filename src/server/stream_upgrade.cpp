@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include "app/report_escape.hpp"
+#include "net/call_contexts.hpp"
 #include "server/http_replies.hpp"
 #include "voicebridge/app/log.hpp"
 #include "voicebridge/app/metrics.hpp"
@@ -17,13 +18,11 @@ using app::metrics;
 
 namespace {
 
-// The io_context `stream` is on, or another the call's URL names.
-asio::io_context* named_context(beast::tcp_stream& stream, std::optional<unsigned> named, net::call_contexts& contexts) {
-  // A name this process does not have (a stream sent here from an instance with more threads) is only a hint.
+// The io_context the call's URL names; nullptr for none, or for a name this process does not have (a stream
+// sent here from an instance with more threads): that is only a hint.
+asio::io_context* named_context(std::optional<unsigned> named, net::call_contexts& contexts) {
   if (!named || *named >= contexts.size()) return nullptr;
-  asio::io_context& there = contexts.at(*named);
-  asio::execution_context& here = asio::query(stream.get_executor(), asio::execution::context);
-  return &here == &there ? nullptr : &there;
+  return &contexts.at(*named);
 }
 
 // The call outlives this HTTP exchange: it runs as a coroutine of its own, so that the HTTP session's frames
@@ -89,7 +88,7 @@ asio::awaitable<void> upgrade_to_stream(beast::tcp_stream stream, beast::http::r
   // The call runs where its pre-warmed conversation does: the socket moves to the io thread its URL names
   // (the webhook chose it), so that every frame of the call stays on that thread.
   std::optional<beast::tcp_stream> call_stream;
-  if (auto* there = named_context(stream, parts->call_context, contexts)) {
+  if (auto* there = named_context(parts->call_context, contexts)) {
     auto moved = net::move_socket(stream.socket(), *there);
     if (!moved) {
       metrics().rejected_streams.inc("not_moved");

@@ -11,8 +11,11 @@
 
 #include "call/pending_streams.hpp"
 #include "call/twilio_stream.hpp"
-#include "net/call_contexts.hpp"
 #include "voicebridge/app/config.hpp"
+
+namespace voicebridge::net {
+class call_contexts;
+}
 
 namespace voicebridge::server {
 

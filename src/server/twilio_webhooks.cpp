@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "call/answering_machine.hpp"
+#include "net/call_contexts.hpp"
 #include "server/dynamic_variables.hpp"
 #include "server/shared_streams.hpp"
 #include "voicebridge/app/log.hpp"

@@ -10,7 +10,6 @@
 #include "call/admission.hpp"
 #include "call/amd_results.hpp"
 #include "call/call_registry.hpp"
-#include "net/call_contexts.hpp"
 #include "records/record_writer.hpp"
 #include "server/precall.hpp"
 #include "server/routing.hpp"
@@ -18,6 +17,10 @@
 #include "voicebridge/app/config.hpp"
 #include "voicebridge/twilio/form.hpp"
 #include "voicebridge/twilio/webhook.hpp"
+
+namespace voicebridge::net {
+class call_contexts;
+}
 
 namespace voicebridge::server {
 

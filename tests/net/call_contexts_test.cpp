@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(each_io_context_takes_its_turn_and_one_alone_is_never_named
   call_contexts one({&a});
   BOOST_TEST(!one.next_to_name().has_value());  // no io_N in a stream URL with one thread
   BOOST_TEST(one.next() == 0u);
-  BOOST_TEST(&one.at(5) == &a);  // a name from a process with more threads falls on one that exists
+  BOOST_TEST(&one.at(5) == &a);  // an index past the end wraps round (the upgrade takes only names it has)
 }
 
 BOOST_AUTO_TEST_CASE(turns_taken_from_two_threads_at_once_stay_even) {
