@@ -3,7 +3,6 @@
 // Private to elevenlabs/.
 #pragma once
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <optional>
 #include <string>

@@ -26,9 +26,6 @@ using std::chrono::steady_clock;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view goodbye_mark = "agent-goodbye";
-// An audio event of 20 ms of mu-law is about 300 bytes: reading in steps of 512 keeps the read buffer near
-// the messages' size (larger chunks grow it as needed).
-constexpr std::size_t read_step = 512;
 }  // namespace
 
 conversation::conversation(const asio::any_io_executor& executor, const agent_settings& settings, std::string call_sid,
@@ -44,6 +41,9 @@ conversation::conversation(const asio::any_io_executor& executor, const agent_se
       silence_(executor) {
   init_.dynamic_variables = std::move(variables);
   init_.config_override_json = settings.config_override_json;
+  // A pong owed to the agent goes with the next message; when none is queued, an empty one wakes the writer
+  // to send it alone (net::ws_client::write).
+  ws_.on_control_owed([this] { out_.push(std::string{}); });
 }
 
 void conversation::close() {
@@ -207,15 +207,15 @@ asio::awaitable<bool> conversation::handshake(const net::service_address& addres
   const std::string initiation = serialize_initiation(init_);
   const std::string_view initiation_text = initiation;  // a named view (GCC 12: docs/gcc12-coroutines.md)
   if (auto [ec, bytes] = co_await ws_.write(initiation_text); ec) co_return fail("send initiation: " + ec.message());
-  boost::beast::flat_buffer buffer;
-  if (auto [ec, bytes] = co_await ws_.read(buffer); ec) {
+  std::string metadata;
+  if (auto ec = co_await ws_.read(metadata)) {
     if (ec != websocket::error::closed) co_return fail("read metadata: " + ec.message());
-    const auto reason = ws_.reason();
-    if (is_permanent_close(reason.code, reason.reason.c_str())) refusal_ = connect_refusal::refused;
-    co_return fail("closed before metadata: " + std::to_string(reason.code) + " " + std::string(reason.reason.c_str()));
+    const auto& reason = ws_.peer_close();
+    if (is_permanent_close(reason.code, reason.reason)) refusal_ = connect_refusal::refused;
+    co_return fail("closed before metadata: " + std::to_string(reason.code) + " " + reason.reason);
   }
   last_received_ = steady_clock::now();
-  co_return take_metadata({static_cast<const char*>(buffer.data().data()), buffer.size()});
+  co_return take_metadata(metadata);
 }
 
 // The pre-call webhook runs beside the connection (server/precall.cpp): by now it has often answered; if
@@ -237,34 +237,41 @@ asio::awaitable<void> conversation::await_precall_answer() {
   log(log_level::debug, "pre-call answer taken", {{"call_sid", call_sid_}, {"used", answer ? "true" : "false"}});
 }
 
+// Every message one read of the socket brought, in order (net::ws_client's parse / read_more / received: no
+// coroutine frame per message).
 asio::awaitable<void> conversation::reader() {
-  boost::beast::flat_buffer buffer;
+  std::vector<net::ws_message> messages;
+  std::optional<boost::system::error_code> end;
   for (;;) {
-    // In steps of read_step bytes, so that the buffer stays near the messages' size.
-    boost::system::error_code ec;
-    do {
-      auto [step_ec, bytes] = co_await ws_.read_some(buffer, read_step);
-      ec = step_ec;
-    } while (!ec && !ws_.is_message_done());
+    end = ws_.parse(messages);
+    for (auto& m : messages) {
+      last_received_ = steady_clock::now();
+      on_message(m.payload);
+      ws_.reuse(std::move(m.payload));
+    }
+    if (end) break;
+    auto [ec, n] = co_await ws_.read_more();
+    ws_.received(ec, n);
     if (ec) {
-      if (caller_gone_) {
-        close_reason_ = "caller hung up";
-        close_code_ = static_cast<int>(websocket::close_code::normal);
-      } else if (ec == websocket::error::closed) {
-        close_code_ = static_cast<int>(ws_.reason().code);
-        close_reason_ = ws_.reason().reason.c_str();
-      } else {
-        close_code_ = -1;
-        // watch_silence() dropped the socket, or it failed: the clock says which.
-        const bool silent = steady_clock::now() - last_received_ >= settings_.idle_timeout;
-        if (silent) limits_.hit("agent_idle_timeout", call_sid_);
-        close_reason_ = silent ? "agent silent past AGENT_IDLE_TIMEOUT_MS" : ec.message();
-      }
+      end = ec;
       break;
     }
-    last_received_ = steady_clock::now();
-    on_message({static_cast<const char*>(buffer.data().data()), buffer.size()});
-    buffer.consume(buffer.size());
+  }
+  if (caller_gone_) {
+    close_reason_ = "caller hung up";
+    close_code_ = net::ws_normal_closure;
+  } else if (*end == websocket::error::closed) {
+    close_code_ = ws_.peer_close().code;
+    close_reason_ = ws_.peer_close().reason;
+  } else if (*end == net::error::ws_protocol_error) {
+    close_code_ = -1;
+    close_reason_ = "agent broke the WebSocket protocol: " + ws_.protocol_failure()->reason;
+  } else {
+    close_code_ = -1;
+    // watch_silence() dropped the socket, or it failed: the clock says which.
+    const bool silent = steady_clock::now() - last_received_ >= settings_.idle_timeout;
+    if (silent) limits_.hit("agent_idle_timeout", call_sid_);
+    close_reason_ = silent ? "agent silent past AGENT_IDLE_TIMEOUT_MS" : end->message();
   }
   out_.close();
 }
@@ -275,7 +282,7 @@ asio::awaitable<void> conversation::writer() {
     if (auto [ec, bytes] = co_await ws_.write(message); ec) break;
     util::recycle_text(std::move(*text));
   }
-  co_await ws_.close(websocket::close_code::normal);
+  co_await ws_.close(net::ws_normal_closure);
 }
 
 std::unique_ptr<session> make_session(const asio::any_io_executor& executor, const agent_settings& settings,

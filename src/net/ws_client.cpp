@@ -1,97 +1,162 @@
 #include "net/ws_client.hpp"
 
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <cstring>
+#include <stdexcept>
 
 #include "net/connect.hpp"
 #include "net/tls_stream.hpp"
+#include "net/ws_upgrade.hpp"
 
 namespace voicebridge::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+using kind = ws_message::kind;
+using std::chrono::steady_clock;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// A client WebSocket runs on the bare socket: its own timer bounds the handshake, idle reads and the close,
-// and a basic_stream under it would only add two idle timers and a layer to every operation. Over TLS, on
-// net::tls_stream: a few KiB per call where Asio's ssl::stream keeps ~70.
-using plain_websocket = websocket::stream<tcp::socket>;
-using tls_websocket = websocket::stream<tls_stream>;
-
-struct ws_client::streams {
-  std::unique_ptr<plain_websocket> plain;
-  std::unique_ptr<tls_websocket> tls;
-};
 
 namespace {
 
-// The options every client WebSocket to a service gets: Beast's suggested client timeouts with our idle
-// timeout, and the SDKs' 16 MiB message limit (audio chunks can be large). A client masks what it sends
-// through a write buffer (4 KiB by default, per connection): 1 KiB holds a 20 ms frame of any audio format
-// we send in one write; a longer message takes more writes into the same single frame, not more memory.
-template <class WebSocket>
-void configure(WebSocket& ws, std::chrono::milliseconds idle_timeout, const header_list& headers) {
-  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-  timeouts.idle_timeout = idle_timeout.count() > 0 ? websocket::stream_base::duration(idle_timeout) : websocket::stream_base::none();
-  ws.set_option(timeouts);
-  ws.read_message_max(16 << 20);
-  ws.auto_fragment(false);
-  ws.write_buffer_bytes(1024);
-  ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
-    for (const auto& [name, value] : headers) req.set(name, value);
-  }));
+// The SDKs' message limit: audio chunks can be large.
+constexpr std::size_t max_message = 16 << 20;
+// Room made for each read: a 20 ms audio event is about 300 bytes, a transcript line a few hundred.
+constexpr std::size_t read_step = 1024;
+// A buffer grown past this (a long audio chunk, a large tool call) is given back after it: what a call keeps
+// between messages is what a typical message needs.
+constexpr std::size_t kept_buffer = 16 * 1024;
+// Pongs owed past this (a ping flood) are not sent: a pong may answer only the latest ping (RFC 6455, 5.5.3).
+constexpr std::size_t max_controls = 1024;
+// The answer to the upgrade: a status line and a few headers.
+constexpr std::uint32_t max_upgrade_answer = 16 * 1024;
+
+// A mask key per frame (RFC 6455, section 5.3: "derived from a strong source of entropy", unpredictable for
+// each frame), from OpenSSL's generator in batches per thread: a frame costs a load, not a call into OpenSSL.
+std::uint32_t next_mask_key() {
+  thread_local std::array<std::uint32_t, 64> batch;
+  thread_local std::size_t next = batch.size();
+  if (next == batch.size()) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(batch.data()), sizeof batch) != 1)
+      throw std::runtime_error("RAND_bytes failed");
+    next = 0;
+  }
+  return batch[next++];
 }
 
-template <class WebSocket>
-asio::awaitable<error_code> upgrade(WebSocket& ws, const service_address& address, const std::string& target,
-                                    unsigned& status) {
-  websocket::response_type res;
-  const std::string host = address.host + ":" + address.port;
-  auto [ec] = co_await ws.async_handshake(res, host, target, use_tuple);
-  if (ec) {
-    status = res.result_int();
-    co_return status ? error_code(error::upgrade_refused) : ec;
+// The opening handshake (RFC 6455, section 4.1) by Beast's HTTP: the request, then the answer's header only.
+// Whatever the service sent after it (its first frames may come in the same segment) is handed back in
+// `leftover`: the frames' bytes start there.
+template <class Stream>
+asio::awaitable<error_code> upgrade(Stream& stream, const service_address& address, const std::string& target,
+                                    const header_list& headers, unsigned& refused_status, std::string& leftover) {
+  const std::string key = make_ws_key();
+  http::request<http::empty_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, address.host + ":" + address.port);
+  request.set(http::field::upgrade, "websocket");
+  request.set(http::field::connection, "Upgrade");
+  request.set(http::field::sec_websocket_key, key);
+  request.set(http::field::sec_websocket_version, "13");
+  request.set(http::field::user_agent, "voicebridge");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  if (auto [ec, n] = co_await http::async_write(stream, request, use_tuple); ec) co_return ec;
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;
+  parser.header_limit(max_upgrade_answer);
+  if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple); ec) co_return ec;
+  const auto& answer = parser.get();
+  const ws_upgrade_answer seen{answer.result_int(), answer[http::field::upgrade], answer[http::field::connection],
+                               answer[http::field::sec_websocket_accept]};
+  if (auto ec = check_ws_upgrade_answer(seen, key)) {
+    if (ec != websocket::error::upgrade_declined) co_return ec;
+    refused_status = answer.result_int();
+    co_return error::upgrade_refused;
   }
-  ws.text(true);
+  leftover = beast::buffers_to_string(buffer.data());
   co_return error_code{};
 }
 
 }  // namespace
 
-ws_client::ws_client(const asio::any_io_executor& executor, std::shared_ptr<asio::ssl::context> tls)
-    : executor_(executor), tls_context_(std::move(tls)), streams_(std::make_unique<streams>()) {}
+struct ws_client::transport {
+  explicit transport(const asio::any_io_executor& executor)
+      : close_wait(executor), close_guard(executor), keepalive(executor) {}
+  tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
+  // One operation on whichever stream this is: both give the same result type.
+  template <class Operation>
+  auto with(Operation&& operation) {
+    return tls ? operation(*tls) : operation(*plain);
+  }
 
-ws_client::~ws_client() = default;
+  std::optional<tcp::socket> plain;
+  std::optional<tls_stream> tls;  // net::tls_stream: a few KiB per call where Asio's ssl::stream keeps ~70
+  asio::steady_timer close_wait;   // close(): woken when the service's close frame came or the reading ended
+  asio::steady_timer close_guard;  // close(): drops the socket past close_wait
+  asio::steady_timer keepalive;   // connect()'s idle_timeout, when there is one
+  bool reading_ended = false;
+};
+
+ws_client::ws_client(const asio::any_io_executor& executor, std::shared_ptr<asio::ssl::context> tls)
+    : executor_(executor), tls_context_(std::move(tls)), reader_(ws_role::client, max_message) {}
+
+ws_client::~ws_client() { alive_.reset(); }
 
 asio::awaitable<error_code> ws_client::connect(const service_address& address, const std::string& target,
                                                const header_list& headers, std::chrono::milliseconds idle_timeout) {
   failed_ = step::none;
   upgrade_status_ = 0;
-  if (!address.tls) {
-    streams_->plain = std::make_unique<plain_websocket>(executor_);
-    if (auto ec = co_await connect_tcp(streams_->plain->next_layer(), address.host, address.port, failed_)) co_return ec;
-    configure(*streams_->plain, idle_timeout, headers);
-    failed_ = step::upgrade;
-    const auto ec = co_await upgrade(*streams_->plain, address, target, upgrade_status_);
-    if (!ec) failed_ = step::none;
-    co_return ec;
+  alive_.reset();
+  transport_ = std::make_unique<transport>(executor_);
+  reader_ = ws_frame_reader(ws_role::client, max_message);
+  closing_ = {};
+  close_queued_ = false;
+  peer_close_ = {};
+  in_filled_ = 0;
+  ready_.clear();
+  ready_next_ = 0;
+  controls_.clear();
+
+  auto& t = *transport_;
+  if (address.tls) {
+    if (!tls_context_) co_return error::no_tls_context;
+    t.tls.emplace(executor_, tls_context_->native_handle());
+  } else {
+    t.plain.emplace(executor_);
   }
-  if (!tls_context_) co_return error::no_tls_context;
-  streams_->tls = std::make_unique<tls_websocket>(executor_, tls_context_->native_handle());
-  auto& ws = *streams_->tls;
-  if (auto ec = co_await connect_tcp(beast::get_lowest_layer(ws), address.host, address.port, failed_)) co_return ec;
-  failed_ = step::tls_handshake;
-  if (auto ec = expect_host(ws.next_layer().native_handle(), address.host)) co_return ec;
-  if (auto [ec, ignored] = co_await ws.next_layer().async_handshake(use_tuple); ec) co_return ec;
-  configure(ws, idle_timeout, headers);
+  if (auto ec = co_await connect_tcp(t.socket(), address.host, address.port, failed_)) co_return ec;
+  if (t.tls) {
+    failed_ = step::tls_handshake;
+    if (auto ec = expect_host(t.tls->native_handle(), address.host)) co_return ec;
+    if (auto [ec, ignored] = co_await t.tls->async_handshake(use_tuple); ec) co_return ec;
+  }
   failed_ = step::upgrade;
-  const auto ec = co_await upgrade(ws, address, target, upgrade_status_);
-  if (!ec) failed_ = step::none;
-  co_return ec;
+  std::string leftover;
+  error_code ec;
+  if (t.tls) ec = co_await upgrade(*t.tls, address, target, headers, upgrade_status_, leftover);
+  else ec = co_await upgrade(*t.plain, address, target, headers, upgrade_status_, leftover);
+  if (ec) co_return ec;
+  failed_ = step::none;
+  in_ = std::move(leftover);
+  in_filled_ = in_.size();
+  alive_ = std::make_shared<ws_client*>(this);
+  heard_since_tick_ = pinged_ = false;
+  if (idle_timeout.count() > 0) start_keepalive(idle_timeout);
+  co_return error_code{};
 }
 
 std::string ws_client::failure(const error_code& ec) const {
@@ -99,46 +164,180 @@ std::string ws_client::failure(const error_code& ec) const {
   return describe(failed_, ec);
 }
 
-asio::awaitable<ws_client::result> ws_client::read_some(beast::flat_buffer& buffer, std::size_t max_bytes) {
-  if (streams_->tls) return streams_->tls->async_read_some(buffer, max_bytes, use_tuple);
-  return streams_->plain->async_read_some(buffer, max_bytes, use_tuple);
+// --- reading ---
+
+std::optional<error_code> ws_client::parse(std::vector<ws_message>& messages) {
+  messages.clear();
+  for (; ready_next_ < ready_.size(); ++ready_next_) messages.push_back(std::move(ready_[ready_next_]));
+  ready_.clear();
+  ready_next_ = 0;
+  if (!closing_.peer_closed() && !reader_.failure()) {
+    const std::size_t first = messages.size();
+    const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
+    in_filled_ -= used;
+    if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
+    // Control frames are answered here, in the order they came; the data messages stay, in theirs. Nothing
+    // after the service's close frame counts (section 5.5.1).
+    std::size_t kept = first;
+    for (std::size_t i = first; i < messages.size(); ++i) {
+      auto& m = messages[i];
+      if (closing_.peer_closed()) break;
+      if (m.what == kind::text || m.what == kind::binary) {
+        if (i != kept) messages[kept] = std::move(m);
+        ++kept;
+      } else if (m.what == kind::ping) {
+        queue_control(kind::pong, m.payload);  // section 5.5.2: the same payload
+      } else if (m.what == kind::close) {
+        peer_close_ = {m.close_code, std::move(m.payload)};
+        // Answered with its code, unless ours went first (section 5.5.1); close() waits for this.
+        if (closing_.on_peer_close(close_queued_)) queue_control(kind::close, {}, m.close_code);
+        transport_->close_wait.cancel();
+      }
+    }
+    messages.resize(kept);
+    if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
+  }
+  if (reader_.failure()) {
+    // Failing the connection (section 7.1.7): nothing after the bad frame can be read, so no close
+    // handshake can finish; the socket goes now.
+    closing_.on_read_failed();
+    drop();
+    return error::ws_protocol_error;
+  }
+  if (closing_.peer_closed()) return websocket::error::closed;
+  return std::nullopt;
 }
 
-bool ws_client::is_message_done() const {
-  return streams_->tls ? streams_->tls->is_message_done() : streams_->plain->is_message_done();
+asio::awaitable<ws_client::result> ws_client::read_more() {
+  if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
+  const auto space = asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_);
+  return transport_->with([&space](auto& stream) { return stream.async_read_some(space, use_tuple); });
 }
 
-asio::awaitable<ws_client::result> ws_client::read(beast::flat_buffer& buffer) {
-  if (streams_->tls) return streams_->tls->async_read(buffer, use_tuple);
-  return streams_->plain->async_read(buffer, use_tuple);
+void ws_client::received(const error_code& ec, std::size_t n) {
+  if (ec) {
+    transport_->reading_ended = true;
+    transport_->close_wait.cancel();
+    return;
+  }
+  in_filled_ += n;
+  heard_since_tick_ = true;
+}
+
+void ws_client::reuse(std::string payload) {
+  if (payload.capacity() <= kept_buffer) reader_.reuse(std::move(payload));
+}
+
+asio::awaitable<error_code> ws_client::read(std::string& message) {
+  for (;;) {
+    if (ready_next_ < ready_.size()) {
+      message = std::move(ready_[ready_next_++].payload);
+      co_return error_code{};
+    }
+    std::vector<ws_message> got;
+    const auto end = parse(got);
+    if (!got.empty()) {
+      ready_ = std::move(got);  // handed out first; the end (if any) comes again at the next parse()
+      ready_next_ = 0;
+      continue;
+    }
+    if (end) co_return *end;
+    auto [ec, n] = co_await read_more();
+    received(ec, n);
+    if (ec) co_return ec;
+  }
+}
+
+// --- writing ---
+
+void ws_client::queue_control(kind what, std::string_view payload, std::uint16_t code) {
+  if (close_queued_) return;  // nothing follows a close frame (section 5.5.1)
+  if (what != kind::close && controls_.size() > max_controls) return;
+  append_frame(controls_, what, payload, ws_fragment::whole, next_mask_key(), code);
+  if (what == kind::close) close_queued_ = true;
+  if (wake_writer_) wake_writer_();
 }
 
 asio::awaitable<ws_client::result> ws_client::write(std::string_view text) {
-  if (streams_->tls) return streams_->tls->async_write(asio::buffer(text), use_tuple);
-  return streams_->plain->async_write(asio::buffer(text), use_tuple);
+  if (wire_.capacity() > kept_buffer) wire_ = {};  // the last write's big message: not kept for every call
+  wire_.swap(controls_);
+  controls_.clear();
+  if (!text.empty() && !close_queued_) append_frame(wire_, kind::text, text, ws_fragment::whole, next_mask_key());
+  return transport_->with([this](auto& stream) { return asio::async_write(stream, asio::buffer(wire_), use_tuple); });
 }
 
-asio::awaitable<void> ws_client::close(websocket::close_code code) {
+// Bounded as a whole by a guard that drops the socket past close_wait (failing whatever is pending then): our
+// close frame's write, the wait for the service's, and the teardown.
+asio::awaitable<void> ws_client::close(std::uint16_t code) {
   if (!is_open()) co_return;
-  if (streams_->tls) co_await streams_->tls->async_close(code, use_tuple);
-  else co_await streams_->plain->async_close(code, use_tuple);
+  auto& t = *transport_;
+  const auto give_up = steady_clock::now() + close_wait;
+  t.close_guard.expires_at(give_up);
+  t.close_guard.async_wait([alive = std::weak_ptr(alive_)](const error_code& ec) {
+    if (const auto self = alive.lock(); self && !ec) (*self)->drop();
+  });
+  queue_control(kind::close, {}, code);  // none when the answer to the service's is queued already
+  auto [ec, n] = co_await write({});
+  while (!ec && !closing_.peer_closed() && !t.reading_ended && steady_clock::now() < give_up) {
+    t.close_wait.expires_at(give_up);
+    co_await t.close_wait.async_wait(use_tuple);
+  }
+  // The reader stops at the service's close frame: the socket's reading side is free for the teardown.
+  if (!ec && closing_.peer_closed() && is_open()) co_await tear_down();
+  t.close_guard.cancel();
+  drop();
 }
 
-websocket::close_reason ws_client::reason() const {
-  if (streams_->tls) return streams_->tls->reason();
-  if (streams_->plain) return streams_->plain->reason();
-  return {};
+// After the close handshake, as Beast's client teardown does: TLS's close_notify (The Transport Layer Security
+// Protocol Version 1.3, RFC 8446, section 6.1), then read to the end, for the server closes TCP first (RFC 6455,
+// section 7.1.1).
+asio::awaitable<void> ws_client::tear_down() {
+  auto& t = *transport_;
+  if (t.tls) {
+    if (auto [ec, n] = co_await t.tls->async_shutdown(use_tuple); ec) co_return;
+  } else {
+    error_code ignored;
+    t.plain->shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  std::array<char, 256> sink;
+  const auto space = asio::buffer(sink);
+  for (;;) {
+    auto [ec, n] = co_await t.with([&space](auto& stream) { return stream.async_read_some(space, use_tuple); });
+    if (ec) co_return;
+  }
+}
+
+// --- the socket ---
+
+// Beast's keep-alive, on one timer per connection, ticking at half the idle timeout: a tick after which nothing
+// came sends a ping, and the next one, if still nothing came, drops the socket. The handler looks through
+// `alive_`, gone with this object.
+void ws_client::start_keepalive(std::chrono::milliseconds idle_timeout) {
+  transport_->keepalive.expires_after(idle_timeout / 2);
+  transport_->keepalive.async_wait([alive = std::weak_ptr(alive_), idle_timeout](const error_code& ec) {
+    const auto self = alive.lock();
+    if (ec || !self) return;
+    ws_client& client = **self;
+    if (std::exchange(client.heard_since_tick_, false)) {
+      client.pinged_ = false;
+    } else if (!client.pinged_) {
+      client.pinged_ = true;
+      client.queue_control(kind::ping, {});
+    } else {
+      return client.drop();
+    }
+    client.start_keepalive(idle_timeout);
+  });
 }
 
 void ws_client::drop() {
+  if (!transport_) return;
   error_code ignored;
-  if (streams_->tls) beast::get_lowest_layer(*streams_->tls).close(ignored);
-  if (streams_->plain) beast::get_lowest_layer(*streams_->plain).close(ignored);
+  transport_->socket().close(ignored);
+  transport_->keepalive.cancel();
+  transport_->close_wait.cancel();
 }
 
-bool ws_client::is_open() const {
-  if (streams_->tls) return streams_->tls->is_open();
-  return streams_->plain && streams_->plain->is_open();
-}
+bool ws_client::is_open() const { return transport_ && transport_->socket().is_open(); }
 
 }  // namespace voicebridge::net

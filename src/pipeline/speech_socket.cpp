@@ -37,6 +37,9 @@ speech_socket::speech_socket(const asio::any_io_executor& executor, speech_socke
 
 asio::awaitable<boost::system::error_code> speech_socket::connect(bool& refused) {
   ws_ = std::make_unique<net::ws_client>(executor_, settings_.tls);
+  // A pong or keep-alive ping owed goes with the next message; when none is queued, an empty one wakes the
+  // writer to send it alone (net::ws_client::write).
+  ws_->on_control_owed([this] { out_.push(std::string{}); });
   asio::steady_timer deadline(executor_);
   deadline.expires_after(settings_.connect_timeout);
   auto result = co_await (ws_->connect(settings_.address, settings_.target, settings_.headers, settings_.idle_timeout) ||
@@ -105,21 +108,21 @@ void speech_socket::close() {
 }
 
 asio::awaitable<void> speech_socket::reader() {
-  beast::flat_buffer buffer;
+  std::string message;
   for (;;) {
-    const auto [ec, bytes] = co_await ws_->read(buffer);
-    if (ec) {
+    if (const auto ec = co_await ws_->read(message)) {
       const bool closed = ec == websocket::error::closed;
       // Our own close is a normal one whatever the read saw; otherwise the service's code (-1: no close frame).
-      close_code_ = closing_ ? static_cast<int>(websocket::close_code::normal) : closed ? static_cast<int>(ws_->reason().code) : -1;
+      close_code_ = closing_ ? net::ws_normal_closure : closed ? ws_->peer_close().code : -1;
       if (!closing_)
         log(log_level::warn, "speech socket ended",
             {{"call_sid", call_sid_}, {"socket", settings_.name}, {"close_code", close_code_},
-             {"reason", closed ? std::string(ws_->reason().reason.c_str()) : ec.message()}});
+             {"reason", closed ? ws_->peer_close().reason : ec.message()}});
       break;
     }
-    on_message_(std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()));
-    buffer.consume(buffer.size());
+    on_message_(message);
+    ws_->reuse(std::move(message));
+    message = {};
   }
   lost_.expires_at(asio::steady_timer::time_point::min());  // also a wait that starts later ends at once
 }
@@ -131,7 +134,7 @@ asio::awaitable<void> speech_socket::writer() {
     if (next.index() == 1) co_return;  // the socket is gone; what is queued waits for the next one
     auto& text = std::get<0>(next);
     if (!text) {
-      co_await ws_->close(websocket::close_code::normal);
+      co_await ws_->close(net::ws_normal_closure);
       co_return;
     }
     const std::string_view message = *text;  // a named view (GCC 12: docs/gcc12-coroutines.md)

@@ -22,7 +22,7 @@ struct speech_socket_settings {
   net::header_list headers;    // xi-api-key: never logged
   std::shared_ptr<boost::asio::ssl::context> tls;
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds idle_timeout{30000};  // Beast pings at half of it; no answer closes the socket
+  std::chrono::milliseconds idle_timeout{30000};  // net::ws_client pings at half of it; silence for all of it drops the socket
   std::size_t max_queued = 1000;                  // messages waiting to be sent (20 s of caller frames)
   int reconnect_attempts = 3;                     // per drop, with 200, 400, 800 ms between them
 };
