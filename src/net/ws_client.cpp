@@ -35,8 +35,9 @@ namespace {
 
 // The SDKs' message limit: audio chunks can be large.
 constexpr std::size_t max_message = 16 << 20;
-// Room made for each read: a 20 ms audio event is about 300 bytes, a transcript line a few hundred.
-constexpr std::size_t read_step = 1024;
+// Room made for each read, as on the Twilio side: a 20 ms audio event is about 300 bytes, a transcript line a
+// few hundred; a longer message grows the buffer (by half each step) and it keeps that size up to kept_buffer.
+constexpr std::size_t read_step = 512;
 // A buffer grown past this (a long audio chunk, a large tool call) is given back after it: what a call keeps
 // between messages is what a typical message needs.
 constexpr std::size_t kept_buffer = 16 * 1024;
