@@ -1,5 +1,7 @@
-// TLS over a TCP socket as an Asio AsyncStream, on net::tls_engine: what a Beast websocket::stream runs on for
-// wss:// (instead of Asio's ssl::stream, which keeps ~70 KiB of buffers per connection; see tls_engine.hpp).
+// TLS over a TCP socket as an Asio AsyncStream, on net::tls_engine: what the agents' WebSockets
+// (net::ws_client) run on for wss:// (instead of Asio's ssl::stream, which keeps ~70 KiB of buffers per
+// connection; see tls_engine.hpp). Beast's websocket::stream runs on it too (async_teardown below): its test
+// drives it that way, against Asio's ssl::stream (tests/integration/tls_stream_test.cpp).
 //
 // Operations follow Asio's ssl::stream: one read and one write may be outstanding at once, besides the
 // handshake and the shutdown, which run alone. Reading the socket is the reader's and writing it the writer's,
