@@ -5,7 +5,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <cstring>
+#include <array>
 
 #include "net/error.hpp"
 #include "util/recycled_text.hpp"
@@ -24,11 +24,10 @@ using kind = net::ws_message::kind;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// Room made for each read: a media message is about 370 bytes, `start` about 1 KiB.
-constexpr std::size_t read_step = 512;
 // A buffer grown past this (a `start` with many custom parameters, a backlog written in one go) is given back
-// after it: what a call keeps between frames is what a frame needs.
-constexpr std::size_t kept_buffer = 4 * read_step;
+// after it: what a call keeps between frames is what a frame needs (a media message is about 370 bytes,
+// `start` about 1 KiB).
+constexpr std::size_t kept_buffer = 4 * net::ws_inbox::read_step;
 // At most this much of what is queued goes in one write: the write buffer is per call.
 constexpr std::size_t max_write = 16 * 1024;
 // Pongs owed past this (a ping flood) are not sent: a pong may answer only the latest ping (RFC 6455, 5.5.3).
@@ -63,7 +62,7 @@ twilio_socket::twilio_socket(tcp::socket& socket, call_state& state, limit_log& 
       out_(bounds.max_queue_bytes),
       // A message over MAX_WS_MESSAGE_BYTES is skipped, not fatal: the call answers it with its own close
       // handshake, which reads on until Twilio's close frame, so that Twilio sees 1009 and not a reset.
-      reader_(net::ws_role::server, bounds.max_message, net::ws_oversized::skip),
+      inbox_(net::ws_role::server, bounds.max_message, net::ws_oversized::skip, kept_buffer),
       out_ready_(socket.get_executor(), asio::steady_timer::time_point::max()),
       watchdog_(socket.get_executor()),
       last_heard_(std::chrono::steady_clock::now()) {}
@@ -72,10 +71,8 @@ twilio_socket::twilio_socket(tcp::socket& socket, call_state& state, limit_log& 
 
 std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::ws_message>& messages) {
   messages.clear();
-  const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
-  in_filled_ -= used;
-  if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
-  if (reader_.failure()) closing_.on_read_failed();
+  inbox_.read(messages);
+  if (inbox_.failure()) closing_.on_read_failed();
   // Control frames are this socket's, answered in the order they came; what is left for the call is its data
   // messages, in theirs.
   std::size_t kept = 0;
@@ -84,24 +81,19 @@ std::optional<boost::system::error_code> twilio_socket::parse(std::vector<net::w
     else if (&m != &messages[kept++]) messages[kept - 1] = std::move(m);
   }
   messages.resize(kept);
-  if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
   if (closing_.peer_closed()) return websocket::error::closed;
-  if (reader_.failure()) return net::error::ws_protocol_error;
+  if (inbox_.failure()) return net::error::ws_protocol_error;
   return std::nullopt;
 }
 
 asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> twilio_socket::read_more() {
-  if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
-  return socket_.async_read_some(asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_), use_tuple);
+  const auto room = inbox_.space();
+  return socket_.async_read_some(asio::buffer(room.data(), room.size()), use_tuple);
 }
 
 void twilio_socket::received(std::size_t n) {
-  in_filled_ += n;
+  inbox_.received(n);
   last_heard_ = std::chrono::steady_clock::now();
-}
-
-void twilio_socket::reuse(std::string payload) {
-  if (payload.capacity() <= kept_buffer) reader_.reuse(std::move(payload));
 }
 
 void twilio_socket::on_control(net::ws_message& control) {
@@ -250,9 +242,9 @@ asio::awaitable<void> twilio_socket::finish_close() {
       limit.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) close_socket();
       });
-      in_.resize(read_step);
+      std::array<char, net::ws_inbox::read_step> sink;
       for (;;) {
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_), use_tuple);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), use_tuple);
         if (ec) break;
       }
       limit.cancel();

@@ -1,5 +1,5 @@
 // The Twilio side of one call's socket after Beast's handshake: its reader (every WebSocket frame one read from
-// the socket brought, parsed by net::ws_frame_reader), its single writer (what is queued, framed by
+// the socket brought, parsed through net::ws_inbox), its single writer (what is queued, framed by
 // net::append_frame and sent in one write), the close handshake, pings and pongs, and the watchdog timer that
 // bounds writes and idle callers. Beast's stream did the framing until the profile showed its read and write
 // operations costing more than the rest of a frame's work (docs/performance.md); it still does the handshake.
@@ -23,6 +23,7 @@
 #include "call/outbound_queue.hpp"
 #include "net/ws_close.hpp"
 #include "net/ws_frames.hpp"
+#include "net/ws_inbox.hpp"
 
 namespace voicebridge::call {
 
@@ -55,8 +56,8 @@ class twilio_socket {
   boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_more();
   void received(std::size_t n);
   // A message's payload string, given back for the next message's bytes (no allocation per frame).
-  void reuse(std::string payload);
-  const std::optional<net::ws_failure>& read_failure() const { return reader_.failure(); }
+  void reuse(std::string payload) { inbox_.reuse(std::move(payload)); }
+  const std::optional<net::ws_failure>& read_failure() const { return inbox_.failure(); }
 
   // What the call queues; dropped past MAX_OUTBOUND_QUEUE_BYTES (counted) and once the call is closing.
   void send_text(std::string text);
@@ -93,9 +94,7 @@ class twilio_socket {
   limit_log& limits_;
   socket_limits bounds_;
   outbound_queue out_;
-  net::ws_frame_reader reader_;
-  std::string in_;         // bytes read, not yet parsed: in_[0, in_filled_)
-  std::size_t in_filled_ = 0;
+  net::ws_inbox inbox_;
   std::string wire_;       // the frames of the next write
   std::string controls_;   // pongs and the watchdog's ping, framed, ahead of the next write's messages
   bool ping_queued_ = false;

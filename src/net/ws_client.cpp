@@ -13,7 +13,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/error.hpp>
-#include <cstring>
 #include <stdexcept>
 
 #include "net/connect.hpp"
@@ -35,9 +34,6 @@ namespace {
 
 // The SDKs' message limit: audio chunks can be large.
 constexpr std::size_t max_message = 16 << 20;
-// Room made for each read, as on the Twilio side: a 20 ms audio event is about 300 bytes, a transcript line a
-// few hundred; a longer message grows the buffer (by half each step) and it keeps that size up to kept_buffer.
-constexpr std::size_t read_step = 512;
 // A buffer grown past this (a long audio chunk, a large tool call) is given back after it: what a call keeps
 // between messages is what a typical message needs.
 constexpr std::size_t kept_buffer = 16 * 1024;
@@ -112,8 +108,10 @@ struct ws_client::transport {
   bool reading_ended = false;
 };
 
+ws_inbox ws_client::new_inbox() { return {ws_role::client, max_message, ws_oversized::fail, kept_buffer}; }
+
 ws_client::ws_client(const asio::any_io_executor& executor, std::shared_ptr<asio::ssl::context> tls)
-    : executor_(executor), tls_context_(std::move(tls)), reader_(ws_role::client, max_message) {}
+    : executor_(executor), tls_context_(std::move(tls)), inbox_(new_inbox()) {}
 
 ws_client::~ws_client() { alive_.reset(); }
 
@@ -123,11 +121,10 @@ asio::awaitable<error_code> ws_client::connect(const service_address& address, c
   upgrade_status_ = 0;
   alive_.reset();
   transport_ = std::make_unique<transport>(executor_);
-  reader_ = ws_frame_reader(ws_role::client, max_message);
+  inbox_ = new_inbox();
   closing_ = {};
   close_queued_ = false;
   peer_close_ = {};
-  in_filled_ = 0;
   ready_.clear();
   ready_next_ = 0;
   controls_.clear();
@@ -152,10 +149,9 @@ asio::awaitable<error_code> ws_client::connect(const service_address& address, c
   else ec = co_await upgrade(*t.plain, address, target, headers, upgrade_status_, leftover);
   if (ec) co_return ec;
   failed_ = step::none;
-  in_ = std::move(leftover);
-  in_filled_ = in_.size();
+  inbox_.start_with(std::move(leftover));
   alive_ = std::make_shared<ws_client*>(this);
-  heard_since_tick_ = pinged_ = false;
+  keepalive_ = {};
   if (idle_timeout.count() > 0) start_keepalive(idle_timeout);
   co_return error_code{};
 }
@@ -172,11 +168,9 @@ std::optional<error_code> ws_client::parse(std::vector<ws_message>& messages) {
   for (; ready_next_ < ready_.size(); ++ready_next_) messages.push_back(std::move(ready_[ready_next_]));
   ready_.clear();
   ready_next_ = 0;
-  if (!closing_.peer_closed() && !reader_.failure()) {
+  if (!closing_.peer_closed() && !inbox_.failure()) {
     const std::size_t first = messages.size();
-    const std::size_t used = reader_.read({in_.data(), in_filled_}, messages);
-    in_filled_ -= used;
-    if (in_filled_ > 0) std::memmove(in_.data(), in_.data() + used, in_filled_);  // a frame cut short: rarely
+    inbox_.read(messages);
     // Control frames are answered here, in the order they came; the data messages stay, in theirs. Nothing
     // after the service's close frame counts (section 5.5.1).
     std::size_t kept = first;
@@ -196,9 +190,8 @@ std::optional<error_code> ws_client::parse(std::vector<ws_message>& messages) {
       }
     }
     messages.resize(kept);
-    if (in_.capacity() > kept_buffer && in_filled_ < read_step) in_ = in_.substr(0, read_step);  // after a big one
   }
-  if (reader_.failure()) {
+  if (inbox_.failure()) {
     // Failing the connection (section 7.1.7): nothing after the bad frame can be read, so no close
     // handshake can finish; the socket goes now.
     closing_.on_read_failed();
@@ -210,8 +203,8 @@ std::optional<error_code> ws_client::parse(std::vector<ws_message>& messages) {
 }
 
 asio::awaitable<ws_client::result> ws_client::read_more() {
-  if (in_.size() - in_filled_ < read_step) in_.resize(std::max(in_filled_ + read_step, in_.size() + in_.size() / 2));
-  const auto space = asio::buffer(in_.data() + in_filled_, in_.size() - in_filled_);
+  const auto room = inbox_.space();
+  const auto space = asio::buffer(room.data(), room.size());
   return transport_->with([&space](auto& stream) { return stream.async_read_some(space, use_tuple); });
 }
 
@@ -221,12 +214,8 @@ void ws_client::received(const error_code& ec, std::size_t n) {
     transport_->close_wait.cancel();
     return;
   }
-  in_filled_ += n;
-  heard_since_tick_ = true;
-}
-
-void ws_client::reuse(std::string payload) {
-  if (payload.capacity() <= kept_buffer) reader_.reuse(std::move(payload));
+  inbox_.received(n);
+  keepalive_.heard();
 }
 
 asio::awaitable<error_code> ws_client::read(std::string& message) {
@@ -310,22 +299,18 @@ asio::awaitable<void> ws_client::tear_down() {
 
 // --- the socket ---
 
-// Beast's keep-alive, on one timer per connection, ticking at half the idle timeout: a tick after which nothing
-// came sends a ping, and the next one, if still nothing came, drops the socket. The handler looks through
-// `alive_`, gone with this object.
+// The keep-alive (net/ws_keepalive.hpp) on one timer per connection, ticking at half the idle timeout. The
+// handler looks through `alive_`, gone with this object.
 void ws_client::start_keepalive(std::chrono::milliseconds idle_timeout) {
   transport_->keepalive.expires_after(idle_timeout / 2);
   transport_->keepalive.async_wait([alive = std::weak_ptr(alive_), idle_timeout](const error_code& ec) {
     const auto self = alive.lock();
     if (ec || !self) return;
     ws_client& client = **self;
-    if (std::exchange(client.heard_since_tick_, false)) {
-      client.pinged_ = false;
-    } else if (!client.pinged_) {
-      client.pinged_ = true;
-      client.queue_control(kind::ping, {});
-    } else {
-      return client.drop();
+    switch (client.keepalive_.tick()) {
+      case ws_keepalive::action::nothing: break;
+      case ws_keepalive::action::ping: client.queue_control(kind::ping, {}); break;
+      case ws_keepalive::action::drop: return client.drop();
     }
     client.start_keepalive(idle_timeout);
   });

@@ -27,6 +27,8 @@
 #include "net/error.hpp"
 #include "net/ws_close.hpp"
 #include "net/ws_frames.hpp"
+#include "net/ws_inbox.hpp"
+#include "net/ws_keepalive.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -71,7 +73,7 @@ class ws_client {
   boost::asio::awaitable<result> read_more();
   void received(const boost::system::error_code& ec, std::size_t n);
   // A message's payload string, given back for the next message's bytes (no allocation per message).
-  void reuse(std::string payload);
+  void reuse(std::string payload) { inbox_.reuse(std::move(payload)); }
   // One whole data message, for the occasional read (a handshake's answer) and the slower paths: a coroutine
   // over the three calls above. Messages it read past the one it returns wait for the next parse() or read().
   boost::asio::awaitable<boost::system::error_code> read(std::string& message);
@@ -81,7 +83,7 @@ class ws_client {
     std::string reason;
   };
   const close_frame& peer_close() const { return peer_close_; }
-  const std::optional<ws_failure>& protocol_failure() const { return reader_.failure(); }
+  const std::optional<ws_failure>& protocol_failure() const { return inbox_.failure(); }
 
   // Frames `text` as one masked text message (RFC 6455, section 5.3), after the control frames owed, and sends
   // them in one write; an empty `text` sends only what is owed. After the service's close frame only the answer
@@ -107,6 +109,7 @@ class ws_client {
   void queue_control(ws_message::kind what, std::string_view payload, std::uint16_t code = 0);
   void start_keepalive(std::chrono::milliseconds idle_timeout);
   boost::asio::awaitable<void> tear_down();
+  static ws_inbox new_inbox();
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
@@ -114,9 +117,7 @@ class ws_client {
   step failed_ = step::none;
   unsigned upgrade_status_ = 0;
 
-  ws_frame_reader reader_;
-  std::string in_;  // bytes read, not yet parsed: in_[0, in_filled_)
-  std::size_t in_filled_ = 0;
+  ws_inbox inbox_;
   std::vector<ws_message> ready_;  // messages read() parsed but has not handed out yet, from ready_next_
   std::size_t ready_next_ = 0;
   std::string wire_;      // the frames of the write in progress
@@ -125,8 +126,7 @@ class ws_client {
   ws_close_handshake closing_;
   bool close_queued_ = false;  // ours or the answer to theirs: no message may follow it
   close_frame peer_close_;
-  bool heard_since_tick_ = false;  // the keep-alive's: bytes came since its last tick
-  bool pinged_ = false;            // the keep-alive's ping is out, unanswered
+  ws_keepalive keepalive_;
   std::shared_ptr<ws_client*> alive_;  // the timers' handlers look through it: gone with this object
 };
 
